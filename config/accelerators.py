@@ -1,0 +1,52 @@
+"""How each accelerator kind shows up in Kubernetes and EKS.
+
+Everything that differs between Neuron and NVIDIA lives in this table, so builders and
+components have no `if neuron:` forks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class AcceleratorKind(str, Enum):
+    NEURON = "neuron"
+    GPU = "gpu"
+
+
+@dataclass(frozen=True)
+class AcceleratorTraits:
+    kind: AcceleratorKind
+    resource_name: str
+    """Extended resource a pod requests, one unit per tensor-parallel rank."""
+    taint_key: str
+    """Taint the node group carries (NoSchedule) so only accelerator pods land there."""
+    ami_type: str
+    """EKS managed node group AMI type (AL2023, accelerated)."""
+    device_plugin: str
+    """Name of the device plugin component that makes `resource_name` allocatable."""
+    has_compile_cache: bool
+    """Whether models keep compiled graphs in a second cache volume."""
+
+
+ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
+    AcceleratorKind.NEURON: AcceleratorTraits(
+        kind=AcceleratorKind.NEURON,
+        resource_name="aws.amazon.com/neuroncore",
+        taint_key="aws.amazon.com/neuron",
+        ami_type="AL2023_x86_64_NEURON",
+        device_plugin="neuron-device-plugin",
+        has_compile_cache=True,
+    ),
+    AcceleratorKind.GPU: AcceleratorTraits(
+        kind=AcceleratorKind.GPU,
+        resource_name="nvidia.com/gpu",
+        taint_key="nvidia.com/gpu",
+        ami_type="AL2023_x86_64_NVIDIA",
+        device_plugin="nvidia-device-plugin",
+        has_compile_cache=False,
+    ),
+}
+
+CPU_AMI_TYPE = "AL2023_x86_64_STANDARD"

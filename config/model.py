@@ -1,0 +1,176 @@
+"""One served model: every vLLM setting the seeds use, plus where and how it runs."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Any, Optional
+
+from pydantic import Field, model_validator
+
+from config._base import ConfigModel
+from config.accelerators import AcceleratorKind
+from config.types import ByteQuantity, CpuQuantity, DnsLabel
+
+HF_CACHE_PATH = "/root/.cache/huggingface"
+NEURON_CACHE_PATH = "/root/.cache/neuron"
+VLLM_PORT_NAME = "http"
+
+# Flags the typed fields render; passing them again through extraArgs would give vLLM two
+# conflicting values, so extraArgs rejects them and names the field to use instead.
+MANAGED_FLAGS = {
+    "--served-model-name": "servedModelName",
+    "--tensor-parallel-size": "tensorParallelSize",
+    "--pipeline-parallel-size": "pipelineParallelSize",
+    "--max-model-len": "maxModelLen",
+    "--max-num-seqs": "maxNumSeqs",
+    "--gpu-memory-utilization": "gpuMemoryUtilization",
+    "--trust-remote-code": "trustRemoteCode",
+    "--enable-auto-tool-choice": "toolCallParser",
+    "--tool-call-parser": "toolCallParser",
+    "--chat-template": "chatTemplate",
+    "--reasoning-parser": "reasoningParser",
+    "--quantization": "quantization",
+    "--override-neuron-config": "neuronConfig",
+    "--additional-config": "neuronConfig",
+    "--enable-prefix-caching": "enablePrefixCaching",
+    "--no-enable-prefix-caching": "enablePrefixCaching",
+    "--port": "port",
+    "--speculative-model": "extraArgs: --speculative-config (vLLM replaced --speculative-model with it)",
+    "--num-speculative-tokens": "extraArgs: --speculative-config (vLLM replaced --num-speculative-tokens with it)",
+}
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Env vars the builder sets from the secret; a literal value would put the token in plain text.
+_SECRET_ENV = {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}
+
+
+class ModelSource(str, Enum):
+    IMAGE = "image"
+    """Weights (and, on Neuron, compiled graphs) are baked into the image; no cache volume is
+    mounted over them and no token is needed."""
+    HUB = "hub"
+    """`model` is a Hugging Face hub id downloaded into the shared HF cache volume with the
+    stack's token; Neuron graphs are compiled into the shared Neuron cache on first start."""
+
+
+class NeuronConfigArg(str, Enum):
+    """How the image's vLLM takes `neuronConfig`; it changed between releases."""
+
+    OVERRIDE_NEURON_CONFIG = "override-neuron-config"
+    """`--override-neuron-config=<json>`: vLLM before 0.10.2 (the workshop images)."""
+    ADDITIONAL_CONFIG = "additional-config"
+    """`--additional-config={"override_neuron_config": <json>}`: the NxD Inference vllm-neuron plugin."""
+    ADDITIONAL_CONFIG_NEURON_CONFIG = "additional-config-neuron-config"
+    """`--additional-config={"neuron_config": <json>}`: the plugin shipped with Neuron 2.31."""
+
+
+class ResourcesConfig(ConfigModel):
+    """CPU and memory for the vLLM container; accelerators are derived from the parallel sizes."""
+
+    cpu: CpuQuantity = "3"
+    """CPU request. No CPU limit: throttling a tokenizer thread stalls the accelerator."""
+    memory: ByteQuantity = "12Gi"
+    """Memory request, and the limit too, so an over-commit is an OOM kill of this pod, not the node."""
+
+
+class ModelConfig(ConfigModel):
+    """One vLLM Deployment and its Service."""
+
+    name: DnsLabel
+    """Deployment and Service name, unique in the stack."""
+    namespace: DnsLabel = "vllm"
+    """Namespace; models naming the same one share its cache volumes and token secret."""
+    accelerator: AcceleratorKind
+    """`neuron` (Inferentia2/Trainium) or `gpu` (NVIDIA); must match the node group's instances."""
+    node_group: DnsLabel
+    """Name of the entry in `nodeGroups` the pods are scheduled on."""
+    image: str = Field(min_length=1)
+    """Container image with vLLM (and for `source: image`, the model)."""
+    image_pull_policy: str = Field("IfNotPresent", pattern="^(Always|IfNotPresent|Never)$")
+    source: ModelSource = ModelSource.HUB
+    """Where weights come from: `hub` (download into the cache volume) or `image` (baked in)."""
+    model: str = Field(min_length=1)
+    """Hub id (`meta-llama/Llama-3.1-8B-Instruct`) for `source: hub`; path inside the image for `source: image`."""
+    served_model_name: Optional[str] = None
+    """Name clients send as `model`; defaults to `name`."""
+    replicas: int = Field(1, ge=0)
+    """Pods. Each needs its own accelerators; updates replace pods one at a time without surging."""
+    tensor_parallel_size: int = Field(1, ge=1)
+    """Accelerators one replica shards over: GPUs, or NeuronCores on Neuron."""
+    pipeline_parallel_size: int = Field(1, ge=1)
+    max_model_len: Optional[int] = Field(None, ge=1)
+    """Context length; vLLM's default is the model's own."""
+    max_num_seqs: Optional[int] = Field(None, ge=1)
+    gpu_memory_utilization: Optional[float] = Field(None, gt=0, le=1)
+    """Share of accelerator memory vLLM may use (ignored by the Neuron backend)."""
+    trust_remote_code: bool = False
+    tool_call_parser: Optional[str] = None
+    """Enables tool calling (`--enable-auto-tool-choice`) with this parser."""
+    chat_template: Optional[str] = None
+    reasoning_parser: Optional[str] = None
+    quantization: Optional[str] = None
+    """`--quantization` method (fp8, awq, gptq, ...); Neuron quantization goes in `neuronConfig`."""
+    neuron_config: Optional[dict[str, Any]] = None
+    """Neuron backend settings, rendered as JSON in the flag `neuronConfigArg` names."""
+    neuron_config_arg: NeuronConfigArg = NeuronConfigArg.OVERRIDE_NEURON_CONFIG
+    enable_prefix_caching: Optional[bool] = None
+    """`true`/`false` renders the flag; unset keeps vLLM's default."""
+    extra_args: list[str] = Field(default_factory=list)
+    """Further vLLM flags, verbatim, for settings without a field."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Extra environment variables (not secrets: the HF token is wired from the stack's secret)."""
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    shm_size: Optional[ByteQuantity] = None
+    """Memory-backed `/dev/shm`; defaults to 16Gi on GPUs (NCCL and PyTorch workers need it), none on Neuron."""
+    port: int = Field(8000, ge=1024, le=65535)
+    startup_timeout_seconds: int = Field(1800, ge=60)
+    """Budget for model load (and Neuron compilation) before the kubelet restarts the pod."""
+    wait_for_ready: bool = True
+    """Make `pulumi up` wait until pods are Ready (timeout = startup budget + 10 minutes); false
+    sets `pulumi.com/skipAwait` so the apply returns once the Deployment is accepted."""
+
+    @model_validator(mode="after")
+    def _neuron_config_only_on_neuron(self) -> "ModelConfig":
+        if self.neuron_config is not None and self.accelerator is not AcceleratorKind.NEURON:
+            raise ValueError(
+                "neuronConfig is only read by the Neuron backend; remove it, or set accelerator: neuron"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _extra_args_do_not_repeat_fields(self) -> "ModelConfig":
+        for arg in self.extra_args:
+            flag = arg.split("=", 1)[0]
+            if flag in MANAGED_FLAGS:
+                raise ValueError(
+                    f"extraArgs contains {flag!r}, which is set by a field; use {MANAGED_FLAGS[flag]} instead"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _env_names_are_valid(self) -> "ModelConfig":
+        for key in self.env:
+            if not _ENV_NAME.match(key):
+                raise ValueError(f"env key {key!r} is not a valid environment variable name (letters, digits, '_')")
+            if key in _SECRET_ENV:
+                raise ValueError(
+                    f"env sets {key} in plain text; remove it and set the token with "
+                    f"`pulumi config set --secret hfToken <token>`"
+                )
+        return self
+
+    @property
+    def resolved_served_model_name(self) -> str:
+        return self.served_model_name or self.name
+
+    @property
+    def accelerators_per_pod(self) -> int:
+        """Extended-resource units one pod requests: every tensor- and pipeline-parallel rank."""
+        return self.tensor_parallel_size * self.pipeline_parallel_size
+
+    @property
+    def resolved_shm_size(self) -> Optional[str]:
+        if self.shm_size is not None:
+            return self.shm_size
+        return "16Gi" if self.accelerator is AcceleratorKind.GPU else None

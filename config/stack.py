@@ -1,0 +1,109 @@
+"""The whole stack's config, validated as one plan before anything is registered."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Optional
+
+from pydantic import Field, SecretStr
+
+from config._base import ConfigModel
+from config.errors import ConfigIssue
+from config.model import ModelConfig, ModelSource
+from config.platform import NodeGroupConfig
+from config.types import ByteQuantity, DnsLabel
+
+
+class CacheVolumesConfig(ConfigModel):
+    """The shared cache PVCs each model namespace gets (the workshop's `huggingface-cache` and `neuron-cache`)."""
+
+    storage_class: DnsLabel = "efs"
+    """StorageClass of the cache PVCs; ReadWriteMany, so every replica shares one download."""
+    huggingface_size: ByteQuantity = "100Gi"
+    """Size of `huggingface-cache` (about 15 GiB per 8B model at 16-bit)."""
+    neuron_size: ByteQuantity = "100Gi"
+    """Size of `neuron-cache`, created only in namespaces with Neuron models (about 10 GiB per compiled model)."""
+
+
+class StackConfig(ConfigModel):
+    """Everything one `Pulumi.<stack>.yaml` configures under the `vllm-eks:` namespace."""
+
+    node_groups: list[NodeGroupConfig] = Field(default_factory=list)
+    models: list[ModelConfig] = Field(default_factory=list)
+    hf_token: Optional[SecretStr] = None
+    """Hugging Face token (`pulumi config set --secret hfToken ...`); needed by `source: hub` models."""
+    cache_volumes: CacheVolumesConfig = Field(default_factory=CacheVolumesConfig)
+
+    def node_group(self, name: str) -> Optional[NodeGroupConfig]:
+        return next((group for group in self.node_groups if group.name == name), None)
+
+    def namespaces(self) -> dict[str, list[ModelConfig]]:
+        """Model namespaces in first-use order, each with its models."""
+        grouped: dict[str, list[ModelConfig]] = {}
+        for model in self.models:
+            grouped.setdefault(model.namespace, []).append(model)
+        return grouped
+
+
+def stack_issues(stack: StackConfig) -> list[ConfigIssue]:
+    """Rules that span several entries; each issue names the path the user must edit."""
+    issues: list[ConfigIssue] = []
+    issues += _duplicates(stack)
+    for index, model in enumerate(stack.models):
+        path = f"models[{index}]"
+        group = stack.node_group(model.node_group)
+        if group is None:
+            known = ", ".join(repr(g.name) for g in stack.node_groups) or "none are configured"
+            issues.append(ConfigIssue(
+                f"{path}.nodeGroup",
+                f"node group {model.node_group!r} does not exist (node groups: {known}); "
+                f"add it under nodeGroups or point the model at an existing one",
+            ))
+        elif group.accelerator is not model.accelerator:
+            offered = group.accelerator.value if group.accelerator else "no accelerator"
+            issues.append(ConfigIssue(
+                f"{path}.accelerator",
+                f"model {model.name!r} needs {model.accelerator.value} but node group {group.name!r} "
+                f"runs {group.instance_type} ({offered}); choose a {model.accelerator.value} node group "
+                f"or change accelerator",
+            ))
+        if model.source is ModelSource.HUB and stack.hf_token is None:
+            issues.append(ConfigIssue(
+                f"{path}.source",
+                f"model {model.name!r} downloads {model.model!r} from the Hugging Face hub but no token "
+                f"is configured; run `pulumi config set --secret hfToken <token>`, or serve weights "
+                f"baked into the image with source: image",
+            ))
+    return issues
+
+
+def stack_warnings(stack: StackConfig) -> list[str]:
+    """Legitimate but probably unintended setups; printed, never fatal."""
+    used = {model.node_group for model in stack.models}
+    return [
+        f"nodeGroups[{index}] {group.name!r} runs no model; its nodes cost money while idle "
+        f"(fine for a platform-only stack)"
+        for index, group in enumerate(stack.node_groups)
+        if group.name not in used
+    ]
+
+
+def _duplicates(stack: StackConfig) -> list[ConfigIssue]:
+    issues = []
+    checks = [
+        ("nodeGroups", "name", [group.name for group in stack.node_groups]),
+        ("models", "name", [model.name for model in stack.models]),
+        ("models", "servedModelName", [model.resolved_served_model_name for model in stack.models]),
+    ]
+    for section, field, values in checks:
+        counts = Counter(values)
+        seen: set[str] = set()
+        for index, value in enumerate(values):
+            if counts[value] > 1 and value in seen:
+                first = values.index(value)
+                issues.append(ConfigIssue(
+                    f"{section}[{index}].{field}",
+                    f"{value!r} is already used by {section}[{first}]; names must be unique in the stack",
+                ))
+            seen.add(value)
+    return issues
