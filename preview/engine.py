@@ -1,0 +1,174 @@
+"""Run a Pulumi program in-process against a recording mock engine.
+
+The monitor sees every registration as the Pulumi engine would (type, name, parent,
+provider, dependencies, inputs), so the preview and the tests inspect exactly what
+`pulumi up` would send. Each run happens in a fresh `contextvars.Context`, which isolates
+Pulumi's global settings, root stack and config between runs in one process.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.stack import wait_for_rpcs
+from pulumi.runtime.sync_await import _sync_await
+
+from preview.mock_outputs import mock_outputs
+
+SECRET_MASK = "[secret]"
+_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class RegisteredResource:
+    type: str
+    name: str
+    urn: str
+    parent: Optional[str]
+    provider: Optional[str]
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    """Inputs as sent, with every secret value replaced by SECRET_MASK."""
+    custom: bool
+    protect: bool = False
+    retain_on_delete: bool = False
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith("pulumi:providers:")
+
+
+@dataclass
+class Recording:
+    """Everything one program run registered, in registration order."""
+
+    stack: str
+    resources: list[RegisteredResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def by_type(self, type_: str) -> list[RegisteredResource]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def one(self, type_: str, name: str) -> RegisteredResource:
+        matches = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(matches) != 1:
+            raise LookupError(f"expected one {type_} named {name!r}, found {len(matches)}")
+        return matches[0]
+
+    def by_urn(self, urn: str) -> RegisteredResource:
+        return next(resource for resource in self.resources if resource.urn == urn)
+
+    def children_of(self, parent: RegisteredResource) -> list[RegisteredResource]:
+        return [resource for resource in self.resources if resource.parent == parent.urn]
+
+    def kubernetes_objects(self) -> list[RegisteredResource]:
+        """Custom resources of the Kubernetes provider (not the provider itself)."""
+        return [r for r in self.resources if r.type.startswith("kubernetes:") and r.custom]
+
+
+def mask_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+            return SECRET_MASK
+        return {key: mask_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    return value
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        state = {**args.inputs, **mock_outputs(args.typ, args.name, args.inputs)}
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return mock_outputs(args.token, "", args.args)
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, recording: Recording):
+        super().__init__(_Mocks())
+        self.recording = recording
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != _STACK_TYPE:
+            timeouts = request.customTimeouts
+            self.recording.resources.append(RegisteredResource(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent or None,
+                provider=request.provider or None,
+                dependencies=list(request.dependencies),
+                inputs=mask_secrets(json_format.MessageToDict(request.object)),
+                custom=request.custom,
+                protect=request.protect,
+                retain_on_delete=request.retainOnDelete,
+                custom_timeouts={k: v for k, v in (("create", timeouts.create), ("update", timeouts.update), ("delete", timeouts.delete)) if v},
+            ))
+        return response
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self, recording: Recording):
+        super().__init__(logging.WARNING)
+        self.recording = recording
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.recording.warnings.append(record.getMessage())
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    project: str = "vllm-eks",
+    stack: str = "dev",
+    config: Optional[dict[str, str]] = None,
+    secret_keys: Optional[list[str]] = None,
+) -> Recording:
+    """Run `program` as a Pulumi program under mocks and return what it registered.
+
+    Exceptions raised by the program propagate unchanged (after its outstanding
+    registrations finished), so a config error surfaces as itself.
+    """
+    recording = Recording(stack=stack)
+
+    def run() -> None:
+        logger = logging.getLogger(f"vllm-eks.preview.{id(recording)}")
+        logger.propagate = False
+        logger.addHandler(_WarningCollector(recording))
+        pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
+        pulumi.runtime.set_mocks(
+            _Mocks(), project=project, stack=stack, preview=False,
+            logger=logger, monitor=_RecordingMonitor(recording),
+        )
+        try:
+            program()
+        finally:
+            _sync_await(wait_for_rpcs())
+        recording.outputs = _resolve_stack_outputs()
+
+    contextvars.Context().run(run)
+    return recording
+
+
+def _resolve_stack_outputs() -> dict[str, Any]:
+    root = pulumi.runtime.settings.get_root_resource()
+    outputs = getattr(root, "outputs", {}) or {}
+    resolved = {}
+    for key, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        is_secret = _sync_await(output.is_secret())
+        resolved[key] = SECRET_MASK if is_secret else _sync_await(output.future())
+    return resolved
