@@ -23,6 +23,17 @@ class CacheVolumesConfig(ConfigModel):
     """Size of `huggingface-cache` (about 15 GiB per 8B model at 16-bit)."""
     neuron_size: ByteQuantity = "100Gi"
     """Size of `neuron-cache`, created only in namespaces with Neuron models (about 10 GiB per compiled model)."""
+    retain_on_delete: bool = True
+    """Keep the cache PVCs and their namespace when a model or the stack is destroyed, so cached
+    weights and compiled graphs survive; set false to delete them with the stack."""
+
+
+class NetworkPolicyConfig(ConfigModel):
+    """The default-deny NetworkPolicy each model namespace gets (enforced by the VPC CNI)."""
+
+    enabled: bool = True
+    allowed_namespaces: list[DnsLabel] = Field(default_factory=list)
+    """Namespaces besides the model's own whose pods may call the vLLM port (e.g. a gateway's)."""
 
 
 class StackConfig(ConfigModel):
@@ -33,6 +44,7 @@ class StackConfig(ConfigModel):
     hf_token: Optional[SecretStr] = None
     """Hugging Face token (`pulumi config set --secret hfToken ...`); needed by `source: hub` models."""
     cache_volumes: CacheVolumesConfig = Field(default_factory=CacheVolumesConfig)
+    network_policy: NetworkPolicyConfig = Field(default_factory=NetworkPolicyConfig)
 
     def node_group(self, name: str) -> Optional[NodeGroupConfig]:
         return next((group for group in self.node_groups if group.name == name), None)

@@ -55,6 +55,8 @@ class Recording:
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    error: Optional[BaseException] = None
+    """What the program raised, if anything; registrations before it are still listed."""
 
     def by_type(self, type_: str) -> list[RegisteredResource]:
         return [resource for resource in self.resources if resource.type == type_]
@@ -76,13 +78,16 @@ class Recording:
         return [r for r in self.resources if r.type.startswith("kubernetes:") and r.custom]
 
 
-def mask_secrets(value: Any) -> Any:
+def normalize_inputs(value: Any) -> Any:
+    """Mask secrets and restore integers (protobuf Structs carry every number as a double)."""
     if isinstance(value, dict):
         if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
             return SECRET_MASK
-        return {key: mask_secrets(item) for key, item in value.items()}
+        return {key: normalize_inputs(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [mask_secrets(item) for item in value]
+        return [normalize_inputs(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -111,7 +116,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 parent=request.parent or None,
                 provider=request.provider or None,
                 dependencies=list(request.dependencies),
-                inputs=mask_secrets(json_format.MessageToDict(request.object)),
+                inputs=normalize_inputs(json_format.MessageToDict(request.object)),
                 custom=request.custom,
                 protect=request.protect,
                 retain_on_delete=request.retainOnDelete,
@@ -136,11 +141,13 @@ def run_program(
     stack: str = "dev",
     config: Optional[dict[str, str]] = None,
     secret_keys: Optional[list[str]] = None,
+    capture_error: bool = False,
 ) -> Recording:
     """Run `program` as a Pulumi program under mocks and return what it registered.
 
-    Exceptions raised by the program propagate unchanged (after its outstanding
-    registrations finished), so a config error surfaces as itself.
+    An exception raised by the program is re-raised unchanged (after its outstanding
+    registrations finished) unless `capture_error`, which stores it in `Recording.error`
+    so a caller can also check what was registered before it.
     """
     recording = Recording(stack=stack)
 
@@ -155,11 +162,15 @@ def run_program(
         )
         try:
             program()
-        finally:
-            _sync_await(wait_for_rpcs())
-        recording.outputs = _resolve_stack_outputs()
+        except Exception as error:  # noqa: BLE001 - handed back to the caller below
+            recording.error = error
+        _sync_await(wait_for_rpcs())
+        if recording.error is None:
+            recording.outputs = _resolve_stack_outputs()
 
     contextvars.Context().run(run)
+    if recording.error is not None and not capture_error:
+        raise recording.error
     return recording
 
 

@@ -1,0 +1,34 @@
+"""The vllm-eks program: load and validate this stack's config, then wire the components."""
+
+import pulumi
+
+from components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from components.stack_config import load_stack_config
+from components.vllm_model import VllmModel, VllmModelArgs
+from config.accelerators import ACCELERATORS
+
+stack = load_stack_config()
+hf_token = pulumi.Output.secret(stack.hf_token.get_secret_value()) if stack.hf_token else None
+
+namespaces = {
+    name: ModelNamespace(name, ModelNamespaceArgs(
+        name=name,
+        neuron_cache=any(ACCELERATORS[m.accelerator].has_compile_cache for m in models),
+        hf_token=hf_token,
+        cache_volumes=stack.cache_volumes,
+        network_policy=stack.network_policy,
+        model_ports=[m.port for m in models],
+    ))
+    for name, models in stack.namespaces().items()
+}
+
+endpoints = {}
+for model in stack.models:
+    served = VllmModel(model.name, VllmModelArgs(
+        model=model,
+        node_group=stack.node_group(model.node_group),
+        namespace=namespaces[model.namespace],
+    ))
+    endpoints[model.name] = served.endpoint
+
+pulumi.export("modelEndpoints", endpoints)

@@ -1,0 +1,41 @@
+"""Register a builder's plain-dict Kubernetes object as its typed pulumi-kubernetes resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+_KINDS = {
+    ("v1", "Namespace"): k8s.core.v1.Namespace,
+    ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
+    ("v1", "Secret"): k8s.core.v1.Secret,
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("apps/v1", "DaemonSet"): k8s.apps.v1.DaemonSet,
+    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
+    ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): k8s.rbac.v1.ClusterRole,
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): k8s.rbac.v1.ClusterRoleBinding,
+    ("storage.k8s.io/v1", "StorageClass"): k8s.storage.v1.StorageClass,
+}
+# Top-level fields the typed classes take as Python keywords in snake_case; nested dicts
+# pass through in the Kubernetes spelling, which the provider receives unchanged.
+_KEYWORDS = {
+    "stringData": "string_data",
+    "allowVolumeExpansion": "allow_volume_expansion",
+    "reclaimPolicy": "reclaim_policy",
+    "volumeBindingMode": "volume_binding_mode",
+    "roleRef": "role_ref",
+    "automountServiceAccountToken": "automount_service_account_token",
+}
+
+
+def register_object(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    kind = _KINDS.get((obj["apiVersion"], obj["kind"]))
+    if kind is None:
+        raise ValueError(f"no typed resource registered for {obj['apiVersion']} {obj['kind']}")
+    body = {_KEYWORDS.get(key, key): value for key, value in obj.items() if key not in ("apiVersion", "kind")}
+    return kind(name, opts=opts, **body)

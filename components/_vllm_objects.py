@@ -1,0 +1,305 @@
+"""Pure builders: validated model config -> Kubernetes objects as plain dicts.
+
+No Pulumi here. The components register exactly these dicts, and the offline preview
+renders what the components registered, so a test of a builder is a test of `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Optional
+
+from config.accelerators import ACCELERATORS
+from config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource, NeuronConfigArg
+from config.platform import NodeGroupConfig
+from config.scheduling import node_selector, tolerations
+from config.stack import CacheVolumesConfig
+
+HF_CACHE_CLAIM = "huggingface-cache"
+NEURON_CACHE_CLAIM = "neuron-cache"
+HF_TOKEN_SECRET = "hf-token"
+HF_TOKEN_KEY = "token"
+CONTAINER_NAME = "vllm"
+HEALTH_PATH = "/health"
+PROBE_PERIOD_SECONDS = 10
+# Writable scratch for a read-only root filesystem; vLLM, Triton and neuronx-cc write here.
+_SCRATCH_MOUNTS = {"tmp": "/tmp", "var-tmp": "/var/tmp"}
+# Redirect what vLLM would otherwise write under $HOME, so the root filesystem can stay
+# read-only without mounting anything over /root/.cache (which would hide weights baked
+# into image-served models). Usage stats are off: a serving platform should not phone home.
+_RUNTIME_ENV = {
+    "VLLM_CACHE_ROOT": "/tmp/vllm-cache",
+    "VLLM_CONFIG_ROOT": "/tmp/vllm-config",
+    "TRITON_CACHE_DIR": "/tmp/triton-cache",
+    "VLLM_NO_USAGE_STATS": "1",
+    "DO_NOT_TRACK": "1",
+}
+
+Object = dict[str, Any]
+
+
+def recommended_labels(instance: str, component: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": "vllm",
+        "app.kubernetes.io/instance": instance,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": "vllm-eks",
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+
+
+def model_labels(model: ModelConfig) -> dict[str, str]:
+    # `app` is what the workshop selects on (and its kubectl commands use); the recommended
+    # labels sit beside it for dashboards and policies.
+    return {"app": model.name, **recommended_labels(model.name, "model-server")}
+
+
+def namespace_object(name: str) -> Object:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "labels": {
+                **recommended_labels(name, "model-namespace"),
+                # vLLM images run as root, which "restricted" forbids; enforce the strongest
+                # level they pass and report what "restricted" would reject.
+                "pod-security.kubernetes.io/enforce": "baseline",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+            },
+        },
+    }
+
+
+def cache_claim_object(name: str, namespace: str, storage_class: str, size: str) -> Object:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": namespace, "labels": recommended_labels(name, "model-cache")},
+        "spec": {
+            "storageClassName": storage_class,
+            # Every replica and every model in the namespace shares one download.
+            "accessModes": ["ReadWriteMany"],
+            "resources": {"requests": {"storage": size}},
+        },
+    }
+
+
+def cache_claim_objects(namespace: str, cache: CacheVolumesConfig, neuron_cache: bool) -> list[Object]:
+    claims = [cache_claim_object(HF_CACHE_CLAIM, namespace, cache.storage_class, cache.huggingface_size)]
+    if neuron_cache:
+        claims.append(cache_claim_object(NEURON_CACHE_CLAIM, namespace, cache.storage_class, cache.neuron_size))
+    return claims
+
+
+def hf_token_secret_object(namespace: str, token: Any) -> Object:
+    """`token` is passed through untouched so the component can hand in a Pulumi secret."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": HF_TOKEN_SECRET, "namespace": namespace, "labels": recommended_labels(HF_TOKEN_SECRET, "credentials")},
+        "type": "Opaque",
+        "stringData": {HF_TOKEN_KEY: token},
+    }
+
+
+def network_policy_object(namespace: str, port_numbers: list[int], allowed_namespaces: list[str]) -> Object:
+    """Deny by default; let the namespace (and listed ones) reach vLLM, and vLLM reach DNS and HTTPS.
+
+    Egress to HTTPS excludes the instance metadata address so a compromised pod cannot
+    take the node's credentials.
+    """
+    peers: list[Object] = [{"podSelector": {}}]
+    peers += [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}} for name in allowed_namespaces]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "vllm-default", "namespace": namespace, "labels": recommended_labels(namespace, "network-policy")},
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": peers, "ports": [{"protocol": "TCP", "port": port} for port in sorted(set(port_numbers))]}],
+            "egress": [
+                {
+                    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                },
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}}],
+                    "ports": [{"protocol": "TCP", "port": 443}],
+                },
+            ],
+        },
+    }
+
+
+def vllm_args(model: ModelConfig) -> list[str]:
+    """The `vllm serve` arguments, in the workshop's order."""
+    args = [model.model, f"--served-model-name={model.resolved_served_model_name}"]
+    if model.trust_remote_code:
+        args.append("--trust-remote-code")
+    if model.gpu_memory_utilization is not None:
+        args.append(f"--gpu-memory-utilization={_fraction(model.gpu_memory_utilization)}")
+    if model.max_model_len is not None:
+        args.append(f"--max-model-len={model.max_model_len}")
+    if model.tool_call_parser:
+        args += ["--enable-auto-tool-choice", f"--tool-call-parser={model.tool_call_parser}"]
+    if model.chat_template:
+        args.append(f"--chat-template={model.chat_template}")
+    if model.reasoning_parser:
+        args.append(f"--reasoning-parser={model.reasoning_parser}")
+    if model.quantization:
+        args.append(f"--quantization={model.quantization}")
+    args.append(f"--tensor-parallel-size={model.tensor_parallel_size}")
+    if model.pipeline_parallel_size > 1:
+        args.append(f"--pipeline-parallel-size={model.pipeline_parallel_size}")
+    if model.max_num_seqs is not None:
+        args.append(f"--max-num-seqs={model.max_num_seqs}")
+    if model.enable_prefix_caching is not None:
+        args.append("--enable-prefix-caching" if model.enable_prefix_caching else "--no-enable-prefix-caching")
+    if model.port != 8000:
+        args.append(f"--port={model.port}")
+    if model.neuron_config is not None:
+        args.append(_neuron_config_arg(model.neuron_config, model.neuron_config_arg))
+    return args + list(model.extra_args)
+
+
+def _fraction(value: float) -> str:
+    # Two decimals as the seeds write them ("0.90"), without rounding away a finer value.
+    text = f"{value:.2f}"
+    return text if float(text) == value else repr(value)
+
+
+def _neuron_config_arg(settings: dict[str, Any], form: NeuronConfigArg) -> str:
+    if form is NeuronConfigArg.OVERRIDE_NEURON_CONFIG:
+        return f"--override-neuron-config={json.dumps(settings)}"
+    key = "override_neuron_config" if form is NeuronConfigArg.ADDITIONAL_CONFIG else "neuron_config"
+    return f"--additional-config={json.dumps({key: settings})}"
+
+
+def _env(model: ModelConfig) -> list[Object]:
+    env: list[Object] = [{"name": key, "value": value} for key, value in model.env.items()]
+    if model.source is ModelSource.HUB:
+        token_ref = {"secretKeyRef": {"name": HF_TOKEN_SECRET, "key": HF_TOKEN_KEY}}
+        # HF_TOKEN is what current huggingface_hub reads; HUGGING_FACE_HUB_TOKEN is what the
+        # guide uses and what older images in the wild still read.
+        env += [{"name": "HF_TOKEN", "valueFrom": token_ref}, {"name": "HUGGING_FACE_HUB_TOKEN", "valueFrom": token_ref}]
+        env.append({"name": "HF_HOME", "value": HF_CACHE_PATH})
+        if ACCELERATORS[model.accelerator].has_compile_cache and "NEURON_COMPILED_ARTIFACTS" not in model.env:
+            env.append({"name": "NEURON_COMPILED_ARTIFACTS", "value": f"{NEURON_CACHE_PATH}/{model.model}"})
+    env += [{"name": key, "value": value} for key, value in _RUNTIME_ENV.items() if key not in model.env]
+    return env
+
+
+def _volumes(model: ModelConfig) -> tuple[list[Object], list[Object]]:
+    """Volumes and mounts. Image-served models get no cache mounts: an empty volume over the
+    baked-in paths would hide the weights and graphs and force a download and recompile."""
+    volumes: list[Object] = []
+    mounts: list[Object] = []
+    if model.source is ModelSource.HUB:
+        caches = [(HF_CACHE_CLAIM, HF_CACHE_PATH)]
+        if ACCELERATORS[model.accelerator].has_compile_cache:
+            caches.append((NEURON_CACHE_CLAIM, NEURON_CACHE_PATH))
+        for claim, path in caches:
+            volumes.append({"name": claim, "persistentVolumeClaim": {"claimName": claim}})
+            mounts.append({"name": claim, "mountPath": path})
+    if model.resolved_shm_size:
+        # Tensor-parallel workers exchange tensors through /dev/shm; a sized memory volume
+        # replaces the guide's hostIPC, which would share the node's IPC namespace.
+        volumes.append({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": model.resolved_shm_size}})
+        mounts.append({"name": "shm", "mountPath": "/dev/shm"})
+    for name, path in _SCRATCH_MOUNTS.items():
+        volumes.append({"name": name, "emptyDir": {}})
+        mounts.append({"name": name, "mountPath": path})
+    return volumes, mounts
+
+
+def _probe(failure_threshold: int, period_seconds: int, timeout_seconds: int) -> Object:
+    return {
+        "httpGet": {"path": HEALTH_PATH, "port": VLLM_PORT_NAME},
+        "periodSeconds": period_seconds,
+        "timeoutSeconds": timeout_seconds,
+        "failureThreshold": failure_threshold,
+    }
+
+
+def _resources(model: ModelConfig) -> Object:
+    accelerator = {ACCELERATORS[model.accelerator].resource_name: str(model.accelerators_per_pod)}
+    return {
+        "requests": {"cpu": model.resources.cpu, "memory": model.resources.memory, **accelerator},
+        # No CPU limit (throttling stalls the engine loop); a memory limit so an overrun is
+        # this pod's OOM, not the node's; extended resources need limit == request.
+        "limits": {"memory": model.resources.memory, **accelerator},
+    }
+
+
+def deployment_object(model: ModelConfig, group: NodeGroupConfig, skip_await: bool = False) -> Object:
+    labels = model_labels(model)
+    volumes, mounts = _volumes(model)
+    container: Object = {
+        "name": CONTAINER_NAME,
+        "image": model.image,
+        "imagePullPolicy": model.image_pull_policy,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "privileged": False,
+            "readOnlyRootFilesystem": True,
+            # ALL includes the workshop's NET_RAW; vLLM needs no capability.
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "command": ["vllm", "serve"],
+        "args": vllm_args(model),
+        "env": _env(model),
+        "ports": [{"name": VLLM_PORT_NAME, "containerPort": model.port, "protocol": "TCP"}],
+        "resources": _resources(model),
+        "startupProbe": _probe(math.ceil(model.startup_timeout_seconds / PROBE_PERIOD_SECONDS), PROBE_PERIOD_SECONDS, 5),
+        "readinessProbe": _probe(3, PROBE_PERIOD_SECONDS, 5),
+        "livenessProbe": _probe(5, 30, 10),
+        "volumeMounts": mounts,
+    }
+    annotations = {"pulumi.com/skipAwait": "true"} if skip_await else {}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": model.name, "namespace": model.namespace, "labels": labels, **({"annotations": annotations} if annotations else {})},
+        "spec": {
+            "replicas": model.replicas,
+            "selector": {"matchLabels": {"app": model.name}},
+            # A surge pod would need accelerators no node has spare and sit Pending; replace
+            # pods one at a time instead (a single-replica model is briefly unavailable).
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "automountServiceAccountToken": False,
+                    "nodeSelector": node_selector(group),
+                    "containers": [container],
+                    "volumes": volumes,
+                    "tolerations": tolerations(model),
+                },
+            },
+        },
+    }
+
+
+def service_object(model: ModelConfig) -> Object:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": model.name, "namespace": model.namespace, "labels": model_labels(model)},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app": model.name},
+            "ports": [{"name": VLLM_PORT_NAME, "port": model.port, "targetPort": VLLM_PORT_NAME, "protocol": "TCP"}],
+        },
+    }
+
+
+
+def await_timeout_minutes(model: ModelConfig) -> Optional[int]:
+    """How long `pulumi up` waits for the Deployment: the startup budget plus image pull time."""
+    return math.ceil(model.startup_timeout_seconds / 60) + 10

@@ -1,0 +1,76 @@
+"""ModelNamespace: what every model in one namespace shares (namespace, caches, token, policy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+
+from components import _vllm_objects as objects
+from components._kubernetes import register_object as _register
+from config.stack import CacheVolumesConfig, NetworkPolicyConfig
+
+
+@dataclass
+class ModelNamespaceArgs:
+    name: str
+    """Kubernetes namespace name."""
+    neuron_cache: bool = False
+    """Create the `neuron-cache` PVC (any Neuron model in the namespace)."""
+    hf_token: Optional[pulumi.Input[str]] = None
+    """Hugging Face token; stored as the `hf-token` Secret, and always treated as a Pulumi secret."""
+    cache_volumes: CacheVolumesConfig = field(default_factory=CacheVolumesConfig)
+    network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
+    model_ports: list[int] = field(default_factory=lambda: [8000])
+    """Ports the NetworkPolicy opens to callers."""
+
+
+class ModelNamespace(pulumi.ComponentResource):
+    """Namespace with the shared `huggingface-cache` (and `neuron-cache`) PVCs and `hf-token` Secret.
+
+    Caches are retained on delete by default: deleting a namespace deletes its PVCs, so the
+    namespace is retained with them.
+    """
+
+    namespace: pulumi.Output[str]
+    huggingface_cache_claim: pulumi.Output[str]
+    hf_token_secret_name: Optional[pulumi.Output[str]]
+
+    def __init__(self, resource_name: str, args: ModelNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("vllm-eks:index:ModelNamespace", resource_name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=args.cache_volumes.retain_on_delete)
+
+        namespace = _register(f"{resource_name}-namespace", objects.namespace_object(args.name), kept)
+        after_namespace = pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[namespace]))
+        claims = [
+            _register(f"{resource_name}-{claim['metadata']['name']}", claim, after_namespace)
+            for claim in objects.cache_claim_objects(args.name, args.cache_volumes, args.neuron_cache)
+        ]
+        self.namespace = namespace.metadata.apply(lambda metadata: metadata["name"])
+        self.huggingface_cache_claim = claims[0].metadata.apply(lambda metadata: metadata["name"])
+        self.cache_claims = claims
+        self.hf_token_secret = None
+        self.hf_token_secret_name = None
+        if args.hf_token is not None:
+            secret_object = objects.hf_token_secret_object(args.name, pulumi.Output.secret(args.hf_token))
+            self.hf_token_secret = _register(
+                f"{resource_name}-hf-token", secret_object,
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),
+            )
+            self.hf_token_secret_name = self.hf_token_secret.metadata.apply(lambda metadata: metadata["name"])
+        self.network_policy = None
+        if args.network_policy.enabled:
+            policy = objects.network_policy_object(args.name, args.model_ports, args.network_policy.allowed_namespaces)
+            self.network_policy = _register(
+                f"{resource_name}-network-policy", policy,
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),
+            )
+        self.namespace_resource = namespace
+        self.register_outputs({
+            "namespace": self.namespace,
+            "huggingface_cache_claim": self.huggingface_cache_claim,
+            "hf_token_secret_name": self.hf_token_secret_name,
+        })
+

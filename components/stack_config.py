@@ -1,0 +1,34 @@
+"""Read this stack's config from the Pulumi engine and validate it with the pure loader."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from config.errors import ConfigError
+from config.loader import PROJECT, parse_stack_config
+from config.stack import StackConfig, stack_warnings
+
+
+def project_config_values() -> dict[str, Any]:
+    """Every `vllm-eks:*` key, so unknown keys are reported rather than silently ignored.
+
+    `pulumi.Config` can only look keys up by name; the engine hands the whole bag to the
+    program in PULUMI_CONFIG (real runs) or through `set_all_config` (tests, offline preview).
+    """
+    prefix = f"{PROJECT}:"
+    bag = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return {key[len(prefix):]: value for key, value in bag.items() if key.startswith(prefix)}
+
+
+def load_stack_config() -> StackConfig:
+    """Validated config for the running stack; raises ConfigError before anything is registered."""
+    stack = parse_stack_config(project_config_values(), source=f"config of stack {pulumi.get_stack()!r}")
+    for warning in stack_warnings(stack):
+        pulumi.log.warn(warning)
+    return stack
+
+
+__all__ = ["ConfigError", "load_stack_config", "project_config_values"]

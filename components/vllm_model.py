@@ -1,0 +1,87 @@
+"""VllmModel: one model's Deployment and Service, on the namespace it shares with others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import pulumi
+
+from components import _vllm_objects as objects
+from components._kubernetes import register_object
+from components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from config.accelerators import ACCELERATORS
+from config.model import ModelConfig
+from config.platform import NodeGroupConfig
+from config.stack import CacheVolumesConfig, NetworkPolicyConfig
+
+
+@dataclass
+class VllmModelArgs:
+    model: ModelConfig
+    """Validated model config (build one with `ModelConfig(...)` or load a stack file)."""
+    node_group: NodeGroupConfig
+    """The node group the model runs on; decides the node selector and, with the model, tolerations."""
+    namespace: Optional[ModelNamespace] = None
+    """Shared namespace resources; when omitted the model creates its own ModelNamespace."""
+    hf_token: Optional[pulumi.Input[str]] = None
+    """Token for a namespace the model creates itself; ignored when `namespace` is given."""
+    cache_volumes: CacheVolumesConfig = field(default_factory=CacheVolumesConfig)
+    network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
+    depends_on: Sequence[pulumi.Resource] = ()
+    """Platform pieces the pods need before they can schedule (storage class, device plugin, node group)."""
+
+
+class VllmModel(pulumi.ComponentResource):
+    """A vLLM server: Deployment and ClusterIP Service, plus its namespace when not shared.
+
+    Pass the cluster's Kubernetes provider in `opts` (`provider=` or `providers=`); every
+    child inherits it.
+    """
+
+    namespace: pulumi.Output[str]
+    deployment_name: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, args: VllmModelArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("vllm-eks:index:VllmModel", resource_name, None, opts)
+        model = args.model
+        shared = args.namespace or ModelNamespace(
+            f"{resource_name}-ns",
+            ModelNamespaceArgs(
+                name=model.namespace,
+                neuron_cache=ACCELERATORS[model.accelerator].has_compile_cache,
+                hf_token=args.hf_token,
+                cache_volumes=args.cache_volumes,
+                network_policy=args.network_policy,
+                model_ports=[model.port],
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        needs = [shared, *args.depends_on]
+        timeout = f"{objects.await_timeout_minutes(model)}m"
+        deployment = register_object(
+            f"{resource_name}-deployment",
+            objects.deployment_object(model, args.node_group, skip_await=not model.wait_for_ready),
+            pulumi.ResourceOptions(
+                parent=self, depends_on=needs,
+                custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
+            ),
+        )
+        service = register_object(
+            f"{resource_name}-service", objects.service_object(model),
+            pulumi.ResourceOptions(parent=self, depends_on=[shared]),
+        )
+        self.namespace = shared.namespace
+        self.deployment_name = deployment.metadata.apply(lambda metadata: metadata["name"])
+        self.service_name = service.metadata.apply(lambda metadata: metadata["name"])
+        self.endpoint = pulumi.Output.all(self.service_name, self.namespace).apply(
+            lambda parts: f"http://{parts[0]}.{parts[1]}.svc.cluster.local:{model.port}"
+        )
+        self.register_outputs({
+            "namespace": self.namespace,
+            "deployment_name": self.deployment_name,
+            "service_name": self.service_name,
+            "endpoint": self.endpoint,
+        })

@@ -1,0 +1,118 @@
+"""`vllm-eks`: preview or render a stack offline, with no Pulumi CLI, AWS account or cluster."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+from config.errors import ConfigError
+from config.loader import load_stack_file
+from config.stack import StackConfig
+from preview.engine import Recording
+from preview.render import resource_tree, write_render
+from preview.runner import run_stack, stack_file
+
+EXIT_INVALID_CONFIG = 2
+EXIT_WARNINGS_STRICT = 3
+
+
+def model_summary(stack: StackConfig, recording: Recording) -> list[str]:
+    endpoints = recording.outputs.get("modelEndpoints", {})
+    lines = []
+    for model in stack.models:
+        group = stack.node_group(model.node_group)
+        lines.append(
+            f"  {model.name}: {model.replicas} x {model.accelerators_per_pod} {model.accelerator.value} "
+            f"on {model.node_group} ({group.instance_type if group else '?'}), source {model.source.value}, "
+            f"namespace {model.namespace}, {endpoints.get(model.name, 'no endpoint')}"
+        )
+    return lines
+
+
+def sizing_lines(stack: StackConfig) -> list[str]:
+    try:
+        from config.sizing import format_sizing_table
+    except ImportError:  # sizing arrives with its own module; the preview works without it
+        return []
+    return ["", "Sizing:", format_sizing_table(stack)]
+
+
+def _run(project_dir: Path, stack_name: str) -> tuple[Optional[Recording], Optional[StackConfig]]:
+    try:
+        recording = run_stack(project_dir, stack_name, capture_error=True)
+    except ConfigError as error:
+        _print_config_error(error, registered=0)
+        return None, None
+    if isinstance(recording.error, ConfigError):
+        _print_config_error(recording.error, registered=len(recording.resources))
+        return None, None
+    if recording.error is not None:
+        raise recording.error
+    return recording, load_stack_file(stack_file(project_dir, stack_name))
+
+
+def _print_config_error(error: ConfigError, registered: int) -> None:
+    print(str(error), file=sys.stderr)
+    print(f"Nothing was created: {registered} resources registered.", file=sys.stderr)
+
+
+def _finish(recording: Recording, strict: bool) -> int:
+    for warning in recording.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if strict and recording.warnings:
+        print(f"--strict: {len(recording.warnings)} warnings count as errors.", file=sys.stderr)
+        return EXIT_WARNINGS_STRICT
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    recording, stack = _run(args.project_dir, args.stack)
+    if recording is None:
+        return EXIT_INVALID_CONFIG
+    print(resource_tree(recording))
+    print("\nModels:")
+    print("\n".join(model_summary(stack, recording)) or "  (none)")
+    print("\n".join(sizing_lines(stack)))
+    print(f"\n{len(recording.resources)} resources, {len(recording.kubernetes_objects())} Kubernetes objects "
+          f"(previewed offline in {time.perf_counter() - started:.2f}s)")
+    return _finish(recording, args.strict)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    recording, _ = _run(args.project_dir, args.stack)
+    if recording is None:
+        return EXIT_INVALID_CONFIG
+    written = write_render(recording, args.out)
+    print(f"Wrote {len(written) - 1} manifests and plan.json under {args.out}")
+    return _finish(recording, args.strict)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vllm-eks", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, handler, help_text in (
+        ("preview", cmd_preview, "print the resource tree, model summary and sizing for a stack"),
+        ("render", cmd_render, "write every Kubernetes object as YAML and the full plan as JSON"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml")
+        command.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml (default: current)")
+        command.add_argument("--strict", action="store_true", help="fail (exit 3) when there are warnings")
+        command.set_defaults(handler=handler)
+        if name == "render":
+            command.add_argument("--out", type=Path, required=True, help="output folder")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.project_dir = args.project_dir.resolve()
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Turn a Recording into what people read: a resource tree, manifests and a plan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from preview.engine import Recording, RegisteredResource
+
+_TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata")
+
+
+def manifest(resource: RegisteredResource) -> dict[str, Any]:
+    """A Kubernetes object as sent to the provider: top-level keys in kubectl's order, the rest sorted."""
+    inputs = _sorted(resource.inputs)
+    ordered = {key: inputs[key] for key in _TOP_LEVEL_ORDER if key in inputs}
+    ordered.update({key: value for key, value in inputs.items() if key not in ordered})
+    return ordered
+
+
+def manifests(recording: Recording) -> list[dict[str, Any]]:
+    return [manifest(resource) for resource in sorted(recording.kubernetes_objects(), key=lambda r: (r.type, r.name))]
+
+
+def manifest_path(obj: dict[str, Any]) -> str:
+    """`vllm/deployment-llama.yaml`; cluster-scoped objects go under `_cluster/`."""
+    metadata = obj.get("metadata", {})
+    folder = metadata.get("namespace") or "_cluster"
+    return f"{folder}/{obj['kind'].lower()}-{metadata.get('name', 'unnamed')}.yaml"
+
+
+def plan(recording: Recording) -> dict[str, Any]:
+    """Every registered resource with its type, name, parent, provider and inputs (secrets masked)."""
+    names = {resource.urn: resource.name for resource in recording.resources}
+    return {
+        "stack": recording.stack,
+        "resources": [
+            {
+                "type": resource.type,
+                "name": resource.name,
+                "parent": names.get(resource.parent or ""),
+                "provider": _provider_name(resource.provider),
+                "dependsOn": sorted(names[urn] for urn in resource.dependencies if urn in names),
+                "protect": resource.protect,
+                "retainOnDelete": resource.retain_on_delete,
+                "customTimeouts": resource.custom_timeouts,
+                "inputs": _sorted(resource.inputs),
+            }
+            # Registration order varies with async scheduling; the plan must not.
+            for resource in sorted(recording.resources, key=lambda r: (r.type, r.name))
+        ],
+        "outputs": recording.outputs,
+    }
+
+
+def write_render(recording: Recording, out_dir: Path) -> list[Path]:
+    """Write `manifests/**.yaml` and `plan.json` under `out_dir`, replacing an earlier render."""
+    manifest_dir = out_dir / "manifests"
+    if manifest_dir.exists():
+        shutil.rmtree(manifest_dir)
+    written = []
+    for obj in manifests(recording):
+        path = manifest_dir / manifest_path(obj)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(obj, sort_keys=False, width=1000))
+        written.append(path)
+    plan_path = out_dir / "plan.json"
+    plan_path.write_text(json.dumps(plan(recording), indent=2) + "\n")
+    return [*written, plan_path]
+
+
+def resource_tree(recording: Recording) -> str:
+    """Components and their children, indented, with type tokens (providers listed last)."""
+    children: dict[str | None, list[RegisteredResource]] = {}
+    urns = {resource.urn for resource in recording.resources}
+    for resource in recording.resources:
+        parent = resource.parent if resource.parent in urns else None
+        children.setdefault(parent, []).append(resource)
+    lines = [f"Stack {recording.stack}"]
+
+    def walk(parent: str | None, depth: int) -> None:
+        for resource in sorted(children.get(parent, []), key=lambda r: (r.is_provider, r.name)):
+            lines.append(f"{'  ' * depth}{resource.name}  ({resource.type})")
+            walk(resource.urn, depth + 1)
+
+    walk(None, 1)
+    return "\n".join(lines)
+
+
+def _provider_name(reference: str | None) -> str | None:
+    # A provider reference is "<urn>::<id>"; the URN's last segment is the provider's name.
+    if not reference:
+        return None
+    urn = reference.rsplit("::", 1)[0]
+    return urn.rsplit("::", 1)[-1]
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
