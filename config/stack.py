@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr
 from config._base import ConfigModel
 from config.errors import ConfigIssue
 from config.model import ModelConfig, ModelSource
-from config.platform import NodeGroupConfig
+from config.platform import ClusterConfig, EfsConfig, NodeGroupConfig, default_system_node_group, platform_issues
 from config.types import ByteQuantity, DnsLabel
 
 
@@ -45,6 +45,12 @@ class StackConfig(ConfigModel):
     """Hugging Face token (`pulumi config set --secret hfToken ...`); needed by `source: hub` models."""
     cache_volumes: CacheVolumesConfig = Field(default_factory=CacheVolumesConfig)
     network_policy: NetworkPolicyConfig = Field(default_factory=NetworkPolicyConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    """The EKS cluster and its network (see docs/platform.md)."""
+    system_node_group: NodeGroupConfig = Field(default_factory=default_system_node_group)
+    """CPU nodes for CoreDNS, the EFS CSI controller and other add-ons (2-3 m6i.large by default)."""
+    efs: EfsConfig = Field(default_factory=EfsConfig)
+    """The encrypted EFS file system behind the cache StorageClass."""
 
     def node_group(self, name: str) -> Optional[NodeGroupConfig]:
         return next((group for group in self.node_groups if group.name == name), None)
@@ -61,6 +67,7 @@ def stack_issues(stack: StackConfig) -> list[ConfigIssue]:
     """Rules that span several entries; each issue names the path the user must edit."""
     issues: list[ConfigIssue] = []
     issues += _duplicates(stack)
+    issues += platform_issues(stack)
     for index, model in enumerate(stack.models):
         path = f"models[{index}]"
         group = stack.node_group(model.node_group)
