@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from config._base import ConfigModel
-from config.accelerators import AcceleratorKind
+from config.accelerators import ACCELERATORS, AcceleratorKind
+from config.model_catalog import ArchitectureRef
 from config.types import ByteQuantity, CpuQuantity, DnsLabel
 
 HF_CACHE_PATH = "/root/.cache/huggingface"
@@ -36,8 +37,11 @@ MANAGED_FLAGS = {
     "--enable-prefix-caching": "enablePrefixCaching",
     "--no-enable-prefix-caching": "enablePrefixCaching",
     "--port": "port",
-    "--speculative-model": "extraArgs: --speculative-config (vLLM replaced --speculative-model with it)",
-    "--num-speculative-tokens": "extraArgs: --speculative-config (vLLM replaced --num-speculative-tokens with it)",
+}
+# Flags current vLLM rejects, with what replaced them.
+REMOVED_FLAGS = {
+    "--speculative-model": "pass --speculative-config='{\"model\": \"<draft model>\", \"num_speculative_tokens\": 5}' in extraArgs",
+    "--num-speculative-tokens": "set num_speculative_tokens inside --speculative-config in extraArgs",
 }
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -87,7 +91,7 @@ class ModelConfig(ConfigModel):
     """Name of the entry in `nodeGroups` the pods are scheduled on."""
     image: str = Field(min_length=1)
     """Container image with vLLM (and for `source: image`, the model)."""
-    image_pull_policy: str = Field("IfNotPresent", pattern="^(Always|IfNotPresent|Never)$")
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
     source: ModelSource = ModelSource.HUB
     """Where weights come from: `hub` (download into the cache volume) or `image` (baked in)."""
     model: str = Field(min_length=1)
@@ -109,6 +113,10 @@ class ModelConfig(ConfigModel):
     """Enables tool calling (`--enable-auto-tool-choice`) with this parser."""
     chat_template: Optional[str] = None
     reasoning_parser: Optional[str] = None
+    architecture: Optional[ArchitectureRef] = None
+    """Architecture for memory sizing: a catalog id (`Qwen/Qwen3-8B`, see config/model_catalog.py) or an
+    inline block (`parameters`, `layers`, `attentionHeads`, `kvHeads`, `headDim`, `maxPositionEmbeddings`,
+    `dtype`) copied from config.json. Defaults to matching `model` (hub id or image path) against the catalog."""
     quantization: Optional[str] = None
     """`--quantization` method (fp8, awq, gptq, ...); Neuron quantization goes in `neuronConfig`."""
     neuron_config: Optional[dict[str, Any]] = None
@@ -130,35 +138,53 @@ class ModelConfig(ConfigModel):
     """Make `pulumi up` wait until pods are Ready (timeout = startup budget + 10 minutes); false
     sets `pulumi.com/skipAwait` so the apply returns once the Deployment is accepted."""
 
-    @model_validator(mode="after")
-    def _neuron_config_only_on_neuron(self) -> "ModelConfig":
-        if self.neuron_config is not None and self.accelerator is not AcceleratorKind.NEURON:
+    # Field validators (not model validators) so each error points at the key to edit;
+    # fields are validated in declaration order, so `accelerator` is already in `info.data`.
+
+    @field_validator("neuron_config")
+    @classmethod
+    def _neuron_config_only_on_neuron(cls, value: Optional[dict[str, Any]], info: ValidationInfo) -> Optional[dict[str, Any]]:
+        if value is not None and info.data.get("accelerator") not in (None, AcceleratorKind.NEURON):
+            raise ValueError("neuronConfig is only read by the Neuron backend; remove it, or set accelerator: neuron")
+        return value
+
+    @field_validator("quantization")
+    @classmethod
+    def _quantization_fits_the_accelerator(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        accelerator = info.data.get("accelerator")
+        if value is None or accelerator is None:
+            return value
+        traits = ACCELERATORS[accelerator]
+        if value not in traits.quantization_methods:
             raise ValueError(
-                "neuronConfig is only read by the Neuron backend; remove it, or set accelerator: neuron"
+                f"{value!r} is not a vLLM quantization method on {accelerator.value} "
+                f"(supported: {', '.join(sorted(traits.quantization_methods))}); {traits.quantization_hint}"
             )
-        return self
+        return value
 
-    @model_validator(mode="after")
-    def _extra_args_do_not_repeat_fields(self) -> "ModelConfig":
-        for arg in self.extra_args:
+    @field_validator("extra_args")
+    @classmethod
+    def _extra_args_do_not_repeat_fields(cls, value: list[str]) -> list[str]:
+        for arg in value:
             flag = arg.split("=", 1)[0]
+            if flag in REMOVED_FLAGS:
+                raise ValueError(f"{flag!r} no longer exists in vLLM; {REMOVED_FLAGS[flag]}")
             if flag in MANAGED_FLAGS:
-                raise ValueError(
-                    f"extraArgs contains {flag!r}, which is set by a field; use {MANAGED_FLAGS[flag]} instead"
-                )
-        return self
+                raise ValueError(f"{flag!r} is set by a field; remove it and use {MANAGED_FLAGS[flag]} instead")
+        return value
 
-    @model_validator(mode="after")
-    def _env_names_are_valid(self) -> "ModelConfig":
-        for key in self.env:
+    @field_validator("env")
+    @classmethod
+    def _env_names_are_valid(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
             if not _ENV_NAME.match(key):
-                raise ValueError(f"env key {key!r} is not a valid environment variable name (letters, digits, '_')")
+                raise ValueError(f"{key!r} is not a valid environment variable name; use letters, digits and '_', not starting with a digit")
             if key in _SECRET_ENV:
                 raise ValueError(
-                    f"env sets {key} in plain text; remove it and set the token with "
+                    f"{key} would put the token in plain text; remove it and set the token with "
                     f"`pulumi config set --secret hfToken <token>`"
                 )
-        return self
+        return value
 
     @property
     def resolved_served_model_name(self) -> str:

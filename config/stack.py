@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr
 from config._base import ConfigModel
 from config.errors import ConfigIssue
 from config.model import ModelConfig, ModelSource
+from config.placement import placement_issues, placement_warnings
 from config.platform import ClusterConfig, EfsConfig, NodeGroupConfig, default_system_node_group, platform_issues
 from config.types import ByteQuantity, DnsLabel
 
@@ -93,18 +94,21 @@ def stack_issues(stack: StackConfig) -> list[ConfigIssue]:
                 f"is configured; run `pulumi config set --secret hfToken <token>`, or serve weights "
                 f"baked into the image with source: image",
             ))
+    issues += placement_issues(stack)
     return issues
 
 
 def stack_warnings(stack: StackConfig) -> list[str]:
     """Legitimate but probably unintended setups; printed, never fatal."""
     used = {model.node_group for model in stack.models}
-    return [
+    warnings = [
         f"nodeGroups[{index}] {group.name!r} runs no model; its nodes cost money while idle "
         f"(fine for a platform-only stack)"
         for index, group in enumerate(stack.node_groups)
         if group.name not in used
     ]
+    warnings += placement_warnings(stack)
+    return warnings
 
 
 def _duplicates(stack: StackConfig) -> list[ConfigIssue]:

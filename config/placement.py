@@ -1,0 +1,381 @@
+"""Pre-flight placement and sizing checks: will each model's pods schedule, and will they start?
+
+`placement_issues` returns errors (the load fails, nothing is registered); `placement_warnings`
+returns sentences that are printed and fail only under `--strict`. Every message names the
+config path, the numbers behind it and a fix computed from the catalogs. A model whose node
+group is missing or offers another accelerator is skipped: `stack_issues` already reports that.
+
+Sources of the rules are cited where they are applied (config/sizing.py for memory and head
+sharding, config/allocatable.py for node allocatable).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Iterable, Optional
+
+from config.accelerators import AcceleratorKind
+from config.allocatable import node_allocatable
+from config.errors import ConfigIssue
+from config.instance_catalog import INSTANCE_TYPES, InstanceSpec
+from config.model import ModelConfig, ModelSource
+from config.platform import INSTANCE_TYPE_LABEL, NodeGroupConfig
+from config.scheduling import node_selector, node_taints, tolerations
+from config.sizing import (
+    ModelSizing, gib, kib, largest_power_of_two_at_most, placeable_models, quantity_bytes, shard_heads, size_model,
+)
+
+if TYPE_CHECKING:
+    from config.stack import StackConfig
+
+PLATFORM_STORAGE_CLASSES = ("efs",)
+"""StorageClasses the platform creates: the EfsStorage component makes `efs` (dynamic EFS access
+points, ReadWriteMany); no stack setting renames it or adds another."""
+
+RECOMPILE_NOTE = (
+    "its graphs are baked into the image, compiled for this tensorParallelSize, maxNumSeqs and maxModelLen, "
+    "so changing any of them here is not a quick fix: it means recompiling (serve it with source: hub to "
+    "compile into the Neuron cache on first start, or build a new image)"
+)
+
+
+def placement_issues(stack: "StackConfig") -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    for index, model, group in placeable_models(stack):
+        issues += _model_issues(stack, index, model, group)
+    issues += _group_capacity_issues(stack)
+    issues += _storage_class_issues(stack)
+    return issues
+
+
+def placement_warnings(stack: "StackConfig") -> list[str]:
+    warnings: list[str] = []
+    for index, model, group in placeable_models(stack):
+        warnings += _model_warnings(stack, index, model, group)
+    warnings += _group_capacity_warnings(stack)
+    return warnings
+
+
+# --------------------------------------------------------------------------------------------
+# Per model
+
+
+def _label(index: int, model: ModelConfig) -> str:
+    return f"models[{index}] {model.name}"
+
+
+def _unit(kind: AcceleratorKind, count: int = 2) -> str:
+    name = "NeuronCore" if kind is AcceleratorKind.NEURON else "GPU"
+    return name if count == 1 else name + "s"
+
+
+def _compiled_image(model: ModelConfig) -> bool:
+    return model.accelerator is AcceleratorKind.NEURON and model.source is ModelSource.IMAGE
+
+
+def _group_path(stack: "StackConfig", group: NodeGroupConfig) -> str:
+    return f"nodeGroups[{stack.node_groups.index(group)}]"
+
+
+def _same_kind_instances(kind: AcceleratorKind) -> list[InstanceSpec]:
+    specs = [spec for spec in INSTANCE_TYPES.values() if spec.accelerator is kind]
+    return sorted(specs, key=lambda s: (s.schedulable_accelerators, s.accelerator_memory_bytes, s.vcpu, s.memory_gib))
+
+
+def _valid_gpu_degrees(heads: int, kv_heads: int, limit: int) -> list[int]:
+    """Degrees vLLM accepts: dividing the attention heads, and dividing or being a multiple of the KV heads."""
+    return [tp for tp in range(1, limit + 1)
+            if heads % tp == 0 and (kv_heads % tp == 0 if tp < kv_heads else tp % kv_heads == 0)]
+
+
+def _clean_neuron_degrees(heads: int, kv_heads: int, limit: int) -> list[int]:
+    """Degrees NxD Inference shards without padding query heads or converting to MHA."""
+    return [tp for tp in range(1, limit + 1)
+            if heads % tp == 0 and (kv_heads % tp == 0 or tp % kv_heads == 0)]
+
+
+def _model_issues(stack: "StackConfig", index: int, model: ModelConfig, group: NodeGroupConfig) -> list[ConfigIssue]:
+    path, label, spec = f"models[{index}]", _label(index, model), group.instance
+    kind = model.accelerator
+    issues: list[ConfigIssue] = []
+
+    issues += _selector_issues(path, label, model, group)
+    issues += _resource_issues(path, label, model, group)
+
+    units, need = spec.schedulable_accelerators, model.accelerators_per_pod
+    if need > units:
+        bigger = next((s.name for s in _same_kind_instances(kind) if s.schedulable_accelerators >= need), None)
+        move = f"run {_group_path(stack, group)} on {bigger}" if bigger else f"no {kind.value} instance in the catalog has that many"
+        if _compiled_image(model):
+            fix = f"{move} ({RECOMPILE_NOTE})"
+        else:
+            fix = f"{move}, or lower tensorParallelSize to at most {units // model.pipeline_parallel_size}"
+        issues.append(ConfigIssue(f"{path}.tensorParallelSize", (
+            f"{label}: needs {need} {_unit(kind, need)} per pod (tensorParallelSize {model.tensor_parallel_size} x "
+            f"pipelineParallelSize {model.pipeline_parallel_size}) but one {spec.name} node has {units}, and a pod "
+            f"cannot span nodes; {fix}")))
+        return issues  # memory sizing at a degree that cannot be scheduled would only repeat this
+
+    sizing = size_model(model, index, spec)
+    if not sizing.sized:
+        return issues
+    arch = sizing.architecture
+    assert arch is not None
+    if kind is AcceleratorKind.GPU:
+        tp = model.tensor_parallel_size
+        if tp not in _valid_gpu_degrees(arch.attention_heads, arch.kv_heads, tp):
+            valid = _valid_gpu_degrees(arch.attention_heads, arch.kv_heads, units // model.pipeline_parallel_size)
+            issues.append(ConfigIssue(f"{path}.tensorParallelSize", (
+                f"{label}: tensorParallelSize {tp} does not shard {arch.hf_id} ({arch.attention_heads} attention heads, "
+                f"{arch.kv_heads} KV heads): vLLM needs it to divide the attention heads and to divide, or be a "
+                f"multiple of, the KV heads; use one of {', '.join(map(str, valid))} (the degrees that fit "
+                f"{spec.name}'s {units} GPUs)")))
+            return issues
+    issue = _memory_issue(stack, path, label, model, group, sizing)
+    if issue:
+        issues.append(issue)
+    return issues
+
+
+def _selector_issues(path: str, label: str, model: ModelConfig, group: NodeGroupConfig) -> list[ConfigIssue]:
+    """The rendered nodeSelector must be a subset of the group's labels, its tolerations cover the taints."""
+    issues = []
+    labels = {**group.node_labels, INSTANCE_TYPE_LABEL: group.instance_type}  # the kubelet sets the last one
+    missing = {key: value for key, value in node_selector(group).items() if labels.get(key) != value}
+    if missing:
+        shown = ", ".join(f"{key}={value}" for key, value in sorted(missing.items()))
+        issues.append(ConfigIssue(f"{path}.nodeGroup", (
+            f"{label}: its nodeSelector asks for {shown}, which the nodes of {group.name!r} do not carry, so the "
+            f"pods would stay Pending; remove the conflicting key from nodeGroups {group.name!r} labels")))
+    tolerated = tolerations(model)
+    for taint in node_taints(group):
+        if not any(t["key"] == taint["key"] and t.get("effect") in (None, "", taint["effect"])
+                   and (t.get("operator") == "Exists" or t.get("value") == taint.get("value")) for t in tolerated):
+            issues.append(ConfigIssue(f"{path}.accelerator", (
+                f"{label}: nodes of {group.name!r} carry the taint {taint['key']}={taint.get('value')}:{taint['effect']} "
+                f"and the pods do not tolerate it, so they would stay Pending; set accelerator to match the group")))
+    return issues
+
+
+def _resource_issues(path: str, label: str, model: ModelConfig, group: NodeGroupConfig) -> list[ConfigIssue]:
+    spec = group.instance
+    allocatable = node_allocatable(spec)
+    issues = []
+    cpu_m = quantity_bytes(model.resources.cpu) * 1000
+    memory = quantity_bytes(model.resources.memory)
+
+    def bigger(predicate) -> str:
+        found = next((s.name for s in _same_kind_instances(spec.accelerator) if predicate(node_allocatable(s))
+                      and s.schedulable_accelerators >= model.accelerators_per_pod), None) if spec.accelerator else None
+        return f", or run the node group on {found}" if found else ""
+
+    if cpu_m > allocatable.cpu_millicores:
+        issues.append(ConfigIssue(f"{path}.resources.cpu", (
+            f"{label}: requests cpu {model.resources.cpu} but a {spec.name} node has {allocatable.cpu_millicores}m "
+            f"allocatable ({allocatable.explain_cpu(spec.vcpu)}), so the pod would stay Pending; lower "
+            f"resources.cpu to {allocatable.cpu_millicores // 100 * 100}m or less"
+            f"{bigger(lambda a: a.cpu_millicores >= cpu_m)}")))
+    if memory > allocatable.memory_bytes:
+        most = allocatable.memory_bytes // (2**20) // 256 * 256
+        issues.append(ConfigIssue(f"{path}.resources.memory", (
+            f"{label}: requests memory {model.resources.memory} ({gib(memory)}) but a {spec.name} node has "
+            f"{gib(allocatable.memory_bytes)} allocatable ({allocatable.explain_memory(spec.memory_gib)}), so the pod "
+            f"would stay Pending; lower resources.memory to {most}Mi or less"
+            f"{bigger(lambda a: a.memory_bytes >= memory)}")))
+    shm = model.resolved_shm_size
+    if shm is not None and quantity_bytes(shm) >= memory:
+        issues.append(ConfigIssue(f"{path}.shmSize", (
+            f"{label}: /dev/shm of {shm} ({gib(quantity_bytes(shm))}) is memory-backed and counts against the "
+            f"container's memory limit resources.memory {model.resources.memory} ({gib(memory)}); vLLM would be "
+            f"OOM-killed before /dev/shm filled; raise resources.memory above {shm} plus what vLLM itself needs "
+            f"(its CPU-side memory), or lower shmSize below {model.resources.memory}")))
+    return issues
+
+
+def _memory_issue(stack: "StackConfig", path: str, label: str, model: ModelConfig, group: NodeGroupConfig,
+                  sizing: ModelSizing) -> Optional[ConfigIssue]:
+    if sizing.fits:
+        return None
+    spec = group.instance
+    usable = f"{gib(sizing.usable_bytes)} usable on {spec.name} ({_device_phrase(sizing)})"
+    if sizing.neuron:
+        kv_phrase = (f"KV reserved up front for {sizing.max_num_seqs} x {sizing.max_model_len} tokens at "
+                     f"{kib(sizing.kv_bytes_per_token)}/token = {gib(sizing.requested_kv_bytes)}")
+    else:
+        kv_phrase = (f"KV for 1 x {sizing.max_model_len} tokens at {kib(sizing.kv_bytes_per_token)}/token = "
+                     f"{gib(sizing.max_model_len * sizing.kv_bytes_per_token)}")
+    numbers = (f"weights {gib(sizing.weight_bytes)} + {kv_phrase} = {gib(sizing.needed_bytes)} exceeds {usable}")
+    if sizing.weight_bytes > sizing.usable_bytes:
+        field = "tensorParallelSize"
+    elif sizing.neuron and sizing.max_num_seqs > 1 and sizing.one_sequence_bytes <= sizing.usable_bytes:
+        field = "maxNumSeqs"
+    else:
+        field = "maxModelLen"
+    fixes = _memory_fixes(stack, model, group, sizing)
+    if _compiled_image(model):
+        text = f"{label}: {numbers}; {RECOMPILE_NOTE}"
+        if fixes:
+            text += f"; a recompile would fit with {' or '.join(fixes)}"
+    else:
+        text = f"{label}: {numbers}; " + (" or ".join(fixes) if fixes else
+                                           "no instance in the catalog holds these weights; use a quantized checkpoint")
+    return ConfigIssue(f"{path}.{field}", text)
+
+
+def _device_phrase(sizing: ModelSizing) -> str:
+    spec = sizing.instance
+    if sizing.neuron:
+        return (f"{sizing.devices} x NeuronCore {gib(sizing.device_memory_bytes)}, half an {spec.accelerator_model}; "
+                f"the Neuron backend ignores gpuMemoryUtilization")
+    return f"{sizing.devices} x {spec.accelerator_model} {gib(sizing.device_memory_bytes)} x {sizing.utilization:g}"
+
+
+def _memory_fixes(stack: "StackConfig", model: ModelConfig, group: NodeGroupConfig, sizing: ModelSizing) -> list[str]:
+    """Computed alternatives that fit: shorter context, fewer sequences, a larger degree or instance."""
+    fixes = []
+    budget = sizing.usable_bytes - sizing.weight_bytes
+    per_token = sizing.kv_bytes_per_token
+    if budget > 0:
+        if sizing.neuron and sizing.max_num_seqs > 1:
+            seqs = int(budget // (sizing.max_model_len * per_token))
+            if seqs >= 1:
+                fixes.append(f"lower maxNumSeqs to {seqs}")
+        tokens = budget / per_token / (sizing.max_num_seqs if sizing.neuron else 1)
+        length = largest_power_of_two_at_most(tokens)
+        if length >= 1024:
+            fixes.append(f"lower maxModelLen to {length}")
+    alternative = _larger_configuration(model, sizing, group)
+    if alternative:
+        fixes.append(alternative)
+    return fixes
+
+
+def _larger_configuration(model: ModelConfig, sizing: ModelSizing, group: NodeGroupConfig) -> Optional[str]:
+    arch = sizing.architecture
+    assert arch is not None
+    pp = model.pipeline_parallel_size
+    candidates = [group.instance] + [s for s in _same_kind_instances(model.accelerator) if s.name != group.instance.name]
+    for spec in candidates:
+        limit = spec.schedulable_accelerators // pp
+        if model.accelerator is AcceleratorKind.GPU:
+            degrees = _valid_gpu_degrees(arch.attention_heads, arch.kv_heads, limit)
+        else:
+            degrees = _clean_neuron_degrees(arch.attention_heads, arch.kv_heads, limit) or list(range(1, limit + 1))
+        for tp in degrees:
+            if spec.name == group.instance.name and tp <= model.tensor_parallel_size:
+                continue
+            if size_model(model, sizing.index, spec, tp).fits:
+                if spec.name == group.instance.name:
+                    return f"raise tensorParallelSize to {tp} ({spec.name} has {spec.schedulable_accelerators} {_unit(model.accelerator)})"
+                return f"use {spec.name} with tensorParallelSize {tp}"
+    return None
+
+
+def _model_warnings(stack: "StackConfig", index: int, model: ModelConfig, group: NodeGroupConfig) -> list[str]:
+    label, spec = _label(index, model), group.instance
+    if model.accelerators_per_pod > spec.schedulable_accelerators:
+        return []
+    sizing = size_model(model, index, spec)
+    if not sizing.sized:
+        return [f"{label}: memory not sized: {sizing.skipped}"]
+    warnings = []
+    arch, heads = sizing.architecture, sizing.heads
+    assert arch is not None and heads is not None
+    tp = model.tensor_parallel_size
+    if sizing.neuron and heads.strategy in ("convert-to-mha", "padded"):
+        clean = _clean_neuron_degrees(arch.attention_heads, arch.kv_heads, spec.schedulable_accelerators)
+        text = (f"{label}: tensorParallelSize {tp} does not divide {arch.hf_id}'s {arch.attention_heads} attention heads"
+                f"{'' if heads.strategy == 'padded' else f' nor is it a multiple of its {arch.kv_heads} KV heads'}; "
+                f"NxD Inference pads the query heads to {heads.attention_heads}")
+        if heads.strategy == "convert-to-mha":
+            text += (f" and converts the model to multi-head attention with {heads.kv_heads} KV heads, so the KV cache "
+                     f"takes {kib(sizing.kv_bytes_per_token)}/token instead of {kib(sizing.kv_bytes_per_token_formula)} "
+                     f"({sizing.kv_bytes_per_token / sizing.kv_bytes_per_token_formula:.1f}x)")
+        text += (f" and {heads.attention_heads - arch.attention_heads} of {heads.attention_heads} query heads are padding; "
+                 f"degrees that shard evenly on {spec.name}: {', '.join(map(str, clean))}")
+        if _compiled_image(model):
+            text += f" (a recompile: {RECOMPILE_NOTE})"
+        warnings.append(text)
+    if not sizing.fits:
+        return warnings  # the error says it all
+    if not sizing.neuron:
+        if sizing.full_sequences < 2:
+            warnings.append(
+                f"{label}: only {sizing.kv_capacity_tokens} tokens of KV cache fit ({gib(sizing.kv_budget_bytes)} after "
+                f"{gib(sizing.weight_bytes)} of weights at {kib(sizing.kv_bytes_per_token)}/token): less than one "
+                f"full-length sequence of headroom beyond the first at maxModelLen {sizing.max_model_len}, so a second "
+                f"long request waits or is preempted, and activations are not counted here; lower maxModelLen to "
+                f"{largest_power_of_two_at_most(sizing.kv_capacity_tokens / 2)} or give it more memory")
+        elif not sizing.max_num_seqs_is_default and not sizing.concurrency_fits:
+            warnings.append(
+                f"{label}: maxNumSeqs {sizing.max_num_seqs} x maxModelLen {sizing.max_model_len} needs "
+                f"{gib(sizing.requested_kv_bytes)} of KV cache but {gib(sizing.kv_budget_bytes)} is left after weights "
+                f"({sizing.full_sequences} full-length sequences); vLLM runs that many only with shorter requests and "
+                f"preempts the rest")
+    return warnings
+
+
+# --------------------------------------------------------------------------------------------
+# Per node group
+
+
+def _group_load(stack: "StackConfig") -> Iterable[tuple[NodeGroupConfig, list[tuple[int, ModelConfig]]]]:
+    by_group: dict[str, list[tuple[int, ModelConfig]]] = {}
+    for index, model, group in placeable_models(stack):
+        if model.accelerators_per_pod <= group.instance.schedulable_accelerators:
+            by_group.setdefault(group.name, []).append((index, model))
+    for group in stack.node_groups:
+        if group.name in by_group:
+            yield group, by_group[group.name]
+
+
+def _nodes_needed(group: NodeGroupConfig, models: list[tuple[int, ModelConfig]]) -> int:
+    units = group.instance.schedulable_accelerators
+    total = sum(model.replicas * model.accelerators_per_pod for _, model in models)
+    return math.ceil(total / units) if units else 0
+
+
+def _group_capacity_issues(stack: "StackConfig") -> list[ConfigIssue]:
+    issues = []
+    for group, models in _group_load(stack):
+        units = group.instance.schedulable_accelerators
+        capacity = group.resolved_max_size * units
+        running = 0
+        for index, model in models:
+            running += model.replicas * model.accelerators_per_pod
+            if running > capacity:
+                kind = model.accelerator
+                listing = ", ".join(f"{m.name} {m.replicas} x {m.accelerators_per_pod}" for _, m in models)
+                needed = _nodes_needed(group, models)
+                issues.append(ConfigIssue(f"models[{index}].replicas", (
+                    f"{_label(index, model)}: the pods on node group {group.name!r} need "
+                    f"{sum(m.replicas * m.accelerators_per_pod for _, m in models)} {_unit(kind)} ({listing}) but "
+                    f"maxSize {group.resolved_max_size} x {units} per {group.instance_type} = {capacity}; raise "
+                    f"{_group_path(stack, group)}.maxSize to {needed} or lower replicas")))
+                break
+    return issues
+
+
+def _group_capacity_warnings(stack: "StackConfig") -> list[str]:
+    warnings = []
+    for group, models in _group_load(stack):
+        needed = _nodes_needed(group, models)
+        if group.resolved_desired_size < needed <= group.resolved_max_size:
+            warnings.append(
+                f"{_group_path(stack, group)} {group.name!r}: its models need {needed} {group.instance_type} nodes but "
+                f"desiredSize is {group.resolved_desired_size}; pods beyond that stay Pending until the group grows "
+                f"(raise desiredSize to {needed}, or run an autoscaler)")
+    return warnings
+
+
+def _storage_class_issues(stack: "StackConfig") -> list[ConfigIssue]:
+    storage_class = stack.cache_volumes.storage_class
+    if not stack.models or storage_class in PLATFORM_STORAGE_CLASSES:
+        return []
+    return [ConfigIssue("cacheVolumes.storageClass", (
+        f"StorageClass {storage_class!r} is not created by this stack (it creates "
+        f"{', '.join(repr(name) for name in PLATFORM_STORAGE_CLASSES)}), so the cache PVCs would stay Pending; "
+        f"set storageClass to {PLATFORM_STORAGE_CLASSES[0]!r}"))]
+
+
+__all__ = ["placement_issues", "placement_warnings", "PLATFORM_STORAGE_CLASSES"]
