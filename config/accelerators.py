@@ -28,6 +28,10 @@ class AcceleratorTraits:
     """Name of the device plugin component that makes `resource_name` allocatable."""
     has_compile_cache: bool
     """Whether models keep compiled graphs in a second cache volume."""
+    quantization_methods: frozenset[str]
+    """Values vLLM's `--quantization` accepts on this platform."""
+    quantization_hint: str
+    """How to quantize instead, shown when `quantization` is not one of the methods."""
 
 
 ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
@@ -38,6 +42,12 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         ami_type="AL2023_x86_64_NEURON",
         device_plugin="neuron-device-plugin",
         has_compile_cache=True,
+        # vLLM's Neuron platform (vllm/platforms/neuron.py, supported_quantization).
+        quantization_methods=frozenset({"neuron_quant", "fbgemm_fp8"}),
+        quantization_hint=(
+            "on Neuron, quantize through neuronConfig (quantized: true, and quantization_dtype: f8e4m3 "
+            "for fp8) and leave quantization unset"
+        ),
     ),
     AcceleratorKind.GPU: AcceleratorTraits(
         kind=AcceleratorKind.GPU,
@@ -46,6 +56,13 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         ami_type="AL2023_x86_64_NVIDIA",
         device_plugin="nvidia-device-plugin",
         has_compile_cache=False,
+        # vLLM's QuantizationMethods (vllm/model_executor/layers/quantization/__init__.py).
+        quantization_methods=frozenset({
+            "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "fbgemm_fp8", "modelopt", "modelopt_fp4",
+            "gguf", "compressed-tensors", "bitsandbytes", "experts_int8", "quark", "moe_wna16", "torchao",
+            "inc", "mxfp4", "gpt_oss_mxfp4",
+        }),
+        quantization_hint="pick one of the listed methods, or leave quantization unset to use the checkpoint's own",
     ),
 }
 

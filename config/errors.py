@@ -57,10 +57,18 @@ def issues_from_validation_error(error: ValidationError, prefix: Sequence[PathPa
             message = "unknown key; remove it or check its spelling against the README's config reference"
         elif item["type"] == "missing":
             message = "required key is missing"
-        elif "input" in item and item["type"] not in ("value_error", "assertion_error") and not isinstance(item["input"], (dict, list)):
-            message = f"{message} (got {item['input']!r})"
+        elif "input" in item and item["type"] not in ("value_error", "assertion_error"):
+            message = f"{message} (got {_describe(item['input'])})"
         issues.append(ConfigIssue(format_path(loc), message))
     return issues
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
 
 
 def _is_union_tag(part: PathPart) -> bool:

@@ -55,7 +55,7 @@ def check_byte_quantity(value: object) -> str:
     if not match or match["suffix"] == "m":
         raise ValueError(
             f"{text!r} is not a Kubernetes byte quantity; write a number with a binary suffix "
-            f"such as '100Gi' or '512Mi' (Kubernetes does not accept 'GB' or 'G B')"
+            f"such as '100Gi' or '512Mi' (Kubernetes rejects unit spellings like 'GB')"
         )
     return text
 
@@ -66,7 +66,7 @@ def check_cpu_quantity(value: object) -> str:
     if not match or match["suffix"] not in (None, "m"):
         raise ValueError(f"{text!r} is not a CPU quantity; write whole or fractional cores ('3', '2.5') or millicores ('500m')")
     if parse_quantity(text) <= 0:
-        raise ValueError(f"{text!r} must be more than zero cores")
+        raise ValueError(f"{text!r} must be more than zero cores; request at least '500m'")
     return text
 
 

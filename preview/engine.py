@@ -82,13 +82,23 @@ def normalize_inputs(value: Any) -> Any:
     """Mask secrets and restore integers (protobuf Structs carry every number as a double)."""
     if isinstance(value, dict):
         if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
-            return SECRET_MASK
+            return _mask_leaves(value.get("value"))
         return {key: normalize_inputs(item) for key, item in value.items()}
     if isinstance(value, list):
         return [normalize_inputs(item) for item in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _mask_leaves(value: Any) -> Any:
+    # Pulumi marks a whole map secret when one value in it is; keep the (public) keys so the
+    # rendered object keeps its shape, and mask every value.
+    if isinstance(value, dict):
+        return {key: _mask_leaves(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_leaves(item) for item in value]
+    return SECRET_MASK
 
 
 class _Mocks(pulumi.runtime.Mocks):

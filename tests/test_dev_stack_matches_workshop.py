@@ -66,7 +66,7 @@ def test_hf_token_secret_holds_the_token_under_key_token_as_a_secret(dev_objects
     secret = dev_objects[("Secret", "hf-token")]
     assert secret["metadata"]["namespace"] == "vllm"
     assert secret["type"] == "Opaque"
-    assert secret["stringData"] == "[secret]"
+    assert secret["stringData"] == {"token": "[secret]"}
 
 
 @pytest.mark.parametrize("name", sorted(WORKSHOP_MODELS))

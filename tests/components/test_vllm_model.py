@@ -1,0 +1,99 @@
+"""VllmModel used as a library from another stack: against any cluster's provider, alone or sharing a namespace."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from components.vllm_model import VllmModel, VllmModelArgs
+from config import ModelConfig, NodeGroupConfig
+from preview.engine import run_program
+
+GPU_GROUP = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge")
+
+
+def _qwen(**overrides) -> ModelConfig:
+    fields = dict(
+        name="qwen3-32b-fp8", accelerator="gpu", node_group="gpu", image="vllm/vllm-openai:v0.10.2",
+        model="Qwen/Qwen3-32B-FP8", max_model_len=32768, gpu_memory_utilization=0.95, tool_call_parser="hermes",
+        trust_remote_code=True, resources={"cpu": "3", "memory": "24Gi"},
+    )
+    return ModelConfig.model_validate({**fields, **overrides})
+
+
+def _standalone_program(**model_overrides):
+    def program():
+        provider = k8s.Provider("their-cluster", kubeconfig="{}")
+        model = VllmModel("qwen", VllmModelArgs(model=_qwen(**model_overrides), node_group=GPU_GROUP, hf_token="hf_x"),
+                          pulumi.ResourceOptions(provider=provider))
+        pulumi.export("endpoint", model.endpoint)
+        pulumi.export("namespace", model.namespace)
+    return program
+
+
+def test_a_standalone_model_creates_its_own_namespace_under_itself():
+    recording = run_program(_standalone_program())
+    component = recording.one("vllm-eks:index:VllmModel", "qwen")
+    namespace = recording.one("vllm-eks:index:ModelNamespace", "qwen-ns")
+    assert namespace.parent == component.urn
+    assert {r.type for r in recording.children_of(namespace)} == {
+        "kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim",
+        "kubernetes:core/v1:Secret", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    }
+    assert recording.outputs == {"endpoint": "http://qwen3-32b-fp8.vllm.svc.cluster.local:8000", "namespace": "vllm"}
+
+
+def test_every_kubernetes_child_uses_the_callers_provider():
+    recording = run_program(_standalone_program())
+    objects = recording.kubernetes_objects()
+    assert objects
+    assert {r.provider.split("::")[3] for r in objects} == {"their-cluster"}
+
+
+def test_a_gpu_model_gets_no_neuron_cache_and_a_16gi_shared_memory_volume():
+    recording = run_program(_standalone_program())
+    claims = [r.inputs["metadata"]["name"] for r in recording.by_type("kubernetes:core/v1:PersistentVolumeClaim")]
+    assert claims == ["huggingface-cache"]
+    pod = recording.one("kubernetes:apps/v1:Deployment", "qwen-deployment").inputs["spec"]["template"]["spec"]
+    assert {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}} in pod["volumes"]
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert "hostIPC" not in pod and "hostNetwork" not in pod
+    assert pod["containers"][0]["resources"]["limits"] == {"memory": "24Gi", "nvidia.com/gpu": "1"}
+
+
+def test_a_hub_model_mounts_the_cache_and_reads_the_token_from_the_secret():
+    recording = run_program(_standalone_program())
+    container = recording.one("kubernetes:apps/v1:Deployment", "qwen-deployment").inputs["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "huggingface-cache", "mountPath": "/root/.cache/huggingface"} in container["volumeMounts"]
+    token_env = [e for e in container["env"] if e["name"] in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")]
+    assert token_env == [
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}},
+        {"name": "HUGGING_FACE_HUB_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}},
+    ]
+
+
+def test_skipping_the_await_annotates_the_deployment_instead_of_waiting():
+    recording = run_program(_standalone_program(wait_for_ready=False))
+    metadata = recording.one("kubernetes:apps/v1:Deployment", "qwen-deployment").inputs["metadata"]
+    assert metadata["annotations"] == {"pulumi.com/skipAwait": "true"}
+
+
+def test_models_given_a_shared_namespace_create_no_namespace_of_their_own():
+    def program():
+        shared = ModelNamespace("team", ModelNamespaceArgs(name="team", hf_token="hf_x"))
+        for name in ("a", "b"):
+            VllmModel(name, VllmModelArgs(model=_qwen(name=name, namespace="team", served_model_name=name),
+                                          node_group=GPU_GROUP, namespace=shared))
+    recording = run_program(program)
+    assert [r.name for r in recording.by_type("kubernetes:core/v1:Namespace")] == ["team-namespace"]
+    deployment = recording.one("kubernetes:apps/v1:Deployment", "b-deployment")
+    namespace = recording.one("kubernetes:core/v1:Namespace", "team-namespace")
+    assert namespace.urn in deployment.dependencies
+
+
+def test_cache_claims_and_their_namespace_are_retained_on_delete_by_default():
+    recording = run_program(_standalone_program())
+    for resource in [*recording.by_type("kubernetes:core/v1:PersistentVolumeClaim"), *recording.by_type("kubernetes:core/v1:Namespace")]:
+        assert resource.retain_on_delete, resource.name
+    assert not recording.one("kubernetes:apps/v1:Deployment", "qwen-deployment").retain_on_delete

@@ -1,0 +1,40 @@
+"""The HF token is a Pulumi secret end to end: never in plain text in the plan, the manifests,
+the stack outputs, the warnings or the CLI's output."""
+
+from __future__ import annotations
+
+import json
+import runpy
+
+from config.loader import read_stack_file
+from preview.engine import run_program
+from preview.render import manifests, plan
+from tests.conftest import PROJECT_DIR
+
+TOKEN = "hf_plaintextCanary0123456789"
+
+
+def _run_dev_with_token():
+    config, secret_keys = read_stack_file(PROJECT_DIR / "Pulumi.dev.yaml").as_pulumi_config()
+    config["vllm-eks:hfToken"] = TOKEN
+    return run_program(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py")), config=config, secret_keys=secret_keys)
+
+
+def test_the_token_never_appears_in_plan_manifests_outputs_or_warnings():
+    recording = _run_dev_with_token()
+    rendered = json.dumps([plan(recording), manifests(recording), recording.outputs, recording.warnings])
+    assert TOKEN not in rendered
+    assert recording.one("kubernetes:core/v1:Secret", "vllm-hf-token").inputs["stringData"] == {"token": "[secret]"}
+
+
+def test_the_token_is_secret_even_when_the_stack_config_did_not_mark_it_secret():
+    config, _ = read_stack_file(PROJECT_DIR / "Pulumi.dev.yaml").as_pulumi_config()
+    config["vllm-eks:hfToken"] = TOKEN
+    recording = run_program(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py")), config=config, secret_keys=[])
+    assert TOKEN not in json.dumps(plan(recording))
+
+
+def test_the_stack_file_secure_value_is_read_as_a_secret_placeholder():
+    stack_file = read_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
+    assert stack_file.secret_keys == {"hfToken"}
+    assert stack_file.values["hfToken"] == "[secret]"
