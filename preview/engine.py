@@ -8,6 +8,7 @@ Pulumi's global settings, root stack and config between runs in one process.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 from dataclasses import dataclass, field
@@ -162,6 +163,17 @@ def run_program(
     recording = Recording(stack=stack)
 
     def run() -> None:
+        # A loop of the run's own, closed at the end: a loop left for the garbage collector
+        # at interpreter exit prints "Invalid file descriptor" noise.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            run_in_loop()
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    def run_in_loop() -> None:
         logger = logging.getLogger(f"vllm-eks.preview.{id(recording)}")
         logger.propagate = False
         logger.addHandler(_WarningCollector(recording))
