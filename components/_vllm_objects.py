@@ -10,6 +10,7 @@ import json
 import math
 from typing import Any, Optional
 
+from components import _scanner_exceptions as scanner_exceptions
 from config.accelerators import ACCELERATORS
 from config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource, NeuronConfigArg
 from config.platform import NodeGroupConfig
@@ -235,6 +236,15 @@ def _resources(model: ModelConfig) -> Object:
     }
 
 
+def _scanner_exceptions(model: ModelConfig) -> dict[str, str]:
+    exceptions = dict(scanner_exceptions.VLLM_SERVER)
+    if "@sha256:" not in model.image:
+        exceptions.update(scanner_exceptions.UNPINNED_IMAGE)
+    if model.source is ModelSource.HUB:
+        exceptions.update(scanner_exceptions.TOKEN_FROM_ENV)
+    return exceptions
+
+
 def deployment_object(model: ModelConfig, group: NodeGroupConfig, skip_await: bool = False) -> Object:
     labels = model_labels(model)
     volumes, mounts = _volumes(model)
@@ -260,11 +270,13 @@ def deployment_object(model: ModelConfig, group: NodeGroupConfig, skip_await: bo
         "livenessProbe": _probe(5, 30, 10),
         "volumeMounts": mounts,
     }
-    annotations = {"pulumi.com/skipAwait": "true"} if skip_await else {}
+    annotations = scanner_exceptions.skip_annotations(_scanner_exceptions(model))
+    if skip_await:
+        annotations["pulumi.com/skipAwait"] = "true"
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": model.name, "namespace": model.namespace, "labels": labels, **({"annotations": annotations} if annotations else {})},
+        "metadata": {"name": model.name, "namespace": model.namespace, "labels": labels, "annotations": annotations},
         "spec": {
             "replicas": model.replicas,
             "selector": {"matchLabels": {"app": model.name}},

@@ -76,7 +76,7 @@ def test_a_hub_model_mounts_the_cache_and_reads_the_token_from_the_secret():
 def test_skipping_the_await_annotates_the_deployment_instead_of_waiting():
     recording = run_program(_standalone_program(wait_for_ready=False))
     metadata = recording.one("kubernetes:apps/v1:Deployment", "qwen-deployment").inputs["metadata"]
-    assert metadata["annotations"] == {"pulumi.com/skipAwait": "true"}
+    assert metadata["annotations"]["pulumi.com/skipAwait"] == "true"
 
 
 def test_models_given_a_shared_namespace_create_no_namespace_of_their_own():
