@@ -77,9 +77,15 @@ def _group_path(stack: "StackConfig", group: NodeGroupConfig) -> str:
     return f"nodeGroups[{stack.node_groups.index(group)}]"
 
 
-def _same_kind_instances(kind: AcceleratorKind) -> list[InstanceSpec]:
+def _same_kind_instances(kind: Optional[AcceleratorKind], family: str = "") -> list[InstanceSpec]:
+    """Instances with this accelerator, the given family first, then smallest first."""
     specs = [spec for spec in INSTANCE_TYPES.values() if spec.accelerator is kind]
-    return sorted(specs, key=lambda s: (s.schedulable_accelerators, s.accelerator_memory_bytes, s.vcpu, s.memory_gib))
+    return sorted(specs, key=lambda s: (s.family != family, s.schedulable_accelerators, s.accelerator_memory_bytes,
+                                        s.vcpu, s.memory_gib))
+
+
+def _either(options: list[str]) -> str:
+    return options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
 
 
 def _valid_gpu_degrees(heads: int, kv_heads: int, limit: int) -> list[int]:
@@ -104,10 +110,11 @@ def _model_issues(stack: "StackConfig", index: int, model: ModelConfig, group: N
 
     units, need = spec.schedulable_accelerators, model.accelerators_per_pod
     if need > units:
-        bigger = next((s.name for s in _same_kind_instances(kind) if s.schedulable_accelerators >= need), None)
-        move = f"run {_group_path(stack, group)} on {bigger}" if bigger else f"no {kind.value} instance in the catalog has that many"
+        bigger = next((s for s in _same_kind_instances(kind, spec.family) if s.schedulable_accelerators >= need), None)
+        move = (f"run {_group_path(stack, group)} on {bigger.name} ({bigger.schedulable_accelerators} {_unit(kind)})"
+                if bigger else f"no {kind.value} instance in the catalog has that many")
         if _compiled_image(model):
-            fix = f"{move} ({RECOMPILE_NOTE})"
+            fix = (f"{move} and keep the degree: {RECOMPILE_NOTE}")
         else:
             fix = f"{move}, or lower tensorParallelSize to at most {units // model.pipeline_parallel_size}"
         issues.append(ConfigIssue(f"{path}.tensorParallelSize", (
@@ -165,20 +172,20 @@ def _resource_issues(path: str, label: str, model: ModelConfig, group: NodeGroup
     memory = quantity_bytes(model.resources.memory)
 
     def bigger(predicate) -> str:
-        found = next((s.name for s in _same_kind_instances(spec.accelerator) if predicate(node_allocatable(s))
+        found = next((s.name for s in _same_kind_instances(spec.accelerator, spec.family) if predicate(node_allocatable(s))
                       and s.schedulable_accelerators >= model.accelerators_per_pod), None) if spec.accelerator else None
         return f", or run the node group on {found}" if found else ""
 
     if cpu_m > allocatable.cpu_millicores:
         issues.append(ConfigIssue(f"{path}.resources.cpu", (
-            f"{label}: requests cpu {model.resources.cpu} but a {spec.name} node has {allocatable.cpu_millicores}m "
+            f"{label}: requests cpu {model.resources.cpu} but one {spec.name} node has {allocatable.cpu_millicores}m "
             f"allocatable ({allocatable.explain_cpu(spec.vcpu)}), so the pod would stay Pending; lower "
             f"resources.cpu to {allocatable.cpu_millicores // 100 * 100}m or less"
             f"{bigger(lambda a: a.cpu_millicores >= cpu_m)}")))
     if memory > allocatable.memory_bytes:
         most = allocatable.memory_bytes // (2**20) // 256 * 256
         issues.append(ConfigIssue(f"{path}.resources.memory", (
-            f"{label}: requests memory {model.resources.memory} ({gib(memory)}) but a {spec.name} node has "
+            f"{label}: requests memory {model.resources.memory} ({gib(memory)}) but one {spec.name} node has "
             f"{gib(allocatable.memory_bytes)} allocatable ({allocatable.explain_memory(spec.memory_gib)}), so the pod "
             f"would stay Pending; lower resources.memory to {most}Mi or less"
             f"{bigger(lambda a: a.memory_bytes >= memory)}")))
@@ -205,6 +212,11 @@ def _memory_issue(stack: "StackConfig", path: str, label: str, model: ModelConfi
         kv_phrase = (f"KV for 1 x {sizing.max_model_len} tokens at {kib(sizing.kv_bytes_per_token)}/token = "
                      f"{gib(sizing.max_model_len * sizing.kv_bytes_per_token)}")
     numbers = (f"weights {gib(sizing.weight_bytes)} + {kv_phrase} = {gib(sizing.needed_bytes)} exceeds {usable}")
+    unset = [f"{name} is unset ({value})" for name, value, is_default in (
+        ("maxNumSeqs", f"vLLM's default {sizing.max_num_seqs}", sizing.neuron and sizing.max_num_seqs_is_default),
+        ("maxModelLen", f"the model's {sizing.max_model_len} positions", sizing.max_model_len_is_default)) if is_default]
+    if unset:
+        numbers += f" ({' and '.join(unset)})"
     if sizing.weight_bytes > sizing.usable_bytes:
         field = "tensorParallelSize"
     elif sizing.neuron and sizing.max_num_seqs > 1 and sizing.one_sequence_bytes <= sizing.usable_bytes:
@@ -212,13 +224,12 @@ def _memory_issue(stack: "StackConfig", path: str, label: str, model: ModelConfi
     else:
         field = "maxModelLen"
     fixes = _memory_fixes(stack, model, group, sizing)
+    if not fixes:
+        fixes = ["use a quantized checkpoint (no instance in the catalog holds these weights)"]
     if _compiled_image(model):
-        text = f"{label}: {numbers}; {RECOMPILE_NOTE}"
-        if fixes:
-            text += f"; a recompile would fit with {' or '.join(fixes)}"
+        text = f"{label}: {numbers}; {RECOMPILE_NOTE}; after recompiling, this would fit: {_either(fixes)}"
     else:
-        text = f"{label}: {numbers}; " + (" or ".join(fixes) if fixes else
-                                           "no instance in the catalog holds these weights; use a quantized checkpoint")
+        text = f"{label}: {numbers}; {_either(fixes)}"
     return ConfigIssue(f"{path}.{field}", text)
 
 
@@ -236,14 +247,17 @@ def _memory_fixes(stack: "StackConfig", model: ModelConfig, group: NodeGroupConf
     budget = sizing.usable_bytes - sizing.weight_bytes
     per_token = sizing.kv_bytes_per_token
     if budget > 0:
-        if sizing.neuron and sizing.max_num_seqs > 1:
-            seqs = int(budget // (sizing.max_model_len * per_token))
-            if seqs >= 1:
-                fixes.append(f"lower maxNumSeqs to {seqs}")
+        seqs = int(budget // (sizing.max_model_len * per_token))
+        if sizing.neuron and sizing.max_num_seqs > 1 and seqs >= 1:
+            fixes.append(f"lower maxNumSeqs to {seqs}")
         tokens = budget / per_token / (sizing.max_num_seqs if sizing.neuron else 1)
         length = largest_power_of_two_at_most(tokens)
         if length >= 1024:
             fixes.append(f"lower maxModelLen to {length}")
+        elif sizing.neuron and sizing.max_num_seqs > 1 and seqs < 1:
+            single = largest_power_of_two_at_most(budget / per_token)
+            if single >= 1024:
+                fixes.append(f"set maxNumSeqs to 1 and maxModelLen to {single}")
     alternative = _larger_configuration(model, sizing, group)
     if alternative:
         fixes.append(alternative)
@@ -251,24 +265,34 @@ def _memory_fixes(stack: "StackConfig", model: ModelConfig, group: NodeGroupConf
 
 
 def _larger_configuration(model: ModelConfig, sizing: ModelSizing, group: NodeGroupConfig) -> Optional[str]:
+    """The smallest change that fits: a larger degree on this instance, else the same family, else
+    the fewest devices of any instance with this accelerator."""
     arch = sizing.architecture
     assert arch is not None
-    pp = model.pipeline_parallel_size
-    candidates = [group.instance] + [s for s in _same_kind_instances(model.accelerator) if s.name != group.instance.name]
-    for spec in candidates:
+    current, pp = group.instance, model.pipeline_parallel_size
+    fitting: list[tuple[tuple, str]] = []
+    for spec in _same_kind_instances(model.accelerator, current.family):
         limit = spec.schedulable_accelerators // pp
         if model.accelerator is AcceleratorKind.GPU:
             degrees = _valid_gpu_degrees(arch.attention_heads, arch.kv_heads, limit)
         else:
             degrees = _clean_neuron_degrees(arch.attention_heads, arch.kv_heads, limit) or list(range(1, limit + 1))
         for tp in degrees:
-            if spec.name == group.instance.name and tp <= model.tensor_parallel_size:
+            if spec.name == current.name and tp <= model.tensor_parallel_size:
                 continue
-            if size_model(model, sizing.index, spec, tp).fits:
-                if spec.name == group.instance.name:
-                    return f"raise tensorParallelSize to {tp} ({spec.name} has {spec.schedulable_accelerators} {_unit(model.accelerator)})"
-                return f"use {spec.name} with tensorParallelSize {tp}"
-    return None
+            candidate = size_model(model, sizing.index, spec, tp)
+            # On GPUs ask for room for a second full-length sequence, so the fix does not land on a warning.
+            if candidate.fits and (candidate.neuron or candidate.full_sequences >= 2):
+                if spec.name == current.name:
+                    text = (f"raise tensorParallelSize to {tp} ({spec.name} has {spec.schedulable_accelerators} "
+                            f"{_unit(model.accelerator)})")
+                else:
+                    text = f"use {spec.name} with tensorParallelSize {tp}"
+                rank = (spec.name != current.name, spec.family != current.family, tp,
+                        spec.schedulable_accelerators, spec.accelerator_memory_bytes, spec.vcpu)
+                fitting.append((rank, text))
+                break
+    return min(fitting)[1] if fitting else None
 
 
 def _model_warnings(stack: "StackConfig", index: int, model: ModelConfig, group: NodeGroupConfig) -> list[str]:

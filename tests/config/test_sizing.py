@@ -1,0 +1,102 @@
+"""Sizing arithmetic: the guide's formula, precision resolution and KV-head sharding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import load_stack_file, parse_stack_config
+from config.accelerators import AcceleratorKind
+from config.model_catalog import CATALOG, CATALOG_ENTRIES
+from config.sizing import GIB, KIB, format_sizing_table, shard_heads, sizing_report
+from tests.conftest import PROJECT_DIR
+
+
+def test_llama_31_8b_needs_128_kib_of_kv_cache_per_token_at_16_bit():
+    assert CATALOG["meta-llama/Llama-3.1-8B-Instruct"].kv_bytes_per_token(2) == 128 * KIB
+
+
+@pytest.mark.parametrize("arch", CATALOG_ENTRIES, ids=lambda a: a.hf_id)
+def test_kv_per_token_of_every_catalog_model_is_the_guide_formula(arch):
+    for bytes_per_element in (1, 2):
+        assert arch.kv_bytes_per_token(bytes_per_element) == (
+            2 * arch.layers * arch.kv_heads * arch.head_dim * bytes_per_element)
+
+
+@pytest.mark.parametrize("tp, kv_heads, strategy", [(1, 8, "even"), (8, 8, "even"), (16, 16, "replicated")])
+def test_vllm_gives_each_gpu_rank_at_least_one_kv_head(tp, kv_heads, strategy):
+    sharding = shard_heads(CATALOG["meta-llama/Llama-3.1-8B-Instruct"], tp, AcceleratorKind.GPU)
+    assert (sharding.kv_heads, sharding.strategy) == (kv_heads, strategy)
+
+
+def test_neuron_tp_12_on_an_8b_model_pads_heads_and_converts_to_multi_head_attention():
+    # NxD Inference gqa.py: 32 heads padded to 36 (a multiple of 12); 12 % 8 != 0 -> CONVERT_TO_MHA.
+    sharding = shard_heads(CATALOG["meta-llama/Llama-3.1-8B-Instruct"], 12, AcceleratorKind.NEURON)
+    assert (sharding.attention_heads, sharding.kv_heads, sharding.strategy) == (36, 36, "convert-to-mha")
+
+
+def test_neuron_tp_16_replicates_8_kv_heads_to_the_degree():
+    sharding = shard_heads(CATALOG["meta-llama/Llama-3.1-8B-Instruct"], 16, AcceleratorKind.NEURON)
+    assert (sharding.attention_heads, sharding.kv_heads, sharding.strategy) == (32, 16, "replicated")
+
+
+@pytest.fixture(scope="module")
+def dev_sizing():
+    return sizing_report(load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml"))
+
+
+def test_dev_llama_is_int8_weights_with_fp8_kv_cache_from_its_neuron_config(dev_sizing):
+    llama = dev_sizing[0]
+    assert (llama.weights.name, llama.kv.name) == ("int8", "fp8")
+    assert llama.weight_bytes == 8_030_261_248
+    assert llama.kv_bytes_per_token == 64 * KIB
+    assert llama.requested_kv_bytes == 4 * 8192 * 64 * KIB == 2 * GIB
+
+
+def test_dev_qwen_is_fp8_from_quantization_dtype_and_fits_two_neuroncores(dev_sizing):
+    qwen = dev_sizing[1]
+    assert (qwen.weights.name, qwen.kv.name, qwen.kv_bytes_per_token) == ("fp8", "fp8", 72 * KIB)
+    assert qwen.usable_bytes == 2 * 16 * 10**9 and qwen.utilization is None
+    assert qwen.fits
+
+
+def _gpu(**model):
+    base = {"name": "qwen", "accelerator": "gpu", "nodeGroup": "g6e", "image": "vllm/vllm-openai:v0.10.2",
+            "source": "image", "model": "Qwen/Qwen3-32B-FP8", "resources": {"memory": "24Gi"}}
+    return parse_stack_config({"nodeGroups": [{"name": "g6e", "instanceType": "g6e.xlarge"}], "models": [{**base, **model}]})
+
+
+def test_the_guides_qwen3_32b_fp8_on_one_l40s_matches_the_issue_figures():
+    sizing = sizing_report(_gpu(gpuMemoryUtilization=0.95, maxModelLen=32768))[0]
+    assert round(sizing.weight_bytes / GIB, 1) == 30.5
+    assert sizing.kv_bytes_per_token == 256 * KIB
+    assert round(sizing.usable_bytes / GIB, 1) == 42.5
+    assert sizing.fits and sizing.full_sequences == 1
+
+
+def test_fp8_kv_cache_dtype_in_extra_args_halves_kv_per_token():
+    sizing = sizing_report(_gpu(maxModelLen=32768, extraArgs=["--kv-cache-dtype=fp8"]))[0]
+    assert sizing.kv_bytes_per_token == 128 * KIB
+
+
+def test_awq_quantization_counts_half_a_byte_per_weight():
+    sizing = sizing_report(_gpu(model="Qwen/Qwen3-8B", quantization="awq", maxModelLen=8192))[0]
+    assert sizing.weights.bytes == 0.5
+
+
+def test_an_unset_max_model_len_defaults_to_the_models_positions():
+    sizing = sizing_report(_gpu(model="Qwen/Qwen3-8B"))[0]
+    assert (sizing.max_model_len, sizing.max_model_len_is_default) == (40960, True)
+
+
+def test_the_sizing_table_prints_binary_units_with_the_unit():
+    table = format_sizing_table(load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml"))
+    assert "models[0] llama-3-1-8b-int8-neuron on inf2.xlarge" in table
+    assert "64 KiB/token at fp8" in table and "29.8 GiB" in table
+    assert "changing them means recompiling" in table
+
+
+def test_an_unknown_architecture_is_reported_not_sized():
+    stack = _gpu(model="example/unknown-7b", maxModelLen=8192)
+    assert "not sized" in format_sizing_table(stack)
