@@ -6,6 +6,7 @@ A mocked resource echoes its inputs; this adds the computed outputs components r
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 _ACCOUNT = "123456789012"
@@ -18,7 +19,71 @@ def _arn(service: str, resource: str) -> str:
     return f"arn:aws:{service}:{_REGION}:{_ACCOUNT}:{resource}"
 
 
-_OUTPUTS: dict[str, _OutputsFor] = {}
+def _kubeconfig(cluster_name: str) -> dict[str, Any]:
+    # The shape pulumi-eks returns: an exec credential plugin calling `aws eks get-token`.
+    server = f"https://{cluster_name.upper()}0123456789ABCDEF.gr7.{_REGION}.eks.amazonaws.com"
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "kubernetes", "cluster": {"server": server, "certificate-authority-data": "LS0tLS1CRUdJTi0tLS0t"}}],
+        "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+        "current-context": "aws",
+        "users": [{"name": "aws", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--output", "json"],
+        }}}],
+    }
+
+
+def _eks_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    cluster_name = inputs.get("name") or f"{name}-eksCluster-0123abc"
+    kubeconfig = _kubeconfig(cluster_name)
+    issuer = f"oidc.eks.{_REGION}.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+    return {
+        "kubeconfig": kubeconfig,
+        "kubeconfigJson": json.dumps(kubeconfig),
+        # With skipDefaultSecurityGroups both are the EKS-created cluster security group.
+        "clusterSecurityGroupId": "sg-0c1a55e7c0ffee001",
+        "nodeSecurityGroupId": "sg-0c1a55e7c0ffee001",
+        "oidcIssuer": issuer,
+        "oidcProviderUrl": f"https://{issuer}",
+        "oidcProviderArn": f"arn:aws:iam::{_ACCOUNT}:oidc-provider/{issuer}" if inputs.get("createOidcProvider") else "",
+    }
+
+
+def _iam_role(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    physical = inputs.get("name") or f"{name}-0123abc"
+    return {"name": physical, "arn": f"arn:aws:iam::{_ACCOUNT}:role/{physical}", "uniqueId": "AROA0123456789EXAMPLE"}
+
+
+def _availability_zones(_: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    names = [f"{_REGION}{suffix}" for suffix in "abcd"]
+    return {"names": names, "zoneIds": [f"usw2-az{i}" for i in range(1, 5)], "id": _REGION}
+
+
+_OUTPUTS: dict[str, _OutputsFor] = {
+    "eks:index:Cluster": _eks_cluster,
+    "aws:iam/role:Role": _iam_role,
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda name, inputs: {
+        "latestVersion": 1, "defaultVersion": 1, "arn": _arn("ec2", f"launch-template/lt-{abs(hash(name)) % 10**8:08d}"),
+    },
+    "aws:eks/nodeGroup:NodeGroup": lambda name, inputs: {
+        "nodeGroupName": inputs.get("nodeGroupName") or f"{name}-0123abc", "status": "ACTIVE",
+        "arn": _arn("eks", f"nodegroup/{inputs.get('clusterName')}/{name}-0123abc/0"),
+    },
+    "aws:eks/addon:Addon": lambda name, inputs: {
+        "addonVersion": inputs.get("addonVersion") or "v1.0.0-eksbuild.1",
+        "arn": _arn("eks", f"addon/{inputs.get('clusterName')}/{inputs.get('addonName')}/0"),
+    },
+    "aws:efs/fileSystem:FileSystem": lambda name, inputs: {
+        "arn": _arn("elasticfilesystem", f"file-system/{name}-id"),
+        "dnsName": f"{name}-id.efs.{_REGION}.amazonaws.com",
+    },
+    "aws:ec2/securityGroup:SecurityGroup": lambda name, inputs: {"arn": _arn("ec2", f"security-group/{name}-id")},
+    "aws:ec2/vpc:Vpc": lambda name, inputs: {"arn": _arn("ec2", f"vpc/{name}-id"), "defaultSecurityGroupId": f"{name}-default-sg"},
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+}
 
 
 def mock_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,92 @@
+"""Arguments of the EFS file system, its CSI driver's IAM role, and the StorageClass object."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from config.platform import EfsConfig
+
+NFS_PORT = 2049
+CSI_DRIVER_ADDON = "aws-efs-csi-driver"
+CSI_PROVISIONER = "efs.csi.aws.com"
+CSI_CONTROLLER_SERVICE_ACCOUNT = "efs-csi-controller-sa"
+CSI_NAMESPACE = "kube-system"
+CSI_DRIVER_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+
+
+def file_system_args(efs: EfsConfig, name: str) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "encrypted": True,
+        "performance_mode": "generalPurpose",
+        "throughput_mode": efs.throughput_mode.value,
+        "tags": {"Name": name},
+    }
+    if efs.kms_key_arn:
+        args["kms_key_id"] = efs.kms_key_arn
+    return args
+
+
+def file_system_policy(file_system_arn: str) -> str:
+    """Refuse unencrypted NFS: every mount must use TLS, whatever a client's mount options say."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyUnencryptedTransport",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "*",
+            "Resource": file_system_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }],
+    })
+
+
+def pod_identity_trust_policy() -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+        }],
+    })
+
+
+def irsa_trust_policy(oidc_provider_arn: str, oidc_issuer: str) -> str:
+    """Only the controller's service account may assume the role (`oidc_issuer` without https://)."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": oidc_provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {
+                f"{oidc_issuer}:sub": f"system:serviceaccount:{CSI_NAMESPACE}:{CSI_CONTROLLER_SERVICE_ACCOUNT}",
+                f"{oidc_issuer}:aud": "sts.amazonaws.com",
+            }},
+        }],
+    })
+
+
+def storage_class_object(name: str, file_system_id: Any, efs: EfsConfig) -> dict[str, Any]:
+    """Dynamic provisioning: one EFS access point (own directory and POSIX identity) per PVC."""
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "vllm-eks"}},
+        "provisioner": CSI_PROVISIONER,
+        "parameters": {
+            "provisioningMode": "efs-ap",
+            "fileSystemId": file_system_id,
+            "directoryPerms": efs.directory_perms,
+            "basePath": "/dynamic_provisioning",
+            # The driver's default, stated so a change of default cannot turn TLS off.
+            "encryptInTransit": "true",
+        },
+        "mountOptions": ["tls"],
+        # Caches hold downloaded weights and compiled graphs; deleting a PVC must not delete them.
+        "reclaimPolicy": "Retain",
+        "volumeBindingMode": "Immediate",
+    }

@@ -1,0 +1,70 @@
+"""NeuronDevicePlugin and NvidiaDevicePlugin: make accelerators allocatable on their nodes.
+
+Both are one component parameterized by accelerator kind; what differs is data in
+`components/_device_plugin_objects.DEVICE_PLUGINS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import _device_plugin_objects as objects
+from components._kubernetes import register_object
+from config.accelerators import AcceleratorKind
+
+
+@dataclass
+class DevicePluginArgs:
+    provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
+
+
+class DevicePlugin(pulumi.ComponentResource):
+    """ServiceAccount, RBAC (when the vendor's plugin calls the API) and the DaemonSet, in kube-system."""
+
+    kind: AcceleratorKind
+    daemonset: k8s.apps.v1.DaemonSet
+
+    def __init__(self, type_name: str, kind: AcceleratorKind, resource_name: str, args: DevicePluginArgs,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(f"vllm-eks:index:{type_name}", resource_name, None, opts)
+        self.kind = kind
+        registered = []
+        for obj in objects.device_plugin_objects(kind):
+            is_daemonset = obj["kind"] == "DaemonSet"
+            resource = register_object(
+                f"{resource_name}-{obj['kind'].lower()}",
+                obj,
+                pulumi.ResourceOptions(
+                    parent=self, provider=args.provider,
+                    # Pods that start before their identity and RBAC exist crash-loop once.
+                    depends_on=list(registered) if is_daemonset else [],
+                ),
+            )
+            registered.append(resource)
+        self.daemonset = registered[-1]
+        self.register_outputs({"daemonset_name": objects.DEVICE_PLUGINS[kind].daemonset_name})
+
+
+class NeuronDevicePlugin(DevicePlugin):
+    """Advertises `aws.amazon.com/neuroncore` and `aws.amazon.com/neuron` on Neuron nodes."""
+
+    def __init__(self, resource_name: str, args: DevicePluginArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("NeuronDevicePlugin", AcceleratorKind.NEURON, resource_name, args, opts)
+
+
+class NvidiaDevicePlugin(DevicePlugin):
+    """Advertises `nvidia.com/gpu` on NVIDIA GPU nodes."""
+
+    def __init__(self, resource_name: str, args: DevicePluginArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("NvidiaDevicePlugin", AcceleratorKind.GPU, resource_name, args, opts)
+
+
+DEVICE_PLUGIN_COMPONENTS: dict[AcceleratorKind, type[DevicePlugin]] = {
+    AcceleratorKind.NEURON: NeuronDevicePlugin,
+    AcceleratorKind.GPU: NvidiaDevicePlugin,
+}

@@ -1,0 +1,192 @@
+"""EksCluster: network, control plane, core add-ons, system nodes and the Kubernetes provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from components import _cluster_args as build
+from components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
+from config.platform import ClusterConfig, NodeGroupConfig, default_system_node_group
+
+
+@dataclass
+class EksClusterArgs:
+    cluster: ClusterConfig
+    """Validated cluster and network config."""
+    name: str
+    """EKS cluster name (`ClusterConfig.resolved_name(stack)`)."""
+    system_node_group: NodeGroupConfig = field(default_factory=default_system_node_group)
+    """CPU nodes for CoreDNS and add-on controllers."""
+    create_oidc_provider: bool = False
+    """Needed only for IRSA; Pod Identity works without it."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Network:
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: list[pulumi.Input[str]]
+    """One per zone for a created VPC, so each doubles as the zone's EFS mount target subnet."""
+    public_subnet_ids: list[pulumi.Input[str]]
+    mount_target_subnet_ids: list[pulumi.Input[str]]
+
+
+class EksCluster(pulumi.ComponentResource):
+    """An EKS cluster ready for node groups and Kubernetes objects.
+
+    Use `provider` for every Kubernetes resource aimed at this cluster; `node_security_group_id`
+    is the security group every managed node carries (for rules such as NFS to EFS).
+    """
+
+    cluster: eks.Cluster
+    provider: k8s.Provider
+    system_node_group: AcceleratorNodeGroup
+    addons: dict[str, aws.eks.Addon]
+    cluster_name: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: list[pulumi.Output[str]]
+    mount_target_subnet_ids: list[pulumi.Output[str]]
+    node_security_group_id: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, args: EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("vllm-eks:index:EksCluster", resource_name, None, opts)
+        config = args.cluster
+        network = self._existing_network(config) if config.existing_vpc else self._create_network(resource_name, args)
+        self.cluster = eks.Cluster(
+            resource_name,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            public_subnet_ids=network.public_subnet_ids or None,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+            **build.cluster_args(config, args.name, irsa=args.create_oidc_provider),
+        )
+        # The name is ours, but taking it from a cluster output makes every consumer (add-ons,
+        # node groups) wait for the control plane.
+        self.cluster_name = self.cluster.cluster_security_group_id.apply(lambda _: args.name)
+        self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
+        self.provider = k8s.Provider(
+            f"{resource_name}-k8s",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.addons = {}
+        for spec in build.CORE_ADDONS:
+            if spec.before_nodes:
+                self.addons[spec.name] = self._addon(resource_name, spec)
+        self.system_node_group = AcceleratorNodeGroup(
+            f"{resource_name}-{args.system_node_group.name}",
+            AcceleratorNodeGroupArgs(
+                group=args.system_node_group,
+                cluster_name=self.cluster_name,
+                subnet_ids=network.private_subnet_ids,
+                depends_on=list(self.addons.values()),
+                tags=args.tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        for spec in build.CORE_ADDONS:
+            if spec.needs_nodes:
+                self.addons[spec.name] = self._addon(resource_name, spec, depends_on=[self.system_node_group])
+        self.vpc_id = pulumi.Output.from_input(network.vpc_id)
+        self.private_subnet_ids = [pulumi.Output.from_input(s) for s in network.private_subnet_ids]
+        self.mount_target_subnet_ids = [pulumi.Output.from_input(s) for s in network.mount_target_subnet_ids]
+        self.node_security_group_id = self.cluster.cluster_security_group_id
+        self.oidc_provider_arn = self.cluster.oidc_provider_arn
+        self.oidc_issuer = self.cluster.oidc_issuer
+        self.register_outputs({
+            "cluster_name": self.cluster_name,
+            "kubeconfig": self.kubeconfig,
+            "vpc_id": self.vpc_id,
+            "private_subnet_ids": self.private_subnet_ids,
+            "node_security_group_id": self.node_security_group_id,
+        })
+
+    def addon_dependencies(self) -> list[pulumi.Resource]:
+        """What an add-on with its own pods needs first: system nodes and the Pod Identity agent."""
+        return [self.system_node_group, self.addons["eks-pod-identity-agent"]]
+
+    def _addon(self, resource_name: str, spec: build.AddonSpec, depends_on: Optional[list[pulumi.Resource]] = None) -> aws.eks.Addon:
+        return aws.eks.Addon(
+            f"{resource_name}-{spec.name}",
+            cluster_name=self.cluster_name,
+            **spec.args(),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
+        )
+
+    @staticmethod
+    def _existing_network(config: ClusterConfig) -> _Network:
+        existing = config.existing_vpc
+        assert existing is not None
+        return _Network(
+            vpc_id=existing.vpc_id,
+            private_subnet_ids=[subnet.id for subnet in existing.private_subnets],
+            public_subnet_ids=[subnet.id for subnet in existing.public_subnets],
+            mount_target_subnet_ids=[subnet.id for subnet in existing.subnet_per_zone()],
+        )
+
+    def _create_network(self, resource_name: str, args: EksClusterArgs) -> _Network:
+        config = args.cluster.vpc
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.tags
+        if config.availability_zones:
+            zones: list[pulumi.Input[str]] = list(config.availability_zones)
+        else:
+            available = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+            zones = [available.names.apply(lambda names, i=i: names[i]) for i in range(config.zone_count)]
+        vpc = aws.ec2.Vpc(
+            f"{resource_name}-vpc", cidr_block=config.cidr_block,
+            enable_dns_hostnames=True, enable_dns_support=True,
+            tags={**tags, "Name": f"{args.name}"}, opts=child,
+        )
+        # The VPC's default security group allows all traffic between its members; nothing
+        # here uses it, so it is emptied rather than left as a trap.
+        aws.ec2.DefaultSecurityGroup(f"{resource_name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[], tags=tags, opts=child)
+        gateway = aws.ec2.InternetGateway(f"{resource_name}-igw", vpc_id=vpc.id, tags=tags, opts=child)
+        public_routes = aws.ec2.RouteTable(
+            f"{resource_name}-public", vpc_id=vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
+            tags={**tags, "Name": f"{args.name}-public"}, opts=child,
+        )
+        private_ids: list[pulumi.Input[str]] = []
+        public_ids: list[pulumi.Input[str]] = []
+        nat_gateway: Optional[aws.ec2.NatGateway] = None
+        for zone, plan in zip(zones, build.subnet_plan(config)):
+            suffix = f"{resource_name}-{plan.index}"
+            public = aws.ec2.Subnet(
+                f"{suffix}-public", vpc_id=vpc.id, cidr_block=plan.public_cidr, availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags={**tags, **build.subnet_tags(args.name, public=True), "Name": f"{args.name}-public-{plan.index}"},
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(f"{suffix}-public", subnet_id=public.id, route_table_id=public_routes.id, opts=child)
+            if plan.nat_gateway:
+                address = aws.ec2.Eip(f"{suffix}-nat", domain="vpc", tags=tags, opts=child)
+                nat_gateway = aws.ec2.NatGateway(
+                    f"{suffix}-nat", allocation_id=address.id, subnet_id=public.id, tags=tags,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+                )
+            assert nat_gateway is not None  # zone 0 always has one
+            private = aws.ec2.Subnet(
+                f"{suffix}-private", vpc_id=vpc.id, cidr_block=plan.private_cidr, availability_zone=zone,
+                tags={**tags, **build.subnet_tags(args.name, public=False), "Name": f"{args.name}-private-{plan.index}"},
+                opts=child,
+            )
+            private_routes = aws.ec2.RouteTable(
+                f"{suffix}-private", vpc_id=vpc.id,
+                routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat_gateway.id}],
+                tags={**tags, "Name": f"{args.name}-private-{plan.index}"}, opts=child,
+            )
+            aws.ec2.RouteTableAssociation(f"{suffix}-private", subnet_id=private.id, route_table_id=private_routes.id, opts=child)
+            private_ids.append(private.id)
+            public_ids.append(public.id)
+        return _Network(vpc_id=vpc.id, private_subnet_ids=private_ids, public_subnet_ids=public_ids, mount_target_subnet_ids=private_ids)

@@ -1,0 +1,118 @@
+"""Platform: everything models run on, built from one validated StackConfig.
+
+Models need three things from it, and only these (so Pulumi creates the rest in parallel):
+the cache StorageClass, the device plugin of their accelerator, and their node group.
+`model_dependencies` returns exactly that list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.device_plugins import DEVICE_PLUGIN_COMPONENTS, DevicePlugin, DevicePluginArgs
+from components.efs_storage import EfsStorage, EfsStorageArgs
+from components.eks_cluster import EksCluster, EksClusterArgs
+from components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
+from config.accelerators import AcceleratorKind
+from config.model import ModelConfig
+from config.platform import ServiceAccountIdentity
+from config.stack import StackConfig
+
+
+@dataclass
+class PlatformArgs:
+    stack: StackConfig
+    """A validated stack (`parse_stack_config`/`load_stack_config` already ran every check)."""
+    stack_name: str
+    """Pulumi stack name; the cluster is named `vllm-eks-<stack>` unless `cluster.name` is set."""
+
+
+class Platform(pulumi.ComponentResource):
+    cluster: EksCluster
+    provider: k8s.Provider
+    node_groups: dict[str, AcceleratorNodeGroup]
+    """Accelerator node groups by `NodeGroupConfig.name` (the system group is `cluster.system_node_group`)."""
+    storage: EfsStorage
+    storage_class: k8s.storage.v1.StorageClass
+    device_plugins: dict[AcceleratorKind, DevicePlugin]
+    """One per accelerator kind that some node group provides."""
+    cluster_name: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    """Secret."""
+
+    def __init__(self, resource_name: str, args: PlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("vllm-eks:index:Platform", resource_name, None, opts)
+        stack = args.stack
+        irsa = stack.efs.identity is ServiceAccountIdentity.IRSA
+        self.cluster = EksCluster(
+            resource_name,
+            EksClusterArgs(
+                cluster=stack.cluster,
+                name=stack.cluster.resolved_name(args.stack_name),
+                system_node_group=stack.system_node_group,
+                create_oidc_provider=irsa,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        cluster = self.cluster
+        self.provider = cluster.provider
+        self.node_groups = {
+            group.name: AcceleratorNodeGroup(
+                f"{resource_name}-{group.name}",
+                AcceleratorNodeGroupArgs(
+                    group=group,
+                    cluster_name=cluster.cluster_name,
+                    subnet_ids=cluster.private_subnet_ids,
+                    depends_on=[cluster.addons["vpc-cni"]],
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            for group in stack.node_groups
+        }
+        self.storage = EfsStorage(
+            f"{resource_name}-cache",
+            EfsStorageArgs(
+                efs=stack.efs,
+                storage_class_name=stack.cache_volumes.storage_class,
+                cluster_name=cluster.cluster_name,
+                vpc_id=cluster.vpc_id,
+                subnet_ids=cluster.mount_target_subnet_ids,
+                node_security_group_id=cluster.node_security_group_id,
+                provider=cluster.provider,
+                oidc_provider_arn=cluster.oidc_provider_arn if irsa else None,
+                oidc_issuer=cluster.oidc_issuer if irsa else None,
+                addon_depends_on=cluster.addon_dependencies(),
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.storage_class = self.storage.storage_class
+        kinds = [group.accelerator for group in stack.node_groups if group.accelerator is not None]
+        self.device_plugins = {
+            kind: DEVICE_PLUGIN_COMPONENTS[kind](
+                f"{resource_name}-{kind.value}-device-plugin",
+                DevicePluginArgs(provider=cluster.provider),
+                pulumi.ResourceOptions(parent=self),
+            )
+            for kind in dict.fromkeys(kinds)
+        }
+        self.cluster_name = cluster.cluster_name
+        self.kubeconfig = cluster.kubeconfig
+        self.register_outputs({"cluster_name": self.cluster_name, "kubeconfig": self.kubeconfig})
+
+
+def build_platform(stack: StackConfig, opts: Optional[pulumi.ResourceOptions] = None, name: str = "platform") -> Platform:
+    """The platform for the running Pulumi stack."""
+    return Platform(name, PlatformArgs(stack=stack, stack_name=pulumi.get_stack()), opts)
+
+
+def model_dependencies(platform: Platform, model: ModelConfig) -> list[pulumi.Resource]:
+    """What a model's pods need before they can schedule and mount their caches."""
+    return [
+        platform.storage_class,
+        platform.device_plugins[model.accelerator],
+        platform.node_groups[model.node_group],
+    ]
