@@ -28,10 +28,6 @@ from config.sizing import (
 if TYPE_CHECKING:
     from config.stack import StackConfig
 
-PLATFORM_STORAGE_CLASSES = ("efs",)
-"""StorageClasses the platform creates: the EfsStorage component makes `efs` (dynamic EFS access
-points, ReadWriteMany); no stack setting renames it or adds another."""
-
 RECOMPILE_NOTE = (
     "its graphs are baked into the image, compiled for this tensorParallelSize, maxNumSeqs and maxModelLen, "
     "so changing any of them here is not a quick fix: it means recompiling (serve it with source: hub to "
@@ -393,13 +389,11 @@ def _group_capacity_warnings(stack: "StackConfig") -> list[str]:
 
 
 def _storage_class_issues(stack: "StackConfig") -> list[ConfigIssue]:
-    storage_class = stack.cache_volumes.storage_class
-    if not stack.models or storage_class in PLATFORM_STORAGE_CLASSES:
-        return []
-    return [ConfigIssue("cacheVolumes.storageClass", (
-        f"StorageClass {storage_class!r} is not created by this stack (it creates "
-        f"{', '.join(repr(name) for name in PLATFORM_STORAGE_CLASSES)}), so the cache PVCs would stay Pending; "
-        f"set storageClass to {PLATFORM_STORAGE_CLASSES[0]!r}"))]
+    """The cache PVCs' StorageClass always exists: the platform's EfsStorage component creates the
+    StorageClass under the very name `cacheVolumes.storageClass` gives (components/platform.py passes
+    it as `storage_class_name`), so there is no name that can be missing. Kept as a named rule so
+    a future option to bring an existing StorageClass gets its check here."""
+    return []
 
 
-__all__ = ["placement_issues", "placement_warnings", "PLATFORM_STORAGE_CLASSES"]
+__all__ = ["placement_issues", "placement_warnings"]

@@ -90,3 +90,10 @@ def test_an_explicit_max_num_seqs_that_cannot_all_be_full_length_is_a_warning():
 @pytest.mark.parametrize("max_model_len", [8192, 16384])
 def test_a_comfortable_gpu_model_loads_without_model_warnings(max_model_len):
     assert [w for w in stack_warnings(_gpu(maxModelLen=max_model_len)) if w.startswith("models[")] == []
+
+
+def test_any_cache_storage_class_name_loads_because_the_platform_creates_it_under_that_name():
+    stack = _gpu(maxModelLen=8192)
+    renamed = parse_stack_config({**stack.model_dump(by_alias=True, exclude_none=True, mode="json"),
+                                  "cacheVolumes": {"storageClass": "efs-cache"}})
+    assert renamed.cache_volumes.storage_class == "efs-cache"
