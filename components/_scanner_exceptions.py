@@ -8,12 +8,16 @@ manifest, and any new finding fails the scan in the tests.
 from __future__ import annotations
 
 # checkov splits the annotation on "=", so a reason must not contain one.
-_RUNS_AS_ROOT = "vLLM and Neuron images run as root and keep their caches under /root/.cache"
 VLLM_SERVER = {
     "CKV_K8S_11": "no CPU limit on purpose: CFS throttling stalls the vLLM engine loop; the request reserves the CPU",
     "CKV_K8S_15": "IfNotPresent on purpose: vLLM images are tens of GB and re-pulling them delays every restart",
-    "CKV_K8S_23": _RUNS_AS_ROOT,
-    "CKV_K8S_40": _RUNS_AS_ROOT,
+}
+RUNS_AS_ROOT = {
+    "CKV_K8S_23": "vLLM and Neuron images run as root and keep their caches under /root/.cache (set runAsUser for a non-root image)",
+    "CKV_K8S_40": "vLLM and Neuron images run as root and keep their caches under /root/.cache (set runAsUser for a non-root image)",
+}
+LOW_UID = {
+    "CKV_K8S_40": "the image's non-root user has a UID below 10000 (runAsUser must match the image)",
 }
 UNPINNED_IMAGE = {
     "CKV_K8S_43": "the image is referenced by tag as published; set image to repository@sha256 digest to pin it",

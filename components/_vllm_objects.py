@@ -236,8 +236,21 @@ def _resources(model: ModelConfig) -> Object:
     }
 
 
+def _pod_security_context(model: ModelConfig) -> Object:
+    context: Object = {"seccompProfile": {"type": "RuntimeDefault"}}
+    if model.run_as_user is not None:
+        user = model.run_as_user
+        # fsGroup makes the cache volumes writable for the non-root user.
+        context.update({"runAsNonRoot": True, "runAsUser": user, "runAsGroup": user, "fsGroup": user})
+    return context
+
+
 def _scanner_exceptions(model: ModelConfig) -> dict[str, str]:
     exceptions = dict(scanner_exceptions.VLLM_SERVER)
+    if model.run_as_user is None:
+        exceptions.update(scanner_exceptions.RUNS_AS_ROOT)
+    elif model.run_as_user < 10000:
+        exceptions.update(scanner_exceptions.LOW_UID)
     if "@sha256:" not in model.image:
         exceptions.update(scanner_exceptions.UNPINNED_IMAGE)
     if model.source is ModelSource.HUB:
@@ -286,7 +299,7 @@ def deployment_object(model: ModelConfig, group: NodeGroupConfig, skip_await: bo
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
-                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "securityContext": _pod_security_context(model),
                     "automountServiceAccountToken": False,
                     "nodeSelector": node_selector(group),
                     "containers": [container],

@@ -131,6 +131,9 @@ class ModelConfig(ConfigModel):
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     shm_size: Optional[ByteQuantity] = None
     """Memory-backed `/dev/shm`; defaults to 16Gi on GPUs (NCCL and PyTorch workers need it), none on Neuron."""
+    run_as_user: Optional[int] = Field(None, ge=1)
+    """UID for an image built to run as non-root: sets runAsNonRoot, runAsUser, runAsGroup and fsGroup.
+    Unset by default because vLLM's and the workshop's published images run as root."""
     port: int = Field(8000, ge=1024, le=65535)
     startup_timeout_seconds: int = Field(1800, ge=60)
     """Budget for model load (and Neuron compilation) before the kubelet restarts the pod."""

@@ -8,6 +8,7 @@ import pulumi_kubernetes as k8s
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from components.vllm_model import VllmModel, VllmModelArgs
 from config import ModelConfig, NodeGroupConfig
+from config.stack import NetworkPolicyConfig
 from preview.engine import run_program
 
 GPU_GROUP = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge")
@@ -97,3 +98,31 @@ def test_cache_claims_and_their_namespace_are_retained_on_delete_by_default():
     for resource in [*recording.by_type("kubernetes:core/v1:PersistentVolumeClaim"), *recording.by_type("kubernetes:core/v1:Namespace")]:
         assert resource.retain_on_delete, resource.name
     assert not recording.one("kubernetes:apps/v1:Deployment", "qwen-deployment").retain_on_delete
+
+
+def test_a_non_root_image_runs_as_its_user_and_claims_no_root_exception():
+    recording = run_program(_standalone_program(run_as_user=10001))
+    deployment = recording.one("kubernetes:apps/v1:Deployment", "qwen-deployment").inputs
+    assert deployment["spec"]["template"]["spec"]["securityContext"] == {
+        "seccompProfile": {"type": "RuntimeDefault"},
+        "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
+    }
+    skipped = {value.split("=")[0] for key, value in deployment["metadata"]["annotations"].items() if key.startswith("checkov.io/skip")}
+    assert skipped == {"CKV_K8S_11", "CKV_K8S_15", "CKV_K8S_43", "CKV_K8S_35"}
+
+
+def test_the_network_policy_admits_only_the_namespace_and_listed_callers_and_blocks_metadata():
+    def program():
+        ModelNamespace("team", ModelNamespaceArgs(
+            name="team", network_policy=NetworkPolicyConfig(allowed_namespaces=["gateway"]), model_ports=[8000, 8001, 8000]))
+    recording = run_program(program)
+    spec = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "team-network-policy").inputs["spec"]
+    assert spec["podSelector"] == {}
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    assert spec["ingress"] == [{
+        "from": [{"podSelector": {}}, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}}],
+        "ports": [{"protocol": "TCP", "port": 8000}, {"protocol": "TCP", "port": 8001}],
+    }]
+    https = spec["egress"][1]
+    assert https == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}}], "ports": [{"protocol": "TCP", "port": 443}]}
+    assert spec["egress"][0]["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
