@@ -18,4 +18,6 @@ class ConfigModel(BaseModel):
         populate_by_name=True,
         frozen=True,
         str_strip_whitespace=True,
+        # Field docstrings become descriptions, from which docs/config-reference.md is generated.
+        use_attribute_docstrings=True,
     )

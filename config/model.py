@@ -92,6 +92,7 @@ class ModelConfig(ConfigModel):
     image: str = Field(min_length=1)
     """Container image with vLLM (and for `source: image`, the model)."""
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    """`IfNotPresent` (the workshop's) reuses the multi-GB image a node already has; pin images by digest so a tag cannot move under it."""
     source: ModelSource = ModelSource.HUB
     """Where weights come from: `hub` (download into the cache volume) or `image` (baked in)."""
     model: str = Field(min_length=1)
@@ -103,16 +104,21 @@ class ModelConfig(ConfigModel):
     tensor_parallel_size: int = Field(1, ge=1)
     """Accelerators one replica shards over: GPUs, or NeuronCores on Neuron."""
     pipeline_parallel_size: int = Field(1, ge=1)
+    """Pipeline stages; all stages run in one pod here, so the pod requests tensorParallelSize x pipelineParallelSize accelerators."""
     max_model_len: Optional[int] = Field(None, ge=1)
     """Context length; vLLM's default is the model's own."""
     max_num_seqs: Optional[int] = Field(None, ge=1)
+    """Sequences batched at once; on Neuron, KV cache for maxNumSeqs x maxModelLen is reserved up front. vLLM's default when unset."""
     gpu_memory_utilization: Optional[float] = Field(None, gt=0, le=1)
     """Share of accelerator memory vLLM may use (ignored by the Neuron backend)."""
     trust_remote_code: bool = False
+    """Run the model repository's own Python code (`--trust-remote-code`); only for repositories you trust."""
     tool_call_parser: Optional[str] = None
     """Enables tool calling (`--enable-auto-tool-choice`) with this parser."""
     chat_template: Optional[str] = None
+    """`--chat-template`: a path inside the image (e.g. `examples/tool_chat_template_llama3.1_json.jinja`)."""
     reasoning_parser: Optional[str] = None
+    """`--reasoning-parser` (e.g. `qwen3`), to return reasoning apart from the answer."""
     architecture: Optional[ArchitectureRef] = None
     """Architecture for memory sizing: a catalog id (`Qwen/Qwen3-8B`, see config/model_catalog.py) or an
     inline block (`parameters`, `layers`, `attentionHeads`, `kvHeads`, `headDim`, `maxPositionEmbeddings`,
@@ -122,6 +128,7 @@ class ModelConfig(ConfigModel):
     neuron_config: Optional[dict[str, Any]] = None
     """Neuron backend settings, rendered as JSON in the flag `neuronConfigArg` names."""
     neuron_config_arg: NeuronConfigArg = NeuronConfigArg.OVERRIDE_NEURON_CONFIG
+    """The flag form `neuronConfig` is rendered in; must match the image's vLLM version (see NeuronConfigArg)."""
     enable_prefix_caching: Optional[bool] = None
     """`true`/`false` renders the flag; unset keeps vLLM's default."""
     extra_args: list[str] = Field(default_factory=list)
@@ -129,12 +136,14 @@ class ModelConfig(ConfigModel):
     env: dict[str, str] = Field(default_factory=dict)
     """Extra environment variables (not secrets: the HF token is wired from the stack's secret)."""
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    """CPU and memory requests; accelerators are derived from the parallel sizes."""
     shm_size: Optional[ByteQuantity] = None
     """Memory-backed `/dev/shm`; defaults to 16Gi on GPUs (NCCL and PyTorch workers need it), none on Neuron."""
     run_as_user: Optional[int] = Field(None, ge=1)
     """UID for an image built to run as non-root: sets runAsNonRoot, runAsUser, runAsGroup and fsGroup.
     Unset by default because vLLM's and the workshop's published images run as root."""
     port: int = Field(8000, ge=1024, le=65535)
+    """Port vLLM listens on and the Service exposes, named `http`."""
     startup_timeout_seconds: int = Field(1800, ge=60)
     """Budget for model load (and Neuron compilation) before the kubelet restarts the pod."""
     wait_for_ready: bool = True

@@ -33,6 +33,7 @@ class NetworkPolicyConfig(ConfigModel):
     """The default-deny NetworkPolicy each model namespace gets (enforced by the VPC CNI)."""
 
     enabled: bool = True
+    """Create the policy; turn off only where another policy engine governs the namespace."""
     allowed_namespaces: list[DnsLabel] = Field(default_factory=list)
     """Namespaces besides the model's own whose pods may call the vLLM port (e.g. a gateway's)."""
 
@@ -41,11 +42,15 @@ class StackConfig(ConfigModel):
     """Everything one `Pulumi.<stack>.yaml` configures under the `vllm-eks:` namespace."""
 
     node_groups: list[NodeGroupConfig] = Field(default_factory=list)
+    """Accelerator node groups, one instance type each; models name theirs with `nodeGroup`."""
     models: list[ModelConfig] = Field(default_factory=list)
+    """Models to serve; each becomes a VllmModel (Deployment and Service)."""
     hf_token: Optional[SecretStr] = None
     """Hugging Face token (`pulumi config set --secret hfToken ...`); needed by `source: hub` models."""
     cache_volumes: CacheVolumesConfig = Field(default_factory=CacheVolumesConfig)
+    """The shared cache PVCs every model namespace gets."""
     network_policy: NetworkPolicyConfig = Field(default_factory=NetworkPolicyConfig)
+    """The default-deny NetworkPolicy of every model namespace."""
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     """The EKS cluster and its network (see docs/platform.md)."""
     system_node_group: NodeGroupConfig = Field(default_factory=default_system_node_group)
