@@ -97,3 +97,12 @@ def test_any_cache_storage_class_name_loads_because_the_platform_creates_it_unde
     renamed = parse_stack_config({**stack.model_dump(by_alias=True, exclude_none=True, mode="json"),
                                   "cacheVolumes": {"storageClass": "efs-cache"}})
     assert renamed.cache_volumes.storage_class == "efs-cache"
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_the_committed_stacks_pass_sizing_and_placement_without_model_warnings(stack_name):
+    path = PROJECT_DIR / f"Pulumi.{stack_name}.yaml"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not committed")
+    stack = load_stack_file(path)
+    assert [w for w in stack_warnings(stack) if w.startswith("models[")] == []
