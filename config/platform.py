@@ -7,7 +7,7 @@ import re
 from enum import Enum
 from typing import Annotated, Literal, Optional, Protocol
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from config._base import ConfigModel
 from config.accelerators import AcceleratorKind
@@ -64,7 +64,7 @@ class NodeGroupConfig(ConfigModel):
     """Fewest nodes. 0 lets an idle group scale to nothing (models then stay Pending)."""
     desired_size: Optional[int] = Field(None, ge=0)
     """Nodes at creation; defaults to `minSize`. Later changes by an autoscaler are not reverted."""
-    max_size: Optional[int] = Field(None, ge=1)
+    max_size: Optional[int] = Field(None, ge=1, validate_default=True)
     """Most nodes; defaults to `max(minSize, 1)`."""
     disk_size_gib: int = Field(200, ge=20)
     """Root volume size. vLLM and Neuron images are tens of GiB; the default leaves room for two."""
@@ -73,15 +73,20 @@ class NodeGroupConfig(ConfigModel):
     labels: Annotated[dict[str, str], AfterValidator(check_node_labels)] = Field(default_factory=dict)
     """Extra node labels (the project's own labels are always added)."""
 
-    @model_validator(mode="after")
-    def _sizes_are_ordered(self) -> "NodeGroupConfig":
-        desired = self.resolved_desired_size
-        if not self.min_size <= desired <= self.resolved_max_size:
+    @field_validator("max_size")
+    @classmethod
+    def _sizes_are_ordered(cls, value: Optional[int], info: ValidationInfo) -> Optional[int]:
+        if "min_size" not in info.data or "desired_size" not in info.data:
+            return value  # already reported on their own keys
+        minimum = info.data["min_size"]
+        desired = minimum if info.data["desired_size"] is None else info.data["desired_size"]
+        maximum = value if value is not None else max(minimum, 1)
+        if not minimum <= desired <= maximum:
             raise ValueError(
-                f"sizes must satisfy minSize <= desiredSize <= maxSize (got {self.min_size} <= {desired} <= "
-                f"{self.resolved_max_size}); raise maxSize or lower minSize/desiredSize"
+                f"sizes must satisfy minSize <= desiredSize <= maxSize (got {minimum} <= {desired} <= {maximum}); "
+                f"raise maxSize to at least {max(minimum, desired)} or lower minSize/desiredSize"
             )
-        return self
+        return value
 
     @property
     def resolved_desired_size(self) -> int:
@@ -183,13 +188,16 @@ class SubnetConfig(ConfigModel):
     """An existing subnet; its zone is stated so the zone rules are checked before anything is created."""
 
     id: SubnetId
+    """Subnet ID, `subnet-...`."""
     availability_zone: AvailabilityZone
+    """The subnet's zone, as the console shows it (`us-west-2a`); checked for the two-zone rule."""
 
 
 class ExistingVpcConfig(ConfigModel):
     """A VPC created elsewhere. Private subnets need a route to the internet (NAT) for image pulls."""
 
     vpc_id: VpcId
+    """VPC ID, `vpc-...`; the cluster, nodes and EFS mount targets go in it."""
     private_subnets: list[SubnetConfig] = Field(min_length=1)
     """Subnets for nodes, pods and EFS mount targets; at least two zones."""
     public_subnets: list[SubnetConfig] = Field(default_factory=list)
@@ -208,6 +216,7 @@ class AdminAccessConfig(ConfigModel):
     """An IAM principal given cluster-admin through an EKS access entry."""
 
     principal_arn: IamPrincipalArn
+    """IAM role or user ARN; it gets AmazonEKSClusterAdminPolicy on the whole cluster."""
 
 
 class ClusterConfig(ConfigModel):
