@@ -11,7 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from config._base import ConfigModel
 from config.accelerators import ACCELERATORS, AcceleratorKind
 from config.model_catalog import ArchitectureRef
-from config.types import ByteQuantity, CpuQuantity, DnsLabel
+from config.types import ByteQuantity, CpuQuantity, DnsLabel, parse_quantity
 
 HF_CACHE_PATH = "/root/.cache/huggingface"
 NEURON_CACHE_PATH = "/root/.cache/neuron"
@@ -138,7 +138,7 @@ class ModelConfig(ConfigModel):
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     """CPU and memory requests; accelerators are derived from the parallel sizes."""
     shm_size: Optional[ByteQuantity] = None
-    """Memory-backed `/dev/shm`; defaults to 16Gi on GPUs (NCCL and PyTorch workers need it), none on Neuron."""
+    """Memory-backed `/dev/shm` (counted in the pod's memory); defaults on GPUs to half the memory request, at most 16Gi (NCCL and PyTorch workers need it), none on Neuron."""
     run_as_user: Optional[int] = Field(None, ge=1)
     """UID for an image built to run as non-root: sets runAsNonRoot, runAsUser, runAsGroup and fsGroup.
     Unset by default because vLLM's and the workshop's published images run as root."""
@@ -209,6 +209,14 @@ class ModelConfig(ConfigModel):
 
     @property
     def resolved_shm_size(self) -> Optional[str]:
+        """GPU default: half the memory request, at most 16Gi (the guide's size).
+
+        A memory-backed /dev/shm is charged to the pod's memory limit, so a fixed 16Gi beside
+        the default 12Gi request would let shared memory alone OOM-kill the pod.
+        """
         if self.shm_size is not None:
             return self.shm_size
-        return "16Gi" if self.accelerator is AcceleratorKind.GPU else None
+        if self.accelerator is not AcceleratorKind.GPU:
+            return None
+        half_memory_gib = int(parse_quantity(self.resources.memory) / 2**30 / 2)
+        return f"{max(1, min(16, half_memory_gib))}Gi"

@@ -52,12 +52,12 @@ def test_every_kubernetes_child_uses_the_callers_provider():
     assert {r.provider.split("::")[3] for r in objects} == {"their-cluster"}
 
 
-def test_a_gpu_model_gets_no_neuron_cache_and_a_16gi_shared_memory_volume():
+def test_a_gpu_model_gets_no_neuron_cache_and_shared_memory_of_half_its_memory():
     recording = run_program(_standalone_program())
     claims = [r.inputs["metadata"]["name"] for r in recording.by_type("kubernetes:core/v1:PersistentVolumeClaim")]
     assert claims == ["huggingface-cache"]
     pod = recording.one("kubernetes:apps/v1:Deployment", "qwen-deployment").inputs["spec"]["template"]["spec"]
-    assert {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}} in pod["volumes"]
+    assert {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "12Gi"}} in pod["volumes"]
     assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     assert "hostIPC" not in pod and "hostNetwork" not in pod
     assert pod["containers"][0]["resources"]["limits"] == {"memory": "24Gi", "nvidia.com/gpu": "1"}
@@ -98,6 +98,12 @@ def test_cache_claims_and_their_namespace_are_retained_on_delete_by_default():
     for resource in [*recording.by_type("kubernetes:core/v1:PersistentVolumeClaim"), *recording.by_type("kubernetes:core/v1:Namespace")]:
         assert resource.retain_on_delete, resource.name
     assert not recording.one("kubernetes:apps/v1:Deployment", "qwen-deployment").retain_on_delete
+
+
+def test_gpu_shared_memory_defaults_to_the_guides_16gi_when_memory_allows():
+    assert _qwen(resources={"cpu": "3", "memory": "48Gi"}).resolved_shm_size == "16Gi"
+    assert _qwen(resources={"cpu": "3", "memory": "12Gi"}).resolved_shm_size == "6Gi"
+    assert _qwen(shm_size="2Gi").resolved_shm_size == "2Gi"
 
 
 def test_a_non_root_image_runs_as_its_user_and_claims_no_root_exception():
