@@ -3,11 +3,14 @@
 import pulumi
 
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from components.platform import build_platform, model_dependencies
 from components.stack_config import load_stack_config
 from components.vllm_model import VllmModel, VllmModelArgs
 from config.accelerators import ACCELERATORS
 
 stack = load_stack_config()
+platform = build_platform(stack)
+on_cluster = pulumi.ResourceOptions(provider=platform.provider)
 hf_token = pulumi.Output.secret(stack.hf_token.get_secret_value()) if stack.hf_token else None
 
 namespaces = {
@@ -18,7 +21,7 @@ namespaces = {
         cache_volumes=stack.cache_volumes,
         network_policy=stack.network_policy,
         model_ports=[m.port for m in models],
-    ))
+    ), on_cluster)
     for name, models in stack.namespaces().items()
 }
 
@@ -28,7 +31,10 @@ for model in stack.models:
         model=model,
         node_group=stack.node_group(model.node_group),
         namespace=namespaces[model.namespace],
-    ))
+        depends_on=model_dependencies(platform, model),
+    ), on_cluster)
     endpoints[model.name] = served.endpoint
 
+pulumi.export("clusterName", platform.cluster_name)
+pulumi.export("kubeconfig", platform.kubeconfig)
 pulumi.export("modelEndpoints", endpoints)

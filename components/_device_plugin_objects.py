@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from components import _scanner_exceptions as scanner_exceptions
 from config.accelerators import ACCELERATORS, AcceleratorKind
 from config.platform import ACCELERATOR_LABEL
 
@@ -157,15 +158,26 @@ def daemonset_object(spec: DevicePluginSpec) -> dict[str, Any]:
             # Both vendors leave seccomp unset; the plugins only use gRPC over a hostPath
             # socket, which the runtime's default profile allows.
             "seccompProfile": {"type": "RuntimeDefault"},
+            # The plugins write only their socket, which lives on a hostPath mount.
+            "readOnlyRootFilesystem": True,
+        },
+        # Neither vendor sets resources; these bound a small Go daemon so it can neither
+        # starve nor be starved on nodes packed with model servers.
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "64Mi"},
+            "limits": {"cpu": "200m", "memory": "256Mi"},
         },
         "volumeMounts": mounts,
     }
     if spec.env:
         container["env"] = spec.env
+    exceptions = dict(scanner_exceptions.DEVICE_PLUGIN)
+    if spec.cluster_role_rules:
+        exceptions.update(scanner_exceptions.API_CLIENT)
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
-        "metadata": _metadata(spec, spec.daemonset_name),
+        "metadata": {**_metadata(spec, spec.daemonset_name), "annotations": scanner_exceptions.skip_annotations(exceptions)},
         "spec": {
             "selector": {"matchLabels": selector},
             "updateStrategy": {"type": "RollingUpdate"},
@@ -175,6 +187,7 @@ def daemonset_object(spec: DevicePluginSpec) -> dict[str, Any]:
                     "serviceAccountName": spec.service_account_name,
                     "automountServiceAccountToken": bool(spec.cluster_role_rules),
                     "priorityClassName": "system-node-critical",
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                     "nodeSelector": node_selector(spec.kind),
                     "tolerations": tolerations(spec.kind),
                     "containers": [container],

@@ -27,5 +27,18 @@ TOKEN_FROM_ENV = {
 }
 
 
+DEVICE_PLUGIN = {
+    "CKV_K8S_8": "device plugins serve gRPC on a kubelet unix socket and expose no endpoint to probe",
+    "CKV_K8S_9": "device plugins serve gRPC on a kubelet unix socket and expose no endpoint to probe",
+    "CKV_K8S_15": "the vendor image is pinned to a release tag; IfNotPresent keeps nodes starting when the registry is down",
+    "CKV_K8S_23": "the plugin must create its socket in the root-owned kubelet device-plugins directory",
+    "CKV_K8S_40": "the plugin must create its socket in the root-owned kubelet device-plugins directory",
+    "CKV_K8S_43": "pinned to the vendor's release tag as the vendor publishes it",
+}
+API_CLIENT = {
+    "CKV_K8S_38": "the plugin reads and patches its node through the API server under its own ClusterRole",
+}
+
+
 def skip_annotations(exceptions: dict[str, str]) -> dict[str, str]:
     return {f"checkov.io/skip{index}": f"{check}={reason}" for index, (check, reason) in enumerate(sorted(exceptions.items()), start=1)}

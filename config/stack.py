@@ -11,7 +11,7 @@ from config._base import ConfigModel
 from config.errors import ConfigIssue
 from config.model import ModelConfig, ModelSource
 from config.placement import placement_issues, placement_warnings
-from config.platform import ClusterConfig, EfsConfig, NodeGroupConfig, default_system_node_group, platform_issues
+from config.platform import ClusterConfig, EfsConfig, NodeGroupConfig, default_system_node_group, platform_issues, platform_warnings
 from config.types import ByteQuantity, DnsLabel
 
 
@@ -112,6 +112,7 @@ def stack_warnings(stack: StackConfig) -> list[str]:
         for index, group in enumerate(stack.node_groups)
         if group.name not in used
     ]
+    warnings += platform_warnings(stack)
     warnings += placement_warnings(stack)
     return warnings
 

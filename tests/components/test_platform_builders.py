@@ -36,7 +36,7 @@ def test_storage_class_is_valid_kubernetes_1_33():
 def test_device_plugin_selects_only_its_accelerator_nodes_and_tolerates_their_taint(kind, taint, name, image):
     daemonset = _device_plugin_objects.device_plugin_objects(kind)[-1]
     pod = daemonset["spec"]["template"]["spec"]
-    assert daemonset["metadata"] == {
+    assert {key: value for key, value in daemonset["metadata"].items() if key != "annotations"} == {
         "name": name, "namespace": "kube-system",
         "labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "vllm-eks"},
     }
@@ -50,6 +50,9 @@ def test_device_plugin_selects_only_its_accelerator_nodes_and_tolerates_their_ta
     assert container["image"] == image
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert container["resources"] == {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
     assert {"name": container["volumeMounts"][0]["name"], "mountPath": "/var/lib/kubelet/device-plugins"} == container["volumeMounts"][0]
 
 
