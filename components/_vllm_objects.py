@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Optional
+from typing import Any
 
 from components import _scanner_exceptions as scanner_exceptions
 from config.accelerators import ACCELERATORS
@@ -325,6 +325,6 @@ def service_object(model: ModelConfig) -> Object:
 
 
 
-def await_timeout_minutes(model: ModelConfig) -> Optional[int]:
+def await_timeout_minutes(model: ModelConfig) -> int:
     """How long `pulumi up` waits for the Deployment: the startup budget plus image pull time."""
     return math.ceil(model.startup_timeout_seconds / 60) + 10

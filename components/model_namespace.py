@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 
 from components import _vllm_objects as objects
-from components._kubernetes import register_object as _register
+from components._kubernetes import register_object
 from config.stack import CacheVolumesConfig, NetworkPolicyConfig
 
 
@@ -42,10 +42,10 @@ class ModelNamespace(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, retain_on_delete=args.cache_volumes.retain_on_delete)
 
-        namespace = _register(f"{resource_name}-namespace", objects.namespace_object(args.name), kept)
+        namespace = register_object(f"{resource_name}-namespace", objects.namespace_object(args.name), kept)
         after_namespace = pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[namespace]))
         claims = [
-            _register(f"{resource_name}-{claim['metadata']['name']}", claim, after_namespace)
+            register_object(f"{resource_name}-{claim['metadata']['name']}", claim, after_namespace)
             for claim in objects.cache_claim_objects(args.name, args.cache_volumes, args.neuron_cache)
         ]
         self.namespace = namespace.metadata.apply(lambda metadata: metadata["name"])
@@ -55,7 +55,7 @@ class ModelNamespace(pulumi.ComponentResource):
         self.hf_token_secret_name = None
         if args.hf_token is not None:
             secret_object = objects.hf_token_secret_object(args.name, pulumi.Output.secret(args.hf_token))
-            self.hf_token_secret = _register(
+            self.hf_token_secret = register_object(
                 f"{resource_name}-hf-token", secret_object,
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),
             )
@@ -63,7 +63,7 @@ class ModelNamespace(pulumi.ComponentResource):
         self.network_policy = None
         if args.network_policy.enabled:
             policy = objects.network_policy_object(args.name, args.model_ports, args.network_policy.allowed_namespaces)
-            self.network_policy = _register(
+            self.network_policy = register_object(
                 f"{resource_name}-network-policy", policy,
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),
             )

@@ -7,7 +7,6 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from config.errors import ConfigError
 from config.loader import PROJECT, parse_stack_config
 from config.stack import StackConfig, stack_warnings
 
@@ -30,5 +29,3 @@ def load_stack_config() -> StackConfig:
         pulumi.log.warn(warning)
     return stack
 
-
-__all__ = ["ConfigError", "load_stack_config", "project_config_values"]

@@ -22,7 +22,7 @@ from config.model import ModelConfig, ModelSource
 from config.platform import INSTANCE_TYPE_LABEL, NodeGroupConfig
 from config.scheduling import node_selector, node_taints, tolerations
 from config.sizing import (
-    ModelSizing, gib, kib, largest_power_of_two_at_most, placeable_models, quantity_bytes, shard_heads, size_model,
+    ModelSizing, gib, kib, largest_power_of_two_at_most, placeable_models, quantity_bytes, size_model,
 )
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 
 from config.errors import ConfigError
 from config.loader import load_stack_file
+from config.sizing import format_sizing_table
 from config.stack import StackConfig
 from preview.engine import Recording
 from preview.render import resource_tree, write_render
@@ -33,11 +34,7 @@ def model_summary(stack: StackConfig, recording: Recording) -> list[str]:
 
 
 def sizing_lines(stack: StackConfig) -> list[str]:
-    try:
-        from config.sizing import format_sizing_table
-    except ImportError:  # sizing arrives with its own module; the preview works without it
-        return []
-    return ["", "Sizing:", format_sizing_table(stack)]
+    return ["", "Sizing:", format_sizing_table(stack)] if stack.models else []
 
 
 def _run(project_dir: Path, stack_name: str) -> tuple[Optional[Recording], Optional[StackConfig]]:
