@@ -6,13 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from config.loader import load_stack_file
 from preview.engine import Recording
 from preview.render import manifests
 from preview.runner import run_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-KUBERNETES_VERSION = "1.33"
-"""The version the stacks target (the EKS cluster's default); schemas are checked against it."""
+
+
+def kubernetes_version(stack: str) -> str:
+    """The Kubernetes version the stack's cluster runs; its objects are checked against it."""
+    return load_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml").cluster.kubernetes_version
 
 
 def committed_stacks() -> list[str]:

@@ -7,17 +7,18 @@ import kubernetes_validate
 import pytest
 
 from preview.render import manifests
-from tests.conftest import KUBERNETES_VERSION, committed_stacks, recording_for
+from tests.conftest import committed_stacks, kubernetes_version, recording_for
 
 
 @pytest.mark.parametrize("stack", committed_stacks())
 def test_every_rendered_object_is_schema_valid_in_strict_mode(stack):
     objects = manifests(recording_for(stack))
+    version = kubernetes_version(stack)
     assert objects, f"stack {stack} rendered no Kubernetes objects"
     failures = []
     for obj in objects:
         try:
-            kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+            kubernetes_validate.validate(obj, version, strict=True)
         except kubernetes_validate.ValidationError as error:
             failures.append(f"{obj['kind']}/{obj['metadata']['name']}: {error.message} at {list(error.path)}")
     assert failures == []
@@ -27,4 +28,4 @@ def test_strict_validation_rejects_an_unknown_field():
     # Guards the check above: strict mode must fail on a misspelt field.
     bad = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": [{"port": 80}], "selectr": {}}}
     with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(bad, KUBERNETES_VERSION, strict=True)
+        kubernetes_validate.validate(bad, "1.33", strict=True)
