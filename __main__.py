@@ -20,6 +20,7 @@ namespaces = {
         hf_token=hf_token,
         cache_volumes=stack.cache_volumes,
         network_policy=stack.network_policy,
+        monitoring=stack.monitoring,
         model_ports=[m.port for m in models],
     ), on_cluster)
     for name, models in stack.namespaces().items()
@@ -31,6 +32,7 @@ for model in stack.models:
         model=model,
         node_group=stack.node_group(model.node_group),
         namespace=namespaces[model.namespace],
+        monitoring=stack.monitoring,
         depends_on=model_dependencies(platform, model),
     ), on_cluster)
     endpoints[model.name] = served.endpoint

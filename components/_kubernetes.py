@@ -33,8 +33,16 @@ _KEYWORDS = {
 }
 
 
+# Kinds from CRDs have no typed class; they go through CustomResource with the same body.
+_CUSTOM_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor")}
+
+
 def register_object(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    kind = _KINDS.get((obj["apiVersion"], obj["kind"]))
+    key = (obj["apiVersion"], obj["kind"])
+    if key in _CUSTOM_KINDS:
+        body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+        return k8s.apiextensions.CustomResource(name, api_version=obj["apiVersion"], kind=obj["kind"], opts=opts, **body)
+    kind = _KINDS.get(key)
     if kind is None:
         raise ValueError(f"no typed resource registered for {obj['apiVersion']} {obj['kind']}")
     body = {_KEYWORDS.get(key, key): value for key, value in obj.items() if key not in ("apiVersion", "kind")}

@@ -15,7 +15,7 @@ from config.accelerators import ACCELERATORS
 from config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource, NeuronConfigArg
 from config.platform import NodeGroupConfig
 from config.scheduling import node_selector, tolerations
-from config.stack import CacheVolumesConfig
+from config.stack import CacheVolumesConfig, MonitoringConfig
 
 HF_CACHE_CLAIM = "huggingface-cache"
 NEURON_CACHE_CLAIM = "neuron-cache"
@@ -307,6 +307,36 @@ def deployment_object(model: ModelConfig, group: NodeGroupConfig, skip_await: bo
                     "tolerations": tolerations(model),
                 },
             },
+        },
+    }
+
+
+def disruption_budget_object(model: ModelConfig) -> Object | None:
+    """Let voluntary disruptions (node drains, upgrades) take one replica at a time.
+
+    None for a single replica: a budget that keeps it up would block every node drain.
+    """
+    if model.replicas < 2:
+        return None
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": model.name, "namespace": model.namespace, "labels": model_labels(model)},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": model.name}}},
+    }
+
+
+def service_monitor_object(model: ModelConfig, monitoring: MonitoringConfig) -> Object:
+    """Scrape vLLM's /metrics through the Service. The guide's ServiceMonitor selected
+    `app: vllm`, which no Service carries; this selects the label the Service has."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": model.name, "namespace": model.namespace, "labels": model_labels(model)},
+        "spec": {
+            "selector": {"matchLabels": {"app": model.name}},
+            "namespaceSelector": {"matchNames": [model.namespace]},
+            "endpoints": [{"port": VLLM_PORT_NAME, "path": "/metrics", "interval": f"{monitoring.scrape_interval_seconds}s"}],
         },
     }
 

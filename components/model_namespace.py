@@ -9,7 +9,7 @@ import pulumi
 
 from components import _vllm_objects as objects
 from components._kubernetes import register_object
-from config.stack import CacheVolumesConfig, NetworkPolicyConfig
+from config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 
 
 @dataclass
@@ -22,6 +22,8 @@ class ModelNamespaceArgs:
     """Hugging Face token; stored as the `hf-token` Secret, and always treated as a Pulumi secret."""
     cache_volumes: CacheVolumesConfig = field(default_factory=CacheVolumesConfig)
     network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
+    monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    """With `service_monitors`, the NetworkPolicy also admits Prometheus's namespace."""
     model_ports: list[int] = field(default_factory=lambda: [8000])
     """Ports the NetworkPolicy opens to callers."""
 
@@ -62,7 +64,10 @@ class ModelNamespace(pulumi.ComponentResource):
             self.hf_token_secret_name = self.hf_token_secret.metadata.apply(lambda metadata: metadata["name"])
         self.network_policy = None
         if args.network_policy.enabled:
-            policy = objects.network_policy_object(args.name, args.model_ports, args.network_policy.allowed_namespaces)
+            callers = list(args.network_policy.allowed_namespaces)
+            if args.monitoring.service_monitors and args.monitoring.prometheus_namespace not in callers:
+                callers.append(args.monitoring.prometheus_namespace)
+            policy = objects.network_policy_object(args.name, args.model_ports, callers)
             self.network_policy = register_object(
                 f"{resource_name}-network-policy", policy,
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),

@@ -13,7 +13,7 @@ from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from config.accelerators import ACCELERATORS
 from config.model import ModelConfig
 from config.platform import NodeGroupConfig
-from config.stack import CacheVolumesConfig, NetworkPolicyConfig
+from config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 
 
 @dataclass
@@ -28,6 +28,8 @@ class VllmModelArgs:
     """Token for a namespace the model creates itself; ignored when `namespace` is given."""
     cache_volumes: CacheVolumesConfig = field(default_factory=CacheVolumesConfig)
     network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
+    monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    """With `service_monitors`, a ServiceMonitor scrapes the model (and a namespace the model creates admits Prometheus)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Platform pieces the pods need before they can schedule (storage class, device plugin, node group)."""
 
@@ -55,6 +57,7 @@ class VllmModel(pulumi.ComponentResource):
                 hf_token=args.hf_token,
                 cache_volumes=args.cache_volumes,
                 network_policy=args.network_policy,
+                monitoring=args.monitoring,
                 model_ports=[model.port],
             ),
             pulumi.ResourceOptions(parent=self),
@@ -73,6 +76,14 @@ class VllmModel(pulumi.ComponentResource):
             f"{resource_name}-service", objects.service_object(model),
             pulumi.ResourceOptions(parent=self, depends_on=[shared]),
         )
+        budget = objects.disruption_budget_object(model)
+        if budget is not None:
+            register_object(f"{resource_name}-disruption-budget", budget, pulumi.ResourceOptions(parent=self, depends_on=[shared]))
+        if args.monitoring.service_monitors:
+            register_object(
+                f"{resource_name}-service-monitor", objects.service_monitor_object(model, args.monitoring),
+                pulumi.ResourceOptions(parent=self, depends_on=[shared, service]),
+            )
         self.namespace = shared.namespace
         self.deployment_name = deployment.metadata.apply(lambda metadata: metadata["name"])
         self.service_name = service.metadata.apply(lambda metadata: metadata["name"])

@@ -38,6 +38,17 @@ class NetworkPolicyConfig(ConfigModel):
     """Namespaces besides the model's own whose pods may call the vLLM port (e.g. a gateway's)."""
 
 
+class MonitoringConfig(ConfigModel):
+    """Prometheus Operator scraping of every model's `/metrics` (queue depth, KV cache usage, preemptions)."""
+
+    service_monitors: bool = False
+    """Create a ServiceMonitor per model; needs the Prometheus Operator's CRDs in the cluster."""
+    prometheus_namespace: DnsLabel = "monitoring"
+    """Namespace Prometheus runs in; model namespaces' NetworkPolicy admits it while serviceMonitors is on."""
+    scrape_interval_seconds: int = Field(15, ge=5, le=300)
+    """How often Prometheus scrapes each model (the guide's 15s)."""
+
+
 class StackConfig(ConfigModel):
     """Everything one `Pulumi.<stack>.yaml` configures under the `vllm-eks:` namespace."""
 
@@ -51,6 +62,8 @@ class StackConfig(ConfigModel):
     """The shared cache PVCs every model namespace gets."""
     network_policy: NetworkPolicyConfig = Field(default_factory=NetworkPolicyConfig)
     """The default-deny NetworkPolicy of every model namespace."""
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    """Prometheus scraping of the models (off by default: it needs the Prometheus Operator)."""
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     """The EKS cluster and its network (see docs/platform.md)."""
     system_node_group: NodeGroupConfig = Field(default_factory=default_system_node_group)

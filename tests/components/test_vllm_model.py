@@ -8,7 +8,7 @@ import pulumi_kubernetes as k8s
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from components.vllm_model import VllmModel, VllmModelArgs
 from config import ModelConfig, NodeGroupConfig
-from config.stack import NetworkPolicyConfig
+from config.stack import MonitoringConfig, NetworkPolicyConfig
 from preview.engine import run_program
 
 GPU_GROUP = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge")
@@ -132,3 +132,32 @@ def test_the_network_policy_admits_only_the_namespace_and_listed_callers_and_blo
     https = spec["egress"][1]
     assert https == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}}], "ports": [{"protocol": "TCP", "port": 443}]}
     assert spec["egress"][0]["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+
+
+def test_a_service_monitor_selects_the_label_the_service_carries_and_prometheus_may_scrape():
+    monitoring = MonitoringConfig(service_monitors=True, prometheus_namespace="observability")
+
+    def program():
+        shared = ModelNamespace("team", ModelNamespaceArgs(name="team", monitoring=monitoring))
+        VllmModel("qwen", VllmModelArgs(model=_qwen(namespace="team"), node_group=GPU_GROUP, namespace=shared, monitoring=monitoring))
+    recording = run_program(program)
+    monitor = recording.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "qwen-service-monitor").inputs
+    service = recording.one("kubernetes:core/v1:Service", "qwen-service").inputs
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["team"]}
+    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "15s"}]
+    policy = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "team-network-policy").inputs
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}} in policy["spec"]["ingress"][0]["from"]
+
+
+def test_no_service_monitor_unless_asked_because_it_needs_the_operators_crds():
+    recording = run_program(_standalone_program())
+    assert recording.by_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor") == []
+
+
+def test_several_replicas_get_a_budget_of_one_disruption_and_a_single_replica_none():
+    single = run_program(_standalone_program())
+    assert single.by_type("kubernetes:policy/v1:PodDisruptionBudget") == []
+    several = run_program(_standalone_program(replicas=3))
+    [budget] = several.by_type("kubernetes:policy/v1:PodDisruptionBudget")
+    assert budget.inputs["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "qwen3-32b-fp8"}}}
