@@ -19,6 +19,9 @@ RUNS_AS_ROOT = {
 LOW_UID = {
     "CKV_K8S_40": "the image's non-root user has a UID below 10000 (runAsUser must match the image)",
 }
+WRITABLE_ROOT = {
+    "CKV_K8S_22": "readOnlyRootFilesystem is off for this model because its image writes outside /tmp",
+}
 UNPINNED_IMAGE = {
     "CKV_K8S_43": "the image is referenced by tag as published; set image to repository@sha256 digest to pin it",
 }

@@ -6,6 +6,7 @@ renders what the components registered, so a test of a builder is a test of `pul
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from typing import Any
@@ -26,10 +27,15 @@ HEALTH_PATH = "/health"
 PROBE_PERIOD_SECONDS = 10
 # Writable scratch for a read-only root filesystem; vLLM, Triton and neuronx-cc write here.
 _SCRATCH_MOUNTS = {"tmp": "/tmp", "var-tmp": "/var/tmp"}
-# Redirect what vLLM would otherwise write under $HOME, so the root filesystem can stay
-# read-only without mounting anything over /root/.cache (which would hide weights baked
-# into image-served models). Usage stats are off: a serving platform should not phone home.
+# Redirect what vLLM and its libraries would otherwise write under $HOME, so the root
+# filesystem can stay read-only without mounting anything over /root/.cache (which would
+# hide weights baked into image-served models). HF_HOME stays where images keep their hub
+# cache; what the HF libraries write under it (remote-code modules) moves to /tmp.
+# Usage stats are off: a serving platform should not phone home.
 _RUNTIME_ENV = {
+    "HF_HOME": HF_CACHE_PATH,
+    "HF_MODULES_CACHE": "/tmp/hf-modules",
+    "XDG_CACHE_HOME": "/tmp/cache",
     "VLLM_CACHE_ROOT": "/tmp/vllm-cache",
     "VLLM_CONFIG_ROOT": "/tmp/vllm-config",
     "TRITON_CACHE_DIR": "/tmp/triton-cache",
@@ -109,8 +115,9 @@ def hf_token_secret_object(namespace: str, token: Any) -> Object:
 def network_policy_object(namespace: str, port_numbers: list[int], allowed_namespaces: list[str]) -> Object:
     """Deny by default; let the namespace (and listed ones) reach vLLM, and vLLM reach DNS and HTTPS.
 
-    Egress to HTTPS excludes the instance metadata address so a compromised pod cannot
-    take the node's credentials.
+    Egress is DNS to kube-system and HTTPS (hub downloads) only, so the instance metadata
+    service (plain HTTP on port 80) and every other in-VPC service stay unreachable; cache
+    volumes are mounted by the node, not the pod, so NFS needs no rule here.
     """
     peers: list[Object] = [{"podSelector": {}}]
     peers += [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}} for name in allowed_namespaces]
@@ -128,7 +135,7 @@ def network_policy_object(namespace: str, port_numbers: list[int], allowed_names
                     "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
                 },
                 {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}}],
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
                     "ports": [{"protocol": "TCP", "port": 443}],
                 },
             ],
@@ -180,17 +187,33 @@ def _neuron_config_arg(settings: dict[str, Any], form: NeuronConfigArg) -> str:
     return f"--additional-config={json.dumps({key: settings})}"
 
 
+def neuron_compiled_artifacts_path(model: ModelConfig) -> str:
+    """Where a hub model's Neuron graphs are compiled to, unique per compile-time setting.
+
+    Graphs are compiled for one tensor-parallel size, maxNumSeqs, maxModelLen and Neuron
+    config; keying the path on them makes a change compile afresh instead of loading stale
+    graphs, and keeps two models of the same checkpoint from overwriting each other's.
+    """
+    settings = json.dumps({"neuronConfig": model.neuron_config, "image": model.image}, sort_keys=True)
+    digest = hashlib.sha256(settings.encode()).hexdigest()[:8]
+    seqs = model.max_num_seqs if model.max_num_seqs is not None else "default"
+    length = model.max_model_len if model.max_model_len is not None else "default"
+    return f"{NEURON_CACHE_PATH}/{model.model}/tp{model.tensor_parallel_size}-seqs{seqs}-len{length}-{digest}"
+
+
 def _env(model: ModelConfig) -> list[Object]:
     env: list[Object] = [{"name": key, "value": value} for key, value in model.env.items()]
+    derived: dict[str, str] = {}
     if model.source is ModelSource.HUB:
         token_ref = {"secretKeyRef": {"name": HF_TOKEN_SECRET, "key": HF_TOKEN_KEY}}
         # HF_TOKEN is what current huggingface_hub reads; HUGGING_FACE_HUB_TOKEN is what the
         # guide uses and what older images in the wild still read.
         env += [{"name": "HF_TOKEN", "valueFrom": token_ref}, {"name": "HUGGING_FACE_HUB_TOKEN", "valueFrom": token_ref}]
-        env.append({"name": "HF_HOME", "value": HF_CACHE_PATH})
-        if ACCELERATORS[model.accelerator].has_compile_cache and "NEURON_COMPILED_ARTIFACTS" not in model.env:
-            env.append({"name": "NEURON_COMPILED_ARTIFACTS", "value": f"{NEURON_CACHE_PATH}/{model.model}"})
-    env += [{"name": key, "value": value} for key, value in _RUNTIME_ENV.items() if key not in model.env]
+        if ACCELERATORS[model.accelerator].has_compile_cache:
+            derived["NEURON_COMPILED_ARTIFACTS"] = neuron_compiled_artifacts_path(model)
+    derived.update(_RUNTIME_ENV)
+    # A variable the user set wins over a derived one; Kubernetes rejects a name given twice.
+    env += [{"name": key, "value": value} for key, value in derived.items() if key not in model.env]
     return env
 
 
@@ -255,10 +278,16 @@ def _scanner_exceptions(model: ModelConfig) -> dict[str, str]:
         exceptions.update(scanner_exceptions.UNPINNED_IMAGE)
     if model.source is ModelSource.HUB:
         exceptions.update(scanner_exceptions.TOKEN_FROM_ENV)
+    if not model.read_only_root_filesystem:
+        exceptions.update(scanner_exceptions.WRITABLE_ROOT)
     return exceptions
 
 
-def deployment_object(model: ModelConfig, group: NodeGroupConfig, skip_await: bool = False) -> Object:
+def deployment_object(
+    model: ModelConfig, group: NodeGroupConfig, skip_await: bool = False, selector: dict[str, str] | None = None,
+) -> Object:
+    """`selector` replaces the node selector derived from `group`, for clusters whose nodes
+    do not carry this project's labels."""
     labels = model_labels(model)
     volumes, mounts = _volumes(model)
     container: Object = {
@@ -268,7 +297,7 @@ def deployment_object(model: ModelConfig, group: NodeGroupConfig, skip_await: bo
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "privileged": False,
-            "readOnlyRootFilesystem": True,
+            "readOnlyRootFilesystem": model.read_only_root_filesystem,
             # ALL includes the workshop's NET_RAW; vLLM needs no capability.
             "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"},
@@ -301,7 +330,7 @@ def deployment_object(model: ModelConfig, group: NodeGroupConfig, skip_await: bo
                 "spec": {
                     "securityContext": _pod_security_context(model),
                     "automountServiceAccountToken": False,
-                    "nodeSelector": node_selector(group),
+                    "nodeSelector": node_selector(group) if selector is None else selector,
                     "containers": [container],
                     "volumes": volumes,
                     "tolerations": tolerations(model),
@@ -356,5 +385,6 @@ def service_object(model: ModelConfig) -> Object:
 
 
 def await_timeout_minutes(model: ModelConfig) -> int:
-    """How long `pulumi up` waits for the Deployment: the startup budget plus image pull time."""
-    return math.ceil(model.startup_timeout_seconds / 60) + 10
+    """How long `pulumi up` waits for the Deployment: a rollout replaces pods one at a time
+    (maxSurge 0, maxUnavailable 1), so each replica's startup budget in turn, plus image pulls."""
+    return math.ceil(model.startup_timeout_seconds * max(model.replicas, 1) / 60) + 10

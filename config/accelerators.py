@@ -32,6 +32,8 @@ class AcceleratorTraits:
     """Values vLLM's `--quantization` accepts on this platform."""
     quantization_hint: str
     """How to quantize instead, shown when `quantization` is not one of the methods."""
+    pipeline_parallel: bool
+    """Whether vLLM on this backend runs pipeline-parallel stages."""
 
 
 ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
@@ -48,6 +50,8 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
             "on Neuron, quantize through neuronConfig (quantized: true, and quantization_dtype: f8e4m3 "
             "for fp8) and leave quantization unset"
         ),
+        # vLLM's Neuron worker (and the NxD Inference plugin) build tensor-parallel groups only.
+        pipeline_parallel=False,
     ),
     AcceleratorKind.GPU: AcceleratorTraits(
         kind=AcceleratorKind.GPU,
@@ -63,6 +67,7 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
             "inc", "mxfp4", "gpt_oss_mxfp4",
         }),
         quantization_hint="pick one of the listed methods, or leave quantization unset to use the checkpoint's own",
+        pipeline_parallel=True,
     ),
 }
 

@@ -139,6 +139,9 @@ class ModelConfig(ConfigModel):
     """CPU and memory requests; accelerators are derived from the parallel sizes."""
     shm_size: Optional[ByteQuantity] = None
     """Memory-backed `/dev/shm` (counted in the pod's memory); defaults on GPUs to half the memory request, at most 16Gi (NCCL and PyTorch workers need it), none on Neuron."""
+    read_only_root_filesystem: bool = True
+    """Run with a read-only root filesystem (writable /tmp and /var/tmp; vLLM's caches are
+    redirected there). Set false only for an image that must write elsewhere."""
     run_as_user: Optional[int] = Field(None, ge=1)
     """UID for an image built to run as non-root: sets runAsNonRoot, runAsUser, runAsGroup and fsGroup.
     Unset by default because vLLM's and the workshop's published images run as root."""
@@ -152,6 +155,17 @@ class ModelConfig(ConfigModel):
 
     # Field validators (not model validators) so each error points at the key to edit;
     # fields are validated in declaration order, so `accelerator` is already in `info.data`.
+
+    @field_validator("pipeline_parallel_size")
+    @classmethod
+    def _pipeline_parallel_where_supported(cls, value: int, info: ValidationInfo) -> int:
+        accelerator = info.data.get("accelerator")
+        if value > 1 and accelerator is not None and not ACCELERATORS[accelerator].pipeline_parallel:
+            raise ValueError(
+                f"{value} pipeline stages: the {accelerator.value} backend shards with tensor parallelism only; "
+                f"set pipelineParallelSize to 1 and raise tensorParallelSize instead"
+            )
+        return value
 
     @field_validator("neuron_config")
     @classmethod

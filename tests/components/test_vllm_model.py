@@ -117,7 +117,7 @@ def test_a_non_root_image_runs_as_its_user_and_claims_no_root_exception():
     assert skipped == {"CKV_K8S_11", "CKV_K8S_15", "CKV_K8S_43", "CKV_K8S_35"}
 
 
-def test_the_network_policy_admits_only_the_namespace_and_listed_callers_and_blocks_metadata():
+def test_the_network_policy_admits_only_the_namespace_and_listed_callers_and_lets_out_only_dns_and_https():
     def program():
         ModelNamespace("team", ModelNamespaceArgs(
             name="team", network_policy=NetworkPolicyConfig(allowed_namespaces=["gateway"]), model_ports=[8000, 8001, 8000]))
@@ -129,9 +129,13 @@ def test_the_network_policy_admits_only_the_namespace_and_listed_callers_and_blo
         "from": [{"podSelector": {}}, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}}],
         "ports": [{"protocol": "TCP", "port": 8000}, {"protocol": "TCP", "port": 8001}],
     }]
-    https = spec["egress"][1]
-    assert https == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}}], "ports": [{"protocol": "TCP", "port": 443}]}
-    assert spec["egress"][0]["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    dns, https = spec["egress"]
+    assert dns == {
+        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }
+    # Instance metadata (HTTP, port 80) and any other plain-HTTP service stay unreachable.
+    assert https == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}
 
 
 def test_a_service_monitor_selects_the_label_the_service_carries_and_prometheus_may_scrape():
