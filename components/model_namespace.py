@@ -45,7 +45,11 @@ class ModelNamespace(pulumi.ComponentResource):
         kept = pulumi.ResourceOptions(parent=self, retain_on_delete=args.cache_volumes.retain_on_delete)
 
         namespace = register_object(f"{resource_name}-namespace", objects.namespace_object(args.name), kept)
-        after_namespace = pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[namespace]))
+        # EFS is elastic and its CSI driver cannot expand claims, so a claim's size is nominal;
+        # a later size change would be rejected by the API server, so it is not applied.
+        after_namespace = pulumi.ResourceOptions.merge(
+            kept, pulumi.ResourceOptions(depends_on=[namespace], ignore_changes=["spec.resources.requests.storage"]),
+        )
         claims = [
             register_object(f"{resource_name}-{claim['metadata']['name']}", claim, after_namespace)
             for claim in objects.cache_claim_objects(args.name, args.cache_volumes, args.neuron_cache)

@@ -13,7 +13,8 @@ from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from config.accelerators import ACCELERATORS
 from config.model import ModelConfig
 from config.platform import NodeGroupConfig
-from config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
+from config.errors import ConfigError
+from config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig, model_issues
 
 
 @dataclass
@@ -30,6 +31,9 @@ class VllmModelArgs:
     network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     """With `service_monitors`, a ServiceMonitor scrapes the model (and a namespace the model creates admits Prometheus)."""
+    node_selector: Optional[dict[str, str]] = None
+    """Replaces the node selector derived from `node_group` (which selects this project's node
+    labels), for a cluster whose accelerator nodes carry other labels."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Platform pieces the pods need before they can schedule (storage class, device plugin, node group)."""
 
@@ -47,6 +51,10 @@ class VllmModel(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: VllmModelArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # The same sizing and placement checks a stack file gets, before anything registers.
+        issues = model_issues(args.model, args.node_group)
+        if issues:
+            raise ConfigError(issues, source=f"VllmModel {resource_name!r}")
         super().__init__("vllm-eks:index:VllmModel", resource_name, None, opts)
         model = args.model
         shared = args.namespace or ModelNamespace(
@@ -66,7 +74,7 @@ class VllmModel(pulumi.ComponentResource):
         timeout = f"{objects.await_timeout_minutes(model)}m"
         deployment = register_object(
             f"{resource_name}-deployment",
-            objects.deployment_object(model, args.node_group, skip_await=not model.wait_for_ready),
+            objects.deployment_object(model, args.node_group, skip_await=not model.wait_for_ready, selector=args.node_selector),
             pulumi.ResourceOptions(
                 parent=self, depends_on=needs,
                 custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),

@@ -21,9 +21,11 @@ class CacheVolumesConfig(ConfigModel):
     storage_class: DnsLabel = "efs"
     """StorageClass of the cache PVCs; ReadWriteMany, so every replica shares one download."""
     huggingface_size: ByteQuantity = "100Gi"
-    """Size of `huggingface-cache` (about 15 GiB per 8B model at 16-bit)."""
+    """Size of `huggingface-cache` (about 15 GiB per 8B model at 16-bit). Nominal on EFS, which
+    grows as needed; set once: a later change is not applied to an existing claim."""
     neuron_size: ByteQuantity = "100Gi"
-    """Size of `neuron-cache`, created only in namespaces with Neuron models (about 10 GiB per compiled model)."""
+    """Size of `neuron-cache`, created only in namespaces with Neuron models (about 10 GiB per
+    compiled model). Nominal on EFS; a later change is not applied to an existing claim."""
     retain_on_delete: bool = True
     """Keep the cache PVCs and their namespace when a model or the stack is destroyed, so cached
     weights and compiled graphs survive; set false to delete them with the stack."""
@@ -88,32 +90,50 @@ def stack_issues(stack: StackConfig) -> list[ConfigIssue]:
     issues += _duplicates(stack)
     issues += platform_issues(stack)
     for index, model in enumerate(stack.models):
-        path = f"models[{index}]"
-        group = stack.node_group(model.node_group)
-        if group is None:
-            known = ", ".join(repr(g.name) for g in stack.node_groups) or "none are configured"
-            issues.append(ConfigIssue(
-                f"{path}.nodeGroup",
-                f"node group {model.node_group!r} does not exist (node groups: {known}); "
-                f"add it under nodeGroups or point the model at an existing one",
-            ))
-        elif group.accelerator is not model.accelerator:
-            offered = group.accelerator.value if group.accelerator else "no accelerator"
-            issues.append(ConfigIssue(
-                f"{path}.accelerator",
-                f"model {model.name!r} needs {model.accelerator.value} but node group {group.name!r} "
-                f"runs {group.instance_type} ({offered}); choose a {model.accelerator.value} node group "
-                f"or change accelerator",
-            ))
-        if model.source is ModelSource.HUB and stack.hf_token is None:
-            issues.append(ConfigIssue(
-                f"{path}.source",
-                f"model {model.name!r} downloads {model.model!r} from the Hugging Face hub but no token "
-                f"is configured; run `pulumi config set --secret hfToken <token>`, or serve weights "
-                f"baked into the image with source: image",
-            ))
+        issues += _node_group_issues(stack, index, model)
+        issues += _token_issues(stack, index, model)
     issues += placement_issues(stack)
     return issues
+
+
+def model_issues(model: ModelConfig, group: NodeGroupConfig) -> list[ConfigIssue]:
+    """One model's checks against the node group it targets, for a model deployed outside a
+    stack file (the VllmModel component used as a library): accelerator kind, sizing and
+    placement. Paths read `models[0]` and `nodeGroups[0]`. The token rule is left to whoever
+    owns the namespace's Secret."""
+    stack = StackConfig(node_groups=[group], models=[model])
+    return _node_group_issues(stack, 0, model) + placement_issues(stack)
+
+
+def _node_group_issues(stack: StackConfig, index: int, model: ModelConfig) -> list[ConfigIssue]:
+    group = stack.node_group(model.node_group)
+    if group is None:
+        known = ", ".join(repr(g.name) for g in stack.node_groups) or "none are configured"
+        return [ConfigIssue(
+            f"models[{index}].nodeGroup",
+            f"node group {model.node_group!r} does not exist (node groups: {known}); "
+            f"add it under nodeGroups or point the model at an existing one",
+        )]
+    if group.accelerator is not model.accelerator:
+        offered = group.accelerator.value if group.accelerator else "no accelerator"
+        return [ConfigIssue(
+            f"models[{index}].accelerator",
+            f"model {model.name!r} needs {model.accelerator.value} but node group {group.name!r} "
+            f"runs {group.instance_type} ({offered}); choose a {model.accelerator.value} node group "
+            f"or change accelerator",
+        )]
+    return []
+
+
+def _token_issues(stack: StackConfig, index: int, model: ModelConfig) -> list[ConfigIssue]:
+    if model.source is not ModelSource.HUB or stack.hf_token is not None:
+        return []
+    return [ConfigIssue(
+        f"models[{index}].source",
+        f"model {model.name!r} downloads {model.model!r} from the Hugging Face hub but no token "
+        f"is configured; run `pulumi config set --secret hfToken <token>`, or serve weights "
+        f"baked into the image with source: image",
+    )]
 
 
 def stack_warnings(stack: StackConfig) -> list[str]:

@@ -42,6 +42,7 @@ class RegisteredResource:
     protect: bool = False
     retain_on_delete: bool = False
     custom_timeouts: dict[str, str] = field(default_factory=dict)
+    ignore_changes: list[str] = field(default_factory=list)
 
     @property
     def is_provider(self) -> bool:
@@ -132,6 +133,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 protect=request.protect,
                 retain_on_delete=request.retainOnDelete,
                 custom_timeouts={k: v for k, v in (("create", timeouts.create), ("update", timeouts.update), ("delete", timeouts.delete)) if v},
+                ignore_changes=list(request.ignoreChanges),
             ))
         return response
 

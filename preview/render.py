@@ -48,6 +48,7 @@ def plan(recording: Recording) -> dict[str, Any]:
                 "protect": resource.protect,
                 "retainOnDelete": resource.retain_on_delete,
                 "customTimeouts": resource.custom_timeouts,
+                "ignoreChanges": resource.ignore_changes,
                 "inputs": _sorted(resource.inputs),
             }
             # Registration order varies with async scheduling; the plan must not.

@@ -7,7 +7,7 @@ import pulumi_kubernetes as k8s
 
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from components.vllm_model import VllmModel, VllmModelArgs
-from config import ModelConfig, NodeGroupConfig
+from config import ConfigError, ModelConfig, NodeGroupConfig
 from config.stack import MonitoringConfig, NetworkPolicyConfig
 from preview.engine import run_program
 
@@ -24,9 +24,12 @@ def _qwen(**overrides) -> ModelConfig:
 
 
 def _standalone_program(**model_overrides):
+    # Room for a few single-GPU replicas.
+    group = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge", max_size=3)
+
     def program():
         provider = k8s.Provider("their-cluster", kubeconfig="{}")
-        model = VllmModel("qwen", VllmModelArgs(model=_qwen(**model_overrides), node_group=GPU_GROUP, hf_token="hf_x"),
+        model = VllmModel("qwen", VllmModelArgs(model=_qwen(**model_overrides), node_group=group, hf_token="hf_x"),
                           pulumi.ResourceOptions(provider=provider))
         pulumi.export("endpoint", model.endpoint)
         pulumi.export("namespace", model.namespace)
@@ -165,3 +168,26 @@ def test_several_replicas_get_a_budget_of_one_disruption_and_a_single_replica_no
     several = run_program(_standalone_program(replicas=3))
     [budget] = several.by_type("kubernetes:policy/v1:PodDisruptionBudget")
     assert budget.inputs["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "qwen3-32b-fp8"}}}
+
+
+def test_cache_claim_sizes_are_set_once_because_efs_claims_cannot_be_resized():
+    recording = run_program(_standalone_program())
+    for claim in recording.by_type("kubernetes:core/v1:PersistentVolumeClaim"):
+        assert claim.ignore_changes == ["spec.resources.requests.storage"]
+
+
+def test_a_node_selector_override_replaces_the_project_labels_for_foreign_clusters():
+    def program():
+        VllmModel("qwen", VllmModelArgs(model=_qwen(), node_group=GPU_GROUP, hf_token="hf_x",
+                                        node_selector={"node.kubernetes.io/instance-type": "g6e.xlarge", "pool": "gpu"}))
+    pod = run_program(program).one("kubernetes:apps/v1:Deployment", "qwen-deployment").inputs["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"node.kubernetes.io/instance-type": "g6e.xlarge", "pool": "gpu"}
+
+
+def test_a_model_that_does_not_fit_its_node_group_fails_before_anything_registers():
+    def program():
+        VllmModel("qwen", VllmModelArgs(model=_qwen(tensor_parallel_size=2), node_group=GPU_GROUP, hf_token="hf_x"))
+    recording = run_program(program, capture_error=True)
+    assert isinstance(recording.error, ConfigError)
+    assert str(recording.error).startswith("Invalid VllmModel 'qwen' (1 problem):\n  - models[0].tensorParallelSize: ")
+    assert recording.resources == []
