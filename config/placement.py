@@ -40,7 +40,6 @@ def placement_issues(stack: "StackConfig") -> list[ConfigIssue]:
     for index, model, group in placeable_models(stack):
         issues += _model_issues(stack, index, model, group)
     issues += _group_capacity_issues(stack)
-    issues += _storage_class_issues(stack)
     return issues
 
 
@@ -386,14 +385,6 @@ def _group_capacity_warnings(stack: "StackConfig") -> list[str]:
                 f"desiredSize is {group.resolved_desired_size}; pods beyond that stay Pending until the group grows "
                 f"(raise desiredSize to {needed}, or run an autoscaler)")
     return warnings
-
-
-def _storage_class_issues(stack: "StackConfig") -> list[ConfigIssue]:
-    """The cache PVCs' StorageClass always exists: the platform's EfsStorage component creates the
-    StorageClass under the very name `cacheVolumes.storageClass` gives (components/platform.py passes
-    it as `storage_class_name`), so there is no name that can be missing. Kept as a named rule so
-    a future option to bring an existing StorageClass gets its check here."""
-    return []
 
 
 __all__ = ["placement_issues", "placement_warnings"]

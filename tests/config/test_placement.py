@@ -92,13 +92,6 @@ def test_a_comfortable_gpu_model_loads_without_model_warnings(max_model_len):
     assert [w for w in stack_warnings(_gpu(maxModelLen=max_model_len)) if w.startswith("models[")] == []
 
 
-def test_any_cache_storage_class_name_loads_because_the_platform_creates_it_under_that_name():
-    stack = _gpu(maxModelLen=8192)
-    renamed = parse_stack_config({**stack.model_dump(by_alias=True, exclude_none=True, mode="json"),
-                                  "cacheVolumes": {"storageClass": "efs-cache"}})
-    assert renamed.cache_volumes.storage_class == "efs-cache"
-
-
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
 def test_the_committed_stacks_pass_sizing_and_placement_without_model_warnings(stack_name):
     path = PROJECT_DIR / f"Pulumi.{stack_name}.yaml"
