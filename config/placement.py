@@ -12,6 +12,7 @@ sharding, config/allocatable.py for node allocatable).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from config.accelerators import AcceleratorKind
@@ -338,47 +339,131 @@ def _model_warnings(stack: "StackConfig", index: int, model: ModelConfig, group:
 # Per node group
 
 
-def _group_load(stack: "StackConfig") -> Iterable[tuple[NodeGroupConfig, list[tuple[int, ModelConfig]]]]:
-    by_group: dict[str, list[tuple[int, ModelConfig]]] = {}
+def _pods_per_node(model: ModelConfig, spec: InstanceSpec) -> "PodsPerNode":
+    allocatable = node_allocatable(spec)
+    return PodsPerNode(
+        kind=model.accelerator, units=spec.schedulable_accelerators, units_per_pod=model.accelerators_per_pod,
+        cpu_millicores=allocatable.cpu_millicores, cpu_per_pod=_cpu_millicores(model),
+        memory_bytes=allocatable.memory_bytes, memory_per_pod=int(quantity_bytes(model.resources.memory)))
+
+
+def _cpu_millicores(model: ModelConfig) -> int:
+    return round(quantity_bytes(model.resources.cpu) * 1000)
+
+
+@dataclass(frozen=True)
+class PodsPerNode:
+    """How many pods of one model a node takes: the scarcest of accelerators, CPU and memory.
+
+    Allocatable is the kubelet's (config/allocatable.py). The DaemonSets every node runs (aws-node,
+    kube-proxy, the EFS CSI node plugin, the device plugin) also request a little CPU and memory,
+    which this does not subtract: a pod that fills the last few hundred millicores or MiB can still
+    stay Pending, the same margin docs/sizing.md asks requests to leave."""
+
+    kind: AcceleratorKind
+    units: int
+    units_per_pod: int
+    cpu_millicores: int
+    cpu_per_pod: int
+    memory_bytes: int
+    memory_per_pod: int
+
+    @property
+    def by_accelerators(self) -> int:
+        return self.units // self.units_per_pod
+
+    @property
+    def by_cpu(self) -> int:
+        return self.cpu_millicores // self.cpu_per_pod if self.cpu_per_pod else self.by_accelerators
+
+    @property
+    def by_memory(self) -> int:
+        return self.memory_bytes // self.memory_per_pod if self.memory_per_pod else self.by_accelerators
+
+    @property
+    def count(self) -> int:
+        return min(self.by_accelerators, self.by_cpu, self.by_memory)
+
+    def explain(self) -> str:
+        return (f"min({_unit(self.kind)} {self.units}/{self.units_per_pod}, cpu {self.cpu_millicores}m/"
+                f"{self.cpu_per_pod}m, memory {gib(self.memory_bytes)}/{gib(self.memory_per_pod)})")
+
+
+def _group_load(stack: "StackConfig") -> Iterable[tuple[NodeGroupConfig, list[tuple[int, ModelConfig, PodsPerNode]]]]:
+    """Models per node group with their pods per node; a model that fits no node has an error already."""
+    by_group: dict[str, list[tuple[int, ModelConfig, PodsPerNode]]] = {}
     for index, model, group in placeable_models(stack):
-        if model.accelerators_per_pod <= group.instance.schedulable_accelerators:
-            by_group.setdefault(group.name, []).append((index, model))
+        fit = _pods_per_node(model, group.instance)
+        if fit.count >= 1:
+            by_group.setdefault(group.name, []).append((index, model, fit))
     for group in stack.node_groups:
         if group.name in by_group:
             yield group, by_group[group.name]
 
 
-def _nodes_needed(group: NodeGroupConfig, models: list[tuple[int, ModelConfig]]) -> int:
-    units = group.instance.schedulable_accelerators
-    total = sum(model.replicas * model.accelerators_per_pod for _, model in models)
-    return math.ceil(total / units) if units else 0
+def _nodes_for(model: ModelConfig, fit: PodsPerNode) -> int:
+    return math.ceil(model.replicas / fit.count)
+
+
+def _nodes_needed(models: list[tuple[int, ModelConfig, PodsPerNode]]) -> int:
+    """Nodes for every model's replicas, each model packed on nodes of its own. Models sharing a
+    group could share a node's leftovers, so for them this is an upper bound (conservative)."""
+    return sum(_nodes_for(model, fit) for _, model, fit in models)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _group_capacity_issues(stack: "StackConfig") -> list[ConfigIssue]:
     issues = []
     for group, models in _group_load(stack):
-        units = group.instance.schedulable_accelerators
-        capacity = group.resolved_max_size * units
+        max_size = group.resolved_max_size
         running = 0
-        for index, model in models:
-            running += model.replicas * model.accelerators_per_pod
-            if running > capacity:
-                kind = model.accelerator
-                listing = ", ".join(f"{m.name} {m.replicas} x {m.accelerators_per_pod}" for _, m in models)
-                needed = _nodes_needed(group, models)
-                issues.append(ConfigIssue(f"models[{index}].replicas", (
-                    f"{_label(index, model)}: the pods on node group {group.name!r} need "
-                    f"{sum(m.replicas * m.accelerators_per_pod for _, m in models)} {_unit(kind)} ({listing}) but "
-                    f"maxSize {group.resolved_max_size} x {units} per {group.instance_type} = {capacity}; raise "
-                    f"{_group_path(stack, group)}.maxSize to {needed} or lower replicas")))
-                break
+        for index, model, fit in models:
+            running += _nodes_for(model, fit)
+            if running <= max_size:
+                continue
+            needed = _nodes_needed(models)
+            listing = "; ".join(
+                f"{m.name}: {_plural(m.replicas, 'replica')} at {f.count} per node = {_plural(_nodes_for(m, f), 'node')}, "
+                f"pods per node = {f.explain()}" for _, m, f in models)
+            fixes = [f"raise {_group_path(stack, group)}.maxSize to {needed}"]
+            if len(models) == 1:
+                fixes += _single_model_fixes(model, fit, max_size)
+            elif any(f.count < f.by_accelerators for _, _, f in models):
+                fixes.append("lower replicas or the cpu and memory requests that bind")
+            else:
+                fixes.append("lower replicas")
+            # Models sharing a group are counted on nodes of their own: an upper bound, since one node's
+            # leftovers could take another model's pod. Raising maxSize only lifts a cap (nodes are
+            # added up to desiredSize or by an autoscaler), so erring on this side costs nothing.
+            shared = ", counting each model on nodes of its own," if len(models) > 1 else ""
+            issues.append(ConfigIssue(f"models[{index}].replicas", (
+                f"{_label(index, model)}: the pods on node group {group.name!r} need {needed} {group.instance_type} "
+                f"nodes{shared} but maxSize is {max_size} ({listing}); {_either(fixes)}")))
+            break
     return issues
+
+
+def _single_model_fixes(model: ModelConfig, fit: PodsPerNode, max_size: int) -> list[str]:
+    """Fewer replicas, or (when CPU or memory, not accelerators, bind) requests small enough to pack them."""
+    fixes = [f"lower replicas to {max_size * fit.count}"]
+    per_node = math.ceil(model.replicas / max_size)
+    if fit.by_accelerators >= per_node:
+        requests = []
+        if fit.by_cpu < per_node:
+            requests.append(f"resources.cpu to {fit.cpu_millicores // per_node // 100 * 100}m")
+        if fit.by_memory < per_node:
+            requests.append(f"resources.memory to {fit.memory_bytes // per_node // 2**20 // 256 * 256}Mi")
+        fixes.append(f"lower {' and '.join(requests)} so {per_node} pods share a node")
+    return fixes
 
 
 def _group_capacity_warnings(stack: "StackConfig") -> list[str]:
     warnings = []
     for group, models in _group_load(stack):
-        needed = _nodes_needed(group, models)
+        needed = _nodes_needed(models)
         if group.resolved_desired_size < needed <= group.resolved_max_size:
             warnings.append(
                 f"{_group_path(stack, group)} {group.name!r}: its models need {needed} {group.instance_type} nodes but "

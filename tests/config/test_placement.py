@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config import load_stack_file, parse_stack_config, stack_warnings
+from config import ConfigError, load_stack_file, parse_stack_config, stack_warnings
 from config.allocatable import GIB, MIB, kube_reserved_cpu_millicores, max_pods, node_allocatable
 from config.instance_catalog import INSTANCE_TYPES
 from tests.conftest import PROJECT_DIR
@@ -25,6 +25,18 @@ def test_inf2_xlarge_allocatable_follows_the_eks_formulas():
     assert max_pods("inf2.xlarge") == 4 * (15 - 1) + 2 == 58
     assert allocatable.cpu_millicores == 4000 - 80
     assert allocatable.memory_bytes == 16 * GIB - (11 * 58 + 255) * MIB - 100 * MIB
+
+
+def test_managed_node_groups_cap_max_pods_but_kube_reserved_memory_keeps_the_eni_figure():
+    # 110 below 30 vCPUs, 250 from 30 up; nodeadm still sizes kube-reserved for its ENI figure.
+    assert [max_pods(t) for t in ("g5.4xlarge", "g5.8xlarge", "inf2.24xlarge", "p5.48xlarge")] == [110, 234, 250, 100]
+    big = node_allocatable(INSTANCE_TYPES["inf2.24xlarge"])
+    assert (big.max_pods, big.reserved_for_pods) == (250, 15 * (50 - 1) + 2)
+    assert big.memory_bytes == 384 * GIB - (11 * 737 + 255) * MIB - 100 * MIB
+    assert big.explain_memory(384) == (
+        "384 GiB - 8362 MiB kube-reserved (11 MiB x 737 max pods + 255 MiB; nodeadm sizes this for the ENI "
+        "limit although the node group caps pods at 250) - 100 MiB eviction threshold"
+    )
 
 
 def test_kube_reserved_cpu_is_6_1_half_and_quarter_percent_by_core():
@@ -90,6 +102,73 @@ def test_an_explicit_max_num_seqs_that_cannot_all_be_full_length_is_a_warning():
 @pytest.mark.parametrize("max_model_len", [8192, 16384])
 def test_a_comfortable_gpu_model_loads_without_model_warnings(max_model_len):
     assert [w for w in stack_warnings(_gpu(maxModelLen=max_model_len)) if w.startswith("models[")] == []
+
+
+def _g5(replicas: int, max_size: int = 1, desired=None, cpu: str = "16", memory: str = "64Gi", tp: int = 1, **extra):
+    group = {"name": "g5", "instanceType": "g5.12xlarge", "minSize": 1, "maxSize": max_size}
+    if desired is not None:
+        group["desiredSize"] = desired
+    model = {"name": "llama", "accelerator": "gpu", "nodeGroup": "g5", "image": "vllm/vllm-openai:v0.10.2",
+             "source": "image", "model": "/models/Llama-3.1-8B-Instruct", "maxModelLen": 8192, "replicas": replicas,
+             "tensorParallelSize": tp, "resources": {"cpu": cpu, "memory": memory}, **extra}
+    return {"nodeGroups": [group], "models": [model]}
+
+
+def test_cpu_and_memory_not_gpus_bound_the_pods_a_node_takes():
+    # The review's reproduction: 4 GPUs per g5.12xlarge, but 47810m CPU and 183.7 GiB allocatable
+    # hold two pods of cpu 16 / memory 64Gi, so 4 replicas need 2 nodes.
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config(_g5(replicas=4))
+    assert [str(issue) for issue in raised.value.issues] == [
+        "models[0].replicas: models[0] llama: the pods on node group 'g5' need 2 g5.12xlarge nodes but maxSize is 1 "
+        "(llama: 4 replicas at 2 per node = 2 nodes, pods per node = min(GPUs 4/1, cpu 47810m/16000m, "
+        "memory 183.7 GiB/64.0 GiB)); raise nodeGroups[0].maxSize to 2, lower replicas to 2 or lower "
+        "resources.cpu to 11900m and resources.memory to 46848Mi so 4 pods share a node"]
+
+
+def test_the_suggested_requests_pack_the_replicas_onto_max_size_nodes():
+    stack = parse_stack_config(_g5(replicas=4, cpu="11900m", memory="46848Mi"))
+    assert [w for w in stack_warnings(stack) if w.startswith(("models[", "nodeGroups["))] == []
+
+
+def test_only_the_binding_request_is_named_in_the_fix():
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config(_g5(replicas=4, cpu="8"))
+    assert str(raised.value.issues[0]).endswith("lower resources.memory to 46848Mi so 4 pods share a node")
+
+
+def test_two_replicas_that_fit_one_nodes_cpu_and_memory_load():
+    stack = parse_stack_config(_g5(replicas=2))
+    assert [w for w in stack_warnings(stack) if w.startswith(("models[", "nodeGroups["))] == []
+
+
+def test_accelerators_a_degree_leaves_over_on_a_node_are_not_counted():
+    # TP 8 on a 12-NeuronCore inf2.24xlarge: one pod per node, 4 cores idle. Counting cores alone
+    # (24 of 2 x 12) would have accepted 3 replicas on 2 nodes.
+    with pytest.raises(ConfigError) as raised:
+        _neuron("inf2.24xlarge", 8, max_size=2, replicas=3)
+    assert [issue.path for issue in raised.value.issues] == ["models[0].replicas"]
+    assert "need 3 inf2.24xlarge nodes but maxSize is 2" in str(raised.value.issues[0])
+    assert "pods per node = min(NeuronCores 12/8, cpu 95690m/8000m, memory " in str(raised.value.issues[0])
+    assert str(raised.value.issues[0]).endswith("raise nodeGroups[0].maxSize to 3 or lower replicas to 2")
+
+
+def test_the_desired_size_warning_counts_nodes_by_cpu_and_memory_too():
+    stack = parse_stack_config(_g5(replicas=4, max_size=2, desired=1))
+    assert [w for w in stack_warnings(stack) if w.startswith("nodeGroups[")] == [
+        "nodeGroups[0] 'g5': its models need 2 g5.12xlarge nodes but desiredSize is 1; pods beyond that stay "
+        "Pending until the group grows (raise desiredSize to 2, or run an autoscaler)"]
+
+
+def test_models_sharing_a_group_are_counted_on_nodes_of_their_own():
+    config = _g5(replicas=1, cpu="8", memory="32Gi")
+    config["models"].append({**config["models"][0], "name": "mistral", "model": "/models/Mistral-7B-Instruct-v0.3"})
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config(config)
+    message = str(raised.value.issues[0])
+    assert message.startswith("models[1].replicas: models[1] mistral: the pods on node group 'g5' need 2 g5.12xlarge "
+                              "nodes, counting each model on nodes of its own, but maxSize is 1")
+    assert message.endswith("raise nodeGroups[0].maxSize to 2 or lower replicas")
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
