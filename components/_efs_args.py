@@ -29,17 +29,39 @@ def file_system_args(efs: EfsConfig, name: str) -> dict[str, Any]:
 
 
 def file_system_policy(file_system_arn: str) -> str:
-    """Refuse unencrypted NFS: every mount must use TLS, whatever a client's mount options say."""
+    """Any client that reaches a mount target may mount, write and act as root, but only over TLS.
+
+    A file system without a policy grants exactly that Allow implicitly; once any policy exists
+    it replaces that default, so a Deny-only policy would leave no one allowed to mount. The CSI
+    driver mounts without the `iam` option, so its clients are anonymous and only a statement for
+    Principal `*` admits them. Reaching a mount target already requires the NFS security group,
+    which admits only the cluster's nodes. This is the policy the EFS console writes for "enforce
+    in-transit encryption for all clients" (see terraform-aws-modules/terraform-aws-efs#20).
+    """
     return json.dumps({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DenyUnencryptedTransport",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": "*",
-            "Resource": file_system_arn,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }],
+        "Statement": [
+            {
+                "Sid": "AllowClientsThroughMountTargets",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "elasticfilesystem:ClientMount",
+                    "elasticfilesystem:ClientWrite",
+                    "elasticfilesystem:ClientRootAccess",
+                ],
+                "Resource": file_system_arn,
+                "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}},
+            },
+            {
+                "Sid": "DenyUnencryptedTransport",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "*",
+                "Resource": file_system_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
     })
 
 
@@ -82,9 +104,10 @@ def storage_class_object(name: str, file_system_id: Any, efs: EfsConfig) -> dict
             "fileSystemId": file_system_id,
             "directoryPerms": efs.directory_perms,
             "basePath": "/dynamic_provisioning",
-            # The driver's default, stated so a change of default cannot turn TLS off.
-            "encryptInTransit": "true",
         },
+        # TLS is enforced by the file system policy, which refuses unencrypted clients. The driver
+        # already mounts access points over TLS; the option keeps that visible in the object.
+        # (`encryptInTransit` is a volume attribute of static PVs, which a StorageClass cannot set.)
         "mountOptions": ["tls"],
         # Caches hold downloaded weights and compiled graphs; deleting a PVC must not delete them.
         "reclaimPolicy": "Retain",

@@ -69,8 +69,9 @@ class AcceleratorNodeGroup(pulumi.ComponentResource):
                 # Nodes cannot join without the role's policies; detaching them first on
                 # delete would strand the nodes.
                 depends_on=[*attachments, *args.depends_on],
-                # An autoscaler owns the node count after creation.
-                ignore_changes=["scalingConfig.desiredSize"],
+                # No ignore_changes on scalingConfig.desiredSize: no autoscaler runs, so the
+                # config's desiredSize is the node count and every `pulumi up` applies it. Freezing
+                # it would also make EKS reject a later minSize above the frozen count.
             ),
         )
         self.node_group_name = self.node_group.node_group_name

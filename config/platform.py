@@ -63,7 +63,8 @@ class NodeGroupConfig(ConfigModel):
     min_size: int = Field(1, ge=0)
     """Fewest nodes. 0 lets an idle group scale to nothing (models then stay Pending)."""
     desired_size: Optional[int] = Field(None, ge=0)
-    """Nodes at creation; defaults to `minSize`. Later changes by an autoscaler are not reverted."""
+    """Node count; defaults to `minSize`. No autoscaler is installed: every `pulumi up` sets the
+    group to this count, so raise it (up to `maxSize`) to add nodes."""
     max_size: Optional[int] = Field(None, ge=1, validate_default=True)
     """Most nodes; defaults to `max(minSize, 1)`."""
     disk_size_gib: int = Field(200, ge=20)

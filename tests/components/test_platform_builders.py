@@ -142,9 +142,44 @@ def test_vpc_cni_addon_turns_network_policy_enforcement_on():
     assert vpc_cni.before_nodes
 
 
-def test_efs_policies_deny_plain_nfs_and_trust_only_pod_identity_or_the_controller_account():
-    deny = json.loads(_efs_args.file_system_policy("arn:fs"))["Statement"][0]
-    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+def test_efs_file_system_policy_lets_mount_target_clients_in_over_tls_only():
+    # Any policy replaces EFS's implicit allow-all, so the Allow is what lets the CSI driver's
+    # anonymous (non-IAM) mounts in at all; the Deny keeps them on TLS.
+    assert json.loads(_efs_args.file_system_policy("arn:aws:elasticfilesystem:us-west-2:123456789012:file-system/fs-1")) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowClientsThroughMountTargets",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"],
+                "Resource": "arn:aws:elasticfilesystem:us-west-2:123456789012:file-system/fs-1",
+                "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}},
+            },
+            {
+                "Sid": "DenyUnencryptedTransport",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "*",
+                "Resource": "arn:aws:elasticfilesystem:us-west-2:123456789012:file-system/fs-1",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+
+
+def test_storage_class_sets_only_parameters_the_efs_provisioner_reads_and_mounts_with_tls():
+    obj = _efs_args.storage_class_object("efs", "fs-0123456789abcdef0", EfsConfig())
+    assert obj["parameters"] == {
+        "provisioningMode": "efs-ap", "fileSystemId": "fs-0123456789abcdef0", "directoryPerms": "700",
+        "basePath": "/dynamic_provisioning",
+    }
+    assert obj["mountOptions"] == ["tls"]
+    # The driver implements no volume expansion, so a claim could never grow.
+    assert "allowVolumeExpansion" not in obj
+
+
+def test_efs_csi_roles_trust_only_pod_identity_or_the_controller_account():
     pod_identity = json.loads(_efs_args.pod_identity_trust_policy())["Statement"][0]
     assert pod_identity["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert pod_identity["Action"] == ["sts:AssumeRole", "sts:TagSession"]

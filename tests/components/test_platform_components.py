@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from components import _efs_args
 from components.platform import build_platform, model_dependencies
 from config.errors import ConfigError
 from config.loader import load_stack_file, parse_stack_config
@@ -94,6 +95,8 @@ def test_neuron_node_group_gets_the_neuron_ami_taint_labels_and_an_imdsv2_launch
     assert group["taints"] == [{"key": "aws.amazon.com/neuron", "value": "true", "effect": "NO_SCHEDULE"}]
     assert group["labels"] == {"vllm-eks/node-group": "inf2", "vllm-eks/instance-family": "inf2", "vllm-eks/accelerator": "neuron"}
     assert group["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 3}
+    # No autoscaler runs, so the config's desiredSize must keep applying after creation.
+    assert recording.one(NODE_GROUP, "platform-inf2").ignore_changes == []
     assert group["clusterName"] == "vllm-eks-dev"
     assert group["launchTemplate"] == {"id": "platform-inf2-lt-id", "version": "1"}
     template = recording.one("aws:ec2/launchTemplate:LaunchTemplate", "platform-inf2-lt").inputs
@@ -134,6 +137,10 @@ def test_efs_is_encrypted_protected_mounted_in_each_node_subnet_and_open_to_node
     }
     sg = recording.one("aws:ec2/securityGroup:SecurityGroup", "platform-cache-nfs").inputs
     assert "ingress" not in sg and "egress" not in sg
+    policy = recording.one("aws:efs/fileSystemPolicy:FileSystemPolicy", "platform-cache-tls-only").inputs
+    assert policy["fileSystemId"] == "platform-cache-id"
+    arn = "arn:aws:elasticfilesystem:us-west-2:123456789012:file-system/platform-cache-id"
+    assert json.loads(policy["policy"]) == json.loads(_efs_args.file_system_policy(arn))
 
 
 def test_csi_driver_addon_gets_its_role_through_pod_identity_after_the_agent_and_system_nodes(dev):
@@ -159,7 +166,7 @@ def test_storage_class_provisions_tls_access_points_retains_data_and_waits_for_d
     assert storage_class.inputs["provisioner"] == "efs.csi.aws.com"
     assert storage_class.inputs["parameters"] == {
         "provisioningMode": "efs-ap", "fileSystemId": "platform-cache-id", "directoryPerms": "700",
-        "basePath": "/dynamic_provisioning", "encryptInTransit": "true",
+        "basePath": "/dynamic_provisioning",
     }
     assert storage_class.inputs["mountOptions"] == ["tls"]
     assert storage_class.inputs["reclaimPolicy"] == "Retain"
