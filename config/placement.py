@@ -23,7 +23,8 @@ from config.model import ModelConfig, ModelSource
 from config.platform import INSTANCE_TYPE_LABEL, NodeGroupConfig
 from config.scheduling import node_selector, node_taints, tolerations
 from config.sizing import (
-    ModelSizing, gib, kib, largest_power_of_two_at_most, placeable_models, quantity_bytes, size_model,
+    ModelSizing, checkpoint_bytes, checkpoint_precision, gib, kib, largest_power_of_two_at_most, placeable_models,
+    quantity_bytes, size_model,
 )
 
 if TYPE_CHECKING:
@@ -137,6 +138,12 @@ def _model_issues(stack: "StackConfig", index: int, model: ModelConfig, group: N
     issue = _memory_issue(stack, path, label, model, group, sizing)
     if issue:
         issues.append(issue)
+    elif not any(i.path == f"{path}.resources.memory" for i in issues):
+        # Checked once the model fits its accelerators and its request fits the node: until then the
+        # fix for those (another degree or instance) decides which node must hold the checkpoint.
+        issue = _host_memory_issue(stack, path, label, model, group, sizing)
+        if issue:
+            issues.append(issue)
     return issues
 
 
@@ -229,6 +236,96 @@ def _memory_issue(stack: "StackConfig", path: str, label: str, model: ModelConfi
     return ConfigIssue(f"{path}.{field}", text)
 
 
+# --------------------------------------------------------------------------------------------
+# Host memory of a Neuron model compiled from the hub
+#
+# With `source: hub`, NxD Inference reads the checkpoint from the HF cache into host memory to
+# shard it per NeuronCore and trace and compile the graphs before anything reaches the device, so
+# the container holds at least the whole checkpoint at its stored dtype, plus the compiler's own
+# working set. The starter kit behind the workshop compiles its 8B models on inf2.8xlarge with
+# 96Gi (ARCHITECTURE.md); twice the checkpoint is the floor below which a warning is printed.
+# Pre-compiled images (`source: image`) load sharded artifacts, and vLLM on GPUs streams
+# safetensors shards to the device: neither is checked.
+
+HOST_MEMORY_HEADROOM = 2
+"""A hub checkpoint compiled for Neuron wants at least this multiple of its size in host memory."""
+
+
+@dataclass(frozen=True)
+class HostMemory:
+    checkpoint_bytes: float
+    precision: str
+    bytes_per_parameter: float
+    memory_bytes: float
+
+    @property
+    def minimum_gib(self) -> int:
+        return math.ceil(self.checkpoint_bytes / 2**30)
+
+    @property
+    def comfortable_gib(self) -> int:
+        return math.ceil(HOST_MEMORY_HEADROOM * self.checkpoint_bytes / 2**30)
+
+
+def _host_memory(model: ModelConfig, sizing: ModelSizing) -> Optional[HostMemory]:
+    """The checkpoint a Neuron hub model loads into host memory, or None when none is loaded whole."""
+    arch = sizing.architecture
+    if not sizing.neuron or model.source is not ModelSource.HUB or arch is None:
+        return None
+    precision = checkpoint_precision(model, arch)
+    return HostMemory(checkpoint_bytes(model, arch), precision.name, precision.bytes,
+                      quantity_bytes(model.resources.memory))
+
+
+def _host_memory_place(stack: "StackConfig", model: ModelConfig, group: NodeGroupConfig, gib_needed: int) -> str:
+    """Where `gib_needed` of memory fits: this node, else the smallest of its family that also takes the pod."""
+    spec = group.instance
+    allocatable = node_allocatable(spec)
+    if allocatable.memory_bytes >= gib_needed * 2**30:
+        return f", which the {gib(allocatable.memory_bytes)} allocatable of {spec.name} holds"
+    cpu_m = _cpu_millicores(model)
+    for candidate in _same_kind_instances(spec.accelerator, spec.family):
+        other = node_allocatable(candidate)
+        if (candidate.family == spec.family and candidate.schedulable_accelerators >= model.accelerators_per_pod
+                and other.memory_bytes >= gib_needed * 2**30 and other.cpu_millicores >= cpu_m):
+            return (f" and run {_group_path(stack, group)} on {candidate.name} ({gib(other.memory_bytes)} allocatable; "
+                    f"{spec.name} has {gib(allocatable.memory_bytes)})")
+    return (f"; no {spec.family} instance has that much allocatable, so serve graphs compiled elsewhere "
+            f"(source: image) or a smaller checkpoint")
+
+
+def _host_memory_issue(stack: "StackConfig", path: str, label: str, model: ModelConfig, group: NodeGroupConfig,
+                       sizing: ModelSizing) -> Optional[ConfigIssue]:
+    host = _host_memory(model, sizing)
+    if host is None or host.memory_bytes >= host.checkpoint_bytes:
+        return None
+    arch = sizing.architecture
+    assert arch is not None
+    place = _host_memory_place(stack, model, group, host.comfortable_gib)
+    return ConfigIssue(f"{path}.resources.memory", (
+        f"{label}: source: hub makes the Neuron backend load {arch.hf_id}'s checkpoint into host memory to shard "
+        f"and compile it: {arch.parameters / 1e9:.2f}B parameters x {host.bytes_per_parameter:g} B at its stored "
+        f"{host.precision} = {gib(host.checkpoint_bytes)}, but resources.memory is {model.resources.memory} "
+        f"({gib(host.memory_bytes)}), so the pod would be OOM-killed while loading; raise resources.memory to at least "
+        f"{host.minimum_gib}Gi, better {host.comfortable_gib}Gi (twice the checkpoint, room for the compiler; the "
+        f"starter kit compiles 8B models with 96Gi){place}"))
+
+
+def _host_memory_warning(stack: "StackConfig", label: str, model: ModelConfig, group: NodeGroupConfig,
+                         sizing: ModelSizing) -> Optional[str]:
+    host = _host_memory(model, sizing)
+    if host is None or not host.checkpoint_bytes <= host.memory_bytes < HOST_MEMORY_HEADROOM * host.checkpoint_bytes:
+        return None
+    if host.memory_bytes > node_allocatable(group.instance).memory_bytes:
+        return None  # the request does not fit the node: that error comes first
+    place = _host_memory_place(stack, model, group, host.comfortable_gib)
+    return (f"{label}: resources.memory {model.resources.memory} ({gib(host.memory_bytes)}) holds the "
+            f"{gib(host.checkpoint_bytes)} {host.precision} checkpoint that source: hub loads into host memory to "
+            f"compile for Neuron, but not twice it; the compiler's working set comes on top (the starter kit compiles "
+            f"8B models with 96Gi), so compiling may be OOM-killed; raise resources.memory to "
+            f"{host.comfortable_gib}Gi{place}")
+
+
 def _device_phrase(sizing: ModelSizing) -> str:
     spec = sizing.instance
     if sizing.neuron:
@@ -318,6 +415,9 @@ def _model_warnings(stack: "StackConfig", index: int, model: ModelConfig, group:
         warnings.append(text)
     if not sizing.fits:
         return warnings  # the error says it all
+    host_warning = _host_memory_warning(stack, label, model, group, sizing)
+    if host_warning:
+        warnings.append(host_warning)
     if not sizing.neuron:
         if sizing.full_sequences < 2:
             warnings.append(

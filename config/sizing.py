@@ -89,18 +89,40 @@ def weight_precision(model: ModelConfig, arch: Architecture) -> Precision:
         if dtype.startswith("f8"):
             return Precision("fp8", 1, f"neuronConfig quantized, quantization_dtype {dtype}")
         return Precision("int8", 1, "neuronConfig quantized (int8 unless quantization_dtype says f8e4m3)")
-    name = model.model.lower()
-    for hint, precision, size in _NAME_HINTS:
-        if hint in name:
-            return Precision(precision, size, f"'{hint}' in the model name")
+    hinted = _name_hint(model)
+    if hinted:
+        return hinted
     dtype = _extra_arg(model, "--dtype")
     if dtype in ("float32", "float"):
         return Precision("fp32", 4, "--dtype float32")
     if dtype in ("float16", "half", "bfloat16"):
         return Precision({"half": "fp16", "float16": "fp16"}.get(dtype, "bf16"), 2, f"--dtype {dtype}")
-    bytes_ = DTYPE_BYTES.get(arch.dtype, 2)
+    return _checkpoint_dtype(arch)
+
+
+def _name_hint(model: ModelConfig) -> Optional[Precision]:
+    name = model.model.lower()
+    for hint, precision, size in _NAME_HINTS:
+        if hint in name:
+            return Precision(precision, size, f"'{hint}' in the model name")
+    return None
+
+
+def _checkpoint_dtype(arch: Architecture) -> Precision:
     label = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}.get(arch.dtype, arch.dtype)
-    return Precision(label, bytes_, f"checkpoint dtype {arch.dtype}")
+    return Precision(label, DTYPE_BYTES.get(arch.dtype, 2), f"checkpoint dtype {arch.dtype}")
+
+
+def checkpoint_precision(model: ModelConfig, arch: Architecture) -> Precision:
+    """What the published checkpoint stores: a quantized name (`-FP8`, `-AWQ`) says so, otherwise the
+    architecture's `torch_dtype`. `quantization`, neuronConfig `quantized` and `--dtype` change what is
+    served, not what is downloaded (NxD Inference quantizes a 16-bit checkpoint as it loads it)."""
+    return _name_hint(model) or _checkpoint_dtype(arch)
+
+
+def checkpoint_bytes(model: ModelConfig, arch: Architecture) -> float:
+    """Size of the checkpoint as stored: what a backend that loads it whole holds in host memory."""
+    return arch.parameters * checkpoint_precision(model, arch).bytes
 
 
 def kv_precision(model: ModelConfig, weights: Precision) -> Precision:
