@@ -59,6 +59,12 @@ class Architecture:
     def names(self) -> tuple[str, ...]:
         return (self.hf_id, *self.aliases)
 
+    @property
+    def embedding_parameters(self) -> int:
+        """Token embeddings plus lm_head (one shared matrix when tied): the weights quantizers leave
+        at 16 bits. 0 when the shape is unknown (an inline `architecture` block gives no vocabulary)."""
+        return self.vocab_size * self.hidden_size * (1 if self.tie_word_embeddings else 2)
+
     def kv_bytes_per_token(self, bytes_per_element: float, kv_heads: Optional[int] = None) -> float:
         """The guide's formula: 2 (K and V) x layers x KV heads x head dim x bytes per element."""
         heads = self.kv_heads if kv_heads is None else kv_heads

@@ -24,7 +24,7 @@ from config.platform import INSTANCE_TYPE_LABEL, NodeGroupConfig
 from config.scheduling import node_selector, node_taints, tolerations
 from config.sizing import (
     ModelSizing, checkpoint_bytes, checkpoint_precision, gib, kib, largest_power_of_two_at_most, placeable_models,
-    quantity_bytes, size_model,
+    quantity_bytes, size_model, weights_formula,
 )
 
 if TYPE_CHECKING:
@@ -255,7 +255,8 @@ HOST_MEMORY_HEADROOM = 2
 class HostMemory:
     checkpoint_bytes: float
     precision: str
-    bytes_per_parameter: float
+    formula: str
+    """How the checkpoint size is made up (`8.03B parameters x 2 B`)."""
     memory_bytes: float
 
     @property
@@ -273,7 +274,7 @@ def _host_memory(model: ModelConfig, sizing: ModelSizing) -> Optional[HostMemory
     if not sizing.neuron or model.source is not ModelSource.HUB or arch is None:
         return None
     precision = checkpoint_precision(model, arch)
-    return HostMemory(checkpoint_bytes(model, arch), precision.name, precision.bytes,
+    return HostMemory(checkpoint_bytes(model, arch), precision.name, weights_formula(arch, precision),
                       quantity_bytes(model.resources.memory))
 
 
@@ -304,8 +305,7 @@ def _host_memory_issue(stack: "StackConfig", path: str, label: str, model: Model
     place = _host_memory_place(stack, model, group, host.comfortable_gib)
     return ConfigIssue(f"{path}.resources.memory", (
         f"{label}: source: hub makes the Neuron backend load {arch.hf_id}'s checkpoint into host memory to shard "
-        f"and compile it: {arch.parameters / 1e9:.2f}B parameters x {host.bytes_per_parameter:g} B at its stored "
-        f"{host.precision} = {gib(host.checkpoint_bytes)}, but resources.memory is {model.resources.memory} "
+        f"and compile it: {host.formula} at its stored {host.precision} = {gib(host.checkpoint_bytes)}, but resources.memory is {model.resources.memory} "
         f"({gib(host.memory_bytes)}), so the pod would be OOM-killed while loading; raise resources.memory to at least "
         f"{host.minimum_gib}Gi, better {host.comfortable_gib}Gi (twice the checkpoint, room for the compiler; the "
         f"starter kit compiles 8B models with 96Gi){place}"))

@@ -40,8 +40,27 @@ GIB = 2**30
 
 GPU_DEFAULT_UTILIZATION = 0.9
 """vLLM's `--gpu-memory-utilization` default (the guide: "Default 0.9")."""
-DEFAULT_MAX_NUM_SEQS = 256
-"""vLLM's `--max-num-seqs` default at the low end of the guide's "Default 256-1024"."""
+
+# vLLM's `--max-num-seqs` when unset depends on the hardware: `EngineArgs._set_default_args` in
+# vllm/engine/arg_utils.py (vllm-project/vllm, read at commit 99d7eb5d) picks, for `vllm serve`
+# (usage context OPENAI_API_SERVER), 1024 when the device reports >= 70 GiB and its name does not
+# contain "a100" (H100, H200; A100 is excluded after PR #17885), else 256. A platform that reports
+# no device memory (Neuron) takes the 256 branch; the vllm-neuron plugin's own 32 applies only to a
+# value still unset after that. Sizing assumes these figures; the image's vLLM version decides.
+VLLM_MAX_NUM_SEQS = 256
+VLLM_LARGE_GPU_MAX_NUM_SEQS = 1024
+VLLM_LARGE_GPU_BYTES = 70 * GIB
+
+UNQUANTIZED_BYTES = 2
+"""Bytes of the weights quantization leaves alone: token embeddings and lm_head stay 16-bit.
+
+FP8 checkpoints quantize only linear layers inside the decoder blocks: llm-compressor recipes
+target `Linear` and ignore `lm_head` (e.g. huggingface.co/neuralmagic/Llama-3.2-1B-FP8,
+recipe.yaml), and NVIDIA ModelOpt quantizes "only the weights and activations of the linear
+operators within transformers blocks" (huggingface.co/nvidia/Llama-3.1-405B-Instruct-FP8),
+listing `lm_head` and `model.embed_tokens` under exclude_modules in hf_quant_config.json. An
+embedding is not a linear layer, so no quantizer here converts it; a quantizer that does convert
+lm_head (NxD Inference unless told otherwise) makes this count a little high, the safe side."""
 
 # `--quantization` methods and the bytes per weight they store.
 _QUANTIZATION_BYTES: dict[str, tuple[str, float]] = {
@@ -122,7 +141,38 @@ def checkpoint_precision(model: ModelConfig, arch: Architecture) -> Precision:
 
 def checkpoint_bytes(model: ModelConfig, arch: Architecture) -> float:
     """Size of the checkpoint as stored: what a backend that loads it whole holds in host memory."""
-    return arch.parameters * checkpoint_precision(model, arch).bytes
+    return weights_size(arch, checkpoint_precision(model, arch))
+
+
+def unquantized_parameters(arch: Architecture, precision: Precision) -> int:
+    """Parameters kept at 16 bits under `precision`: embeddings and lm_head when quantized, else none."""
+    return arch.embedding_parameters if precision.bytes < UNQUANTIZED_BYTES else 0
+
+
+def weights_size(arch: Architecture, precision: Precision) -> float:
+    """Parameters x bytes, with the embeddings and lm_head of a quantized model at 16 bits (see
+    UNQUANTIZED_BYTES); an architecture block gives no vocabulary, so there all count as quantized."""
+    kept = unquantized_parameters(arch, precision)
+    return (arch.parameters - kept) * precision.bytes + kept * UNQUANTIZED_BYTES
+
+
+def weights_formula(arch: Architecture, precision: Precision) -> str:
+    """`8.03B parameters x 2 B`, or for a quantized model `6.98B x 1 B + 1.05B embedding and lm_head x 2 B`."""
+    kept = unquantized_parameters(arch, precision)
+    if not kept:
+        return f"{arch.parameters / 1e9:.2f}B parameters x {precision.bytes:g} B"
+    return (f"{(arch.parameters - kept) / 1e9:.2f}B parameters x {precision.bytes:g} B + {kept / 1e9:.2f}B "
+            f"embedding and lm_head parameters x {UNQUANTIZED_BYTES} B")
+
+
+def default_max_num_seqs(accelerator: AcceleratorKind, spec: InstanceSpec) -> tuple[int, str]:
+    """vLLM's `--max-num-seqs` when unset on this hardware, and the rule that gave it."""
+    if (accelerator is AcceleratorKind.GPU and spec.accelerator_memory_bytes >= VLLM_LARGE_GPU_BYTES
+            and "a100" not in spec.accelerator_model.lower()):
+        return VLLM_LARGE_GPU_MAX_NUM_SEQS, f"vLLM's default on GPUs with >= 70 GiB other than A100 ({spec.accelerator_model})"
+    if accelerator is AcceleratorKind.GPU:
+        return VLLM_MAX_NUM_SEQS, f"vLLM's default below 70 GiB per GPU and on A100 ({spec.accelerator_model})"
+    return VLLM_MAX_NUM_SEQS, "vLLM's default where the device reports no memory (Neuron)"
 
 
 def kv_precision(model: ModelConfig, weights: Precision) -> Precision:
@@ -195,6 +245,8 @@ class ModelSizing:
     max_model_len_is_default: bool = False
     max_num_seqs: int = 0
     max_num_seqs_is_default: bool = False
+    max_num_seqs_rule: str = ""
+    """Where an unset maxNumSeqs came from (vLLM's hardware-dependent default)."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -268,11 +320,12 @@ def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parall
     neuron = model.accelerator is AcceleratorKind.NEURON
     utilization = None if neuron else (model.gpu_memory_utilization or GPU_DEFAULT_UTILIZATION)
     notes = []
+    default_seqs, seqs_rule = default_max_num_seqs(model.accelerator, spec)
     if heads.kv_heads != arch.kv_heads:
         notes.append(f"KV heads {arch.kv_heads} -> {heads.kv_heads} ({heads.strategy}) at tensor-parallel size {tp}")
     return ModelSizing(
         **base, weights=weights, kv=kv, tensor_parallel_size=tp, devices=devices, heads=heads,
-        weight_bytes=arch.parameters * weights.bytes,
+        weight_bytes=weights_size(arch, weights),
         kv_bytes_per_token_formula=arch.kv_bytes_per_token(kv.bytes),
         kv_bytes_per_token=arch.kv_bytes_per_token(kv.bytes, heads.kv_heads),
         device_memory_bytes=spec.memory_per_schedulable_unit_bytes,
@@ -280,8 +333,9 @@ def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parall
         usable_bytes=usable_memory(spec, devices, utilization),
         max_model_len=model.max_model_len or arch.max_position_embeddings,
         max_model_len_is_default=model.max_model_len is None,
-        max_num_seqs=model.max_num_seqs or DEFAULT_MAX_NUM_SEQS,
+        max_num_seqs=model.max_num_seqs or default_seqs,
         max_num_seqs_is_default=model.max_num_seqs is None,
+        max_num_seqs_rule=seqs_rule if model.max_num_seqs is None else "",
         notes=notes,
     )
 
@@ -330,7 +384,7 @@ def format_model_sizing(sizing: ModelSizing, model: Optional[ModelConfig] = None
     arch = sizing.architecture
     assert arch is not None and sizing.weights is not None and sizing.kv is not None and sizing.heads is not None
     len_note = " (model default)" if sizing.max_model_len_is_default else ""
-    seqs_note = " (vLLM default)" if sizing.max_num_seqs_is_default else ""
+    seqs_note = f" (unset: {sizing.max_num_seqs_rule}, assumed)" if sizing.max_num_seqs_is_default else ""
     kv_line = f"{kib(sizing.kv_bytes_per_token_formula)}/token at {sizing.kv.name} ({sizing.kv.source})"
     if sizing.kv_bytes_per_token != sizing.kv_bytes_per_token_formula:
         kv_line += f"; {kib(sizing.kv_bytes_per_token)}/token as allocated ({sizing.notes[0]})"
@@ -345,7 +399,8 @@ def format_model_sizing(sizing: ModelSizing, model: Optional[ModelConfig] = None
         ("architecture", f"{arch.hf_id} ({sizing.matched_by}): {arch.parameters / 1e9:.2f}B parameters, "
                          f"{arch.layers} layers, {arch.attention_heads} attention heads, {arch.kv_heads} KV heads, "
                          f"head dim {arch.head_dim}"),
-        ("weights", f"{gib(sizing.weight_bytes)} at {sizing.weights.name} ({sizing.weights.bytes:g} B/param, {sizing.weights.source})"),
+        ("weights", f"{gib(sizing.weight_bytes)} at {sizing.weights.name} ({weights_formula(arch, sizing.weights)}; "
+                    f"{sizing.weights.source})"),
         ("KV cache", kv_line),
         ("usable memory", f"{gib(sizing.usable_bytes)} ({device_label(sizing)})"),
         ("maxModelLen", f"{sizing.max_model_len}{len_note}"),

@@ -8,7 +8,10 @@ import pytest
 from config import load_stack_file, parse_stack_config
 from config.accelerators import AcceleratorKind
 from config.model_catalog import CATALOG, CATALOG_ENTRIES
-from config.sizing import GIB, KIB, format_sizing_table, shard_heads, sizing_report
+from config.instance_catalog import INSTANCE_TYPES
+from config.sizing import (
+    GIB, KIB, Precision, default_max_num_seqs, format_sizing_table, shard_heads, sizing_report, weights_size,
+)
 from tests.conftest import PROJECT_DIR
 
 
@@ -48,7 +51,8 @@ def dev_sizing():
 def test_dev_llama_is_int8_weights_with_fp8_kv_cache_from_its_neuron_config(dev_sizing):
     llama = dev_sizing[0]
     assert (llama.weights.name, llama.kv.name) == ("int8", "fp8")
-    assert llama.weight_bytes == 8_030_261_248
+    # 1 byte per parameter, and a second one for the embeddings and lm_head kept at 16 bits.
+    assert llama.weight_bytes == 8_030_261_248 + 2 * 128256 * 4096 == 9_080_934_400
     assert llama.kv_bytes_per_token == 64 * KIB
     assert llama.requested_kv_bytes == 4 * 8192 * 64 * KIB == 2 * GIB
 
@@ -68,7 +72,9 @@ def _gpu(**model):
 
 def test_the_guides_qwen3_32b_fp8_on_one_l40s_matches_the_issue_figures():
     sizing = sizing_report(_gpu(gpuMemoryUtilization=0.95, maxModelLen=32768))[0]
-    assert round(sizing.weight_bytes / GIB, 1) == 30.5
+    # The guide's parameters x 1 B, plus the 1.56B embedding and lm_head parameters FP8 leaves at 16 bits.
+    assert round(sizing.architecture.parameters / GIB, 1) == 30.5
+    assert round(sizing.weight_bytes / GIB, 1) == 32.0
     assert sizing.kv_bytes_per_token == 256 * KIB
     assert round(sizing.usable_bytes / GIB, 1) == 42.5
     assert sizing.fits and sizing.full_sequences == 1
@@ -99,3 +105,41 @@ def test_the_sizing_table_prints_binary_units_with_the_unit():
 def test_an_unknown_architecture_is_reported_not_sized():
     stack = _gpu(model="example/unknown-7b", maxModelLen=8192)
     assert "not sized" in format_sizing_table(stack)
+
+
+@pytest.mark.parametrize("instance, accelerator, expected", [
+    ("p5.48xlarge", AcceleratorKind.GPU, 1024), ("p5e.48xlarge", AcceleratorKind.GPU, 1024),
+    ("p4de.24xlarge", AcceleratorKind.GPU, 256), ("p4d.24xlarge", AcceleratorKind.GPU, 256),
+    ("g6e.xlarge", AcceleratorKind.GPU, 256), ("inf2.xlarge", AcceleratorKind.NEURON, 256),
+])
+def test_an_unset_max_num_seqs_follows_vllms_hardware_dependent_default(instance, accelerator, expected):
+    # vllm/engine/arg_utils.py: 1024 on devices with >= 70 GiB whose name has no "a100", else 256.
+    assert default_max_num_seqs(accelerator, INSTANCE_TYPES[instance])[0] == expected
+
+
+def test_the_table_says_an_unset_max_num_seqs_is_an_assumed_default():
+    table = format_sizing_table(_gpu(maxModelLen=32768))
+    assert "maxNumSeqs     256 (unset: vLLM's default below 70 GiB per GPU and on A100 (L40S), assumed)" in table
+
+
+@pytest.mark.parametrize("name, kept", [("meta-llama/Llama-3.1-8B-Instruct", 2 * 128256 * 4096),
+                                        ("Qwen/Qwen3-4B", 151936 * 2560)])
+def test_quantized_weights_keep_embeddings_and_lm_head_at_16_bits(name, kept):
+    arch = CATALOG[name]  # Qwen3-4B ties lm_head to the embeddings: one matrix
+    assert arch.embedding_parameters == kept
+    assert weights_size(arch, Precision("fp8", 1, "test")) == arch.parameters + kept
+    assert weights_size(arch, Precision("int4", 0.5, "test")) == (arch.parameters - kept) * 0.5 + kept * 2
+    assert weights_size(arch, Precision("bf16", 2, "test")) == arch.parameters * 2
+
+
+def test_an_architecture_block_gives_no_vocabulary_so_all_its_weights_count_as_quantized():
+    stack = _gpu(model="example/custom-7b-fp8", maxModelLen=8192, architecture={
+        "parameters": 7e9, "layers": 32, "attentionHeads": 32, "kvHeads": 8, "headDim": 128,
+        "maxPositionEmbeddings": 32768})
+    assert sizing_report(stack)[0].weight_bytes == 7e9
+
+
+def test_the_table_shows_how_the_weights_are_made_up():
+    table = format_sizing_table(_gpu(maxModelLen=32768))
+    assert ("32.0 GiB at fp8 (31.21B parameters x 1 B + 1.56B embedding and lm_head parameters x 2 B; "
+            "'fp8' in the model name)") in table
