@@ -12,7 +12,8 @@ import pulumi_kubernetes as k8s
 
 from components import _cluster_args as build
 from components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
-from config.platform import ClusterConfig, NodeGroupConfig, default_system_node_group
+from config.errors import ConfigError
+from config.platform import ClusterConfig, NodeGroupConfig, default_system_node_group, endpoint_issues
 
 
 @dataclass
@@ -58,6 +59,10 @@ class EksCluster(pulumi.ComponentResource):
     oidc_issuer: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # Before anything is registered: a cluster pulumi could not reach must not be half-created.
+        issues = endpoint_issues(args.cluster)
+        if issues:
+            raise ConfigError(issues, source=f"EksCluster {resource_name!r}")
         super().__init__("vllm-eks:index:EksCluster", resource_name, None, opts)
         config = args.cluster
         network = self._existing_network(config) if config.existing_vpc else self._create_network(resource_name, args)

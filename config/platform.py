@@ -229,8 +229,9 @@ class ClusterConfig(ConfigModel):
     """Control plane and node version. Raise one minor version at a time; EKS cannot downgrade."""
     endpoint_public_access_cidrs: list[Ipv4Cidr] = Field(default_factory=list)
     """Networks allowed to reach the public API endpoint. Empty (the default) turns the public
-    endpoint off: only callers inside the VPC (or peered/VPN networks) reach the API, so run
-    `pulumi up` from there, or list your egress address such as '203.0.113.7/32'."""
+    endpoint off: only callers inside the VPC (or peered/VPN networks) reach the API. Required
+    when the stack creates its VPC (no `existingVpc`): pulumi cannot be inside a VPC it is
+    creating, so list the egress CIDRs of pulumi and kubectl, such as '203.0.113.7/32'."""
     admins: list[AdminAccessConfig] = Field(default_factory=list)
     """IAM roles/users given cluster-admin. The identity running `pulumi up` always is (EKS
     bootstraps the cluster creator as admin)."""
@@ -327,6 +328,28 @@ def platform_issues(stack: _PlatformStack) -> list[ConfigIssue]:
     else:
         issues += _subnet_space_issues(cluster.vpc)
     return issues
+
+
+def endpoint_issues(cluster: ClusterConfig) -> list[ConfigIssue]:
+    """A private-only API endpoint in a VPC this same run creates: pulumi's Kubernetes provider,
+    running outside that VPC, could never reach the API, so the first `pulumi up` would hang and
+    fail on the cluster's Kubernetes objects. With `existingVpc` the private endpoint stays the
+    default, since pulumi can run inside that network.
+
+    EksCluster checks this before it creates anything, not `platform_issues`: the rule concerns
+    the cluster this program creates, and stacks validated only for their models (sizing and
+    placement checks) then need no cluster block.
+    """
+    if cluster.existing_vpc is not None or cluster.endpoint_public_access_cidrs:
+        return []
+    return [ConfigIssue(
+        "cluster.endpointPublicAccessCidrs",
+        "[] turns the public API endpoint off, and existingVpc is not set, so the stack creates its own "
+        "VPC: the private endpoint answers only inside that new VPC, and pulumi, running outside it, cannot "
+        "reach the API to create the cluster's Kubernetes objects on the first `pulumi up`; list the CIDRs "
+        "pulumi and kubectl run from (e.g. ['203.0.113.7/32']), or create the network separately, pass it "
+        "as existingVpc and run pulumi from inside it",
+    )]
 
 
 def platform_warnings(stack: _PlatformStack) -> list[str]:

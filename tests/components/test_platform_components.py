@@ -11,6 +11,7 @@ from components import _efs_args
 from components.platform import build_platform, model_dependencies
 from config.errors import ConfigError
 from config.loader import load_stack_file, parse_stack_config
+from config.platform import endpoint_issues
 from preview.engine import Recording, run_program
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -223,6 +224,15 @@ def test_model_dependencies_are_its_storage_class_device_plugin_and_node_group(d
     stack = load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
     needs = model_dependencies(platform, stack.models[0])
     assert needs == [platform.storage_class, platform.device_plugins[stack.models[0].accelerator], platform.node_groups["inf2"]]
+
+
+def test_a_private_only_endpoint_in_a_new_vpc_fails_before_any_aws_resource():
+    stack = parse_stack_config({"nodeGroups": [{"name": "inf2", "instanceType": "inf2.xlarge"}]})
+    recording = run_program(lambda: build_platform(stack), capture_error=True)
+    assert isinstance(recording.error, ConfigError)
+    assert recording.error.issues == endpoint_issues(stack.cluster)
+    assert [issue.path for issue in recording.error.issues] == ["cluster.endpointPublicAccessCidrs"]
+    assert [(r.type, r.name) for r in recording.resources] == [("vllm-eks:index:Platform", "platform")]
 
 
 @pytest.mark.parametrize("values, path", [

@@ -8,7 +8,8 @@ import pytest
 
 from config.errors import ConfigError
 from config.loader import load_stack_file, parse_stack_config
-from config.platform import NatGateways, ServiceAccountIdentity, platform_warnings
+from config.errors import ConfigIssue
+from config.platform import ClusterConfig, NatGateways, ServiceAccountIdentity, endpoint_issues, platform_warnings
 from config.stack import stack_warnings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -148,6 +149,40 @@ def test_public_access_cidr_with_host_bits_is_rejected_with_an_example():
         "'203.0.113.7/24' is not an IPv4 CIDR block with its host bits zero; write it like '203.0.113.0/24' "
         "(a single address is '203.0.113.7/32')",
     )]
+
+
+PRIVATE_ENDPOINT_IN_A_NEW_VPC = (
+    "[] turns the public API endpoint off, and existingVpc is not set, so the stack creates its own VPC: the "
+    "private endpoint answers only inside that new VPC, and pulumi, running outside it, cannot reach the API to "
+    "create the cluster's Kubernetes objects on the first `pulumi up`; list the CIDRs pulumi and kubectl run "
+    "from (e.g. ['203.0.113.7/32']), or create the network separately, pass it as existingVpc and run pulumi "
+    "from inside it"
+)
+
+
+def test_a_private_only_endpoint_in_a_vpc_the_stack_creates_is_rejected_with_both_fixes():
+    assert endpoint_issues(ClusterConfig()) == [
+        ConfigIssue("cluster.endpointPublicAccessCidrs", PRIVATE_ENDPOINT_IN_A_NEW_VPC),
+    ]
+    assert endpoint_issues(ClusterConfig(endpoint_public_access_cidrs=["198.51.100.0/24"])) == []
+
+
+def test_an_existing_vpc_keeps_the_public_endpoint_off_by_default():
+    cluster = existing_vpc(("subnet-0aaaaaaaaaaaaaaaa", "us-west-2a"), ("subnet-0bbbbbbbbbbbbbbbb", "us-west-2b"))
+    stack = parse_stack_config({"cluster": cluster})
+    assert stack.cluster.endpoint_public_access_cidrs == []
+    assert endpoint_issues(stack.cluster) == []
+
+
+def test_the_endpoint_rule_is_left_to_the_cluster_so_model_only_validation_needs_no_cluster_block():
+    # EksCluster raises it before creating anything (tests/components/test_platform_components.py).
+    stack = parse_stack_config({"nodeGroups": [INF2]})
+    assert endpoint_issues(stack.cluster) != []
+
+
+def test_the_committed_stacks_can_reach_the_api_they_create():
+    for name in ("dev", "prod"):
+        assert endpoint_issues(load_stack_file(PROJECT_DIR / f"Pulumi.{name}.yaml").cluster) == []
 
 
 def test_an_open_public_endpoint_is_a_warning_not_an_error():
