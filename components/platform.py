@@ -19,7 +19,8 @@ from components.eks_cluster import EksCluster, EksClusterArgs
 from components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
 from config.accelerators import AcceleratorKind
 from config.model import ModelConfig
-from config.platform import ServiceAccountIdentity
+from config.errors import ConfigError
+from config.platform import ServiceAccountIdentity, platform_issues
 from config.stack import StackConfig
 
 
@@ -105,7 +106,14 @@ class Platform(pulumi.ComponentResource):
 
 
 def build_platform(stack: StackConfig, opts: Optional[pulumi.ResourceOptions] = None, name: str = "platform") -> Platform:
-    """The platform for the running Pulumi stack."""
+    """The platform for the running Pulumi stack.
+
+    Checks the platform rules first, so a caller that built `stack` without the loader still
+    gets every platform mistake before anything is registered.
+    """
+    issues = platform_issues(stack)
+    if issues:
+        raise ConfigError(issues, source=f"platform {name!r}")
     return Platform(name, PlatformArgs(stack=stack, stack_name=pulumi.get_stack()), opts)
 
 

@@ -42,6 +42,7 @@ def placement_issues(stack: "StackConfig") -> list[ConfigIssue]:
     for index, model, group in placeable_models(stack):
         issues += _model_issues(stack, index, model, group)
     issues += _group_capacity_issues(stack)
+    issues += _desired_size_issues(stack)
     return issues
 
 
@@ -49,7 +50,6 @@ def placement_warnings(stack: "StackConfig") -> list[str]:
     warnings: list[str] = []
     for index, model, group in placeable_models(stack):
         warnings += _model_warnings(stack, index, model, group)
-    warnings += _group_capacity_warnings(stack)
     return warnings
 
 
@@ -536,8 +536,7 @@ def _group_capacity_issues(stack: "StackConfig") -> list[ConfigIssue]:
             else:
                 fixes.append("lower replicas")
             # Models sharing a group are counted on nodes of their own: an upper bound, since one node's
-            # leftovers could take another model's pod. Raising maxSize only lifts a cap (nodes are
-            # added up to desiredSize or by an autoscaler), so erring on this side costs nothing.
+            # leftovers could take another model's pod.
             shared = ", counting each model on nodes of its own," if len(models) > 1 else ""
             issues.append(ConfigIssue(f"models[{index}].replicas", (
                 f"{_label(index, model)}: the pods on node group {group.name!r} need {needed} {group.instance_type} "
@@ -560,16 +559,17 @@ def _single_model_fixes(model: ModelConfig, fit: PodsPerNode, max_size: int) -> 
     return fixes
 
 
-def _group_capacity_warnings(stack: "StackConfig") -> list[str]:
-    warnings = []
+def _desired_size_issues(stack: "StackConfig") -> list[ConfigIssue]:
+    """No autoscaler runs, so the group keeps desiredSize nodes: pods beyond them never schedule."""
+    issues = []
     for group, models in _group_load(stack):
         needed = _nodes_needed(models)
         if group.resolved_desired_size < needed <= group.resolved_max_size:
-            warnings.append(
-                f"{_group_path(stack, group)} {group.name!r}: its models need {needed} {group.instance_type} nodes but "
-                f"desiredSize is {group.resolved_desired_size}; pods beyond that stay Pending until the group grows "
-                f"(raise desiredSize to {needed}, or run an autoscaler)")
-    return warnings
+            issues.append(ConfigIssue(f"{_group_path(stack, group)}.desiredSize", (
+                f"node group {group.name!r}: its models need {needed} {group.instance_type} nodes but the group "
+                f"runs {group.resolved_desired_size} (desiredSize, or minSize when unset) and no autoscaler adds "
+                f"more, so the other pods would stay Pending; raise desiredSize to {needed}")))
+    return issues
 
 
 __all__ = ["placement_issues", "placement_warnings"]

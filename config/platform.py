@@ -308,6 +308,7 @@ def platform_issues(stack: _PlatformStack) -> list[ConfigIssue]:
                 f"{group.name!r} is the system node group's name; rename this group or set systemNodeGroup.name",
             ))
     cluster = stack.cluster
+    issues += endpoint_issues(cluster)
     if cluster.existing_vpc is not None:
         if "vpc" in cluster.model_fields_set:
             issues.append(ConfigIssue(
@@ -336,9 +337,8 @@ def endpoint_issues(cluster: ClusterConfig) -> list[ConfigIssue]:
     fail on the cluster's Kubernetes objects. With `existingVpc` the private endpoint stays the
     default, since pulumi can run inside that network.
 
-    EksCluster checks this before it creates anything, not `platform_issues`: the rule concerns
-    the cluster this program creates, and stacks validated only for their models (sizing and
-    placement checks) then need no cluster block.
+    Part of `platform_issues`, so a stack fails before anything is registered; EksCluster checks
+    it again for callers that build the component directly.
     """
     if cluster.existing_vpc is not None or cluster.endpoint_public_access_cidrs:
         return []

@@ -12,7 +12,9 @@ from components.platform import build_platform, model_dependencies
 from config.errors import ConfigError
 from config.loader import load_stack_file, parse_stack_config
 from config.platform import endpoint_issues
+from config.stack import StackConfig
 from preview.engine import Recording, run_program
+from tests.config.stacks import REACHABLE_CLUSTER
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CLUSTER_SG = "sg-0c1a55e7c0ffee001"  # the EKS-created cluster security group in preview/mock_outputs.py
@@ -226,19 +228,20 @@ def test_model_dependencies_are_its_storage_class_device_plugin_and_node_group(d
     assert needs == [platform.storage_class, platform.device_plugins[stack.models[0].accelerator], platform.node_groups["inf2"]]
 
 
-def test_a_private_only_endpoint_in_a_new_vpc_fails_before_any_aws_resource():
-    stack = parse_stack_config({"nodeGroups": [{"name": "inf2", "instanceType": "inf2.xlarge"}]})
+def test_a_private_only_endpoint_in_a_new_vpc_fails_before_anything_registers():
+    # Built without the loader (which would refuse it), as a library caller might.
+    stack = StackConfig(node_groups=[{"name": "inf2", "instanceType": "inf2.xlarge"}])
     recording = run_program(lambda: build_platform(stack), capture_error=True)
     assert isinstance(recording.error, ConfigError)
     assert recording.error.issues == endpoint_issues(stack.cluster)
     assert [issue.path for issue in recording.error.issues] == ["cluster.endpointPublicAccessCidrs"]
-    assert [(r.type, r.name) for r in recording.resources] == [("vllm-eks:index:Platform", "platform")]
+    assert recording.resources == []
 
 
 @pytest.mark.parametrize("values, path", [
     ({"nodeGroups": [{"name": "inf2", "instanceType": "inf2.huge"}]}, "nodeGroups[0].instanceType"),
     ({"nodeGroups": [{"name": "inf2", "instanceType": "inf2.xlarge", "labels": {"k8s.io/x": "y"}}]}, "nodeGroups[0].labels"),
-    ({"cluster": {"vpc": {"availabilityZones": ["us-west-2a"]}}}, "cluster.vpc.availabilityZones"),
+    ({"cluster": {"vpc": {"availabilityZones": ["us-west-2a"]}, **REACHABLE_CLUSTER}}, "cluster.vpc.availabilityZones"),
 ])
 def test_invalid_platform_config_fails_before_any_resource_is_registered(values, path):
     recording = run_program(lambda: build_platform(parse_stack_config(values)), capture_error=True)

@@ -25,7 +25,7 @@ def _qwen(**overrides) -> ModelConfig:
 
 def _standalone_program(**model_overrides):
     # Room for a few single-GPU replicas.
-    group = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge", max_size=3)
+    group = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge", desired_size=3, max_size=3)
 
     def program():
         provider = k8s.Provider("their-cluster", kubeconfig="{}")

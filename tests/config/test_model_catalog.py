@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError, parse_stack_config
+from config import ConfigError
 from config.model_catalog import CATALOG, CATALOG_ENTRIES, ArchitectureBlock, lookup, match_model
+from tests.config.stacks import parse_stack
 
 # Model-card totals (rounded as the cards print them); the catalog computes exact counts.
 PUBLISHED_BILLIONS = {
@@ -75,12 +76,12 @@ def _stack(architecture):
 
 
 def test_the_architecture_field_accepts_a_catalog_id_for_an_unrecognised_path():
-    stack = parse_stack_config(_stack("Qwen/Qwen3-8B"))
+    stack = parse_stack(_stack("Qwen/Qwen3-8B"))
     assert stack.models[0].architecture == "Qwen/Qwen3-8B"
 
 
 def test_an_unknown_catalog_id_is_an_error_at_the_architecture_field():
     with pytest.raises(ConfigError) as raised:
-        parse_stack_config(_stack("example/nope"))
+        parse_stack(_stack("example/nope"))
     assert [issue.path for issue in raised.value.issues] == ["models[0].architecture"]
     assert "is not in the model catalog" in raised.value.issues[0].message

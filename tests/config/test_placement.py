@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError, load_stack_file, parse_stack_config, stack_warnings
+from config import ConfigError, load_stack_file, stack_warnings
 from config.allocatable import GIB, MIB, kube_reserved_cpu_millicores, max_pods, node_allocatable
 from config.instance_catalog import INSTANCE_TYPES
 from tests.conftest import PROJECT_DIR
+from tests.config.stacks import parse_stack
 
 
 def test_the_dev_stack_passes_without_warnings():
@@ -56,7 +57,7 @@ def _neuron(instance: str, tp: int, max_size: int = 1, desired=None, **model):
     base = {"name": "llama", "accelerator": "neuron", "nodeGroup": "inf2", "image": "example/vllm-neuron:1",
             "source": "image", "model": "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct",
             "tensorParallelSize": tp, "maxNumSeqs": 4, "maxModelLen": 8192, "resources": {"cpu": "8", "memory": "32Gi"}}
-    return parse_stack_config({"nodeGroups": [group], "models": [{**base, **model}]})
+    return parse_stack({"nodeGroups": [group], "models": [{**base, **model}]})
 
 
 def test_the_workshop_hint_tp_12_on_inf2_24xlarge_loads_with_a_padding_warning():
@@ -72,9 +73,14 @@ def test_tp_8_on_inf2_24xlarge_loads_without_warnings():
     assert [w for w in stack_warnings(_neuron("inf2.24xlarge", 8)) if w.startswith("models[")] == []
 
 
-def test_pods_beyond_the_desired_size_warn_but_load():
-    stack = _neuron("inf2.8xlarge", 2, max_size=3, desired=1, replicas=3)
-    assert any("desiredSize is 1" in w and "raise desiredSize to 3" in w for w in stack_warnings(stack))
+def test_pods_beyond_the_desired_size_fail_because_no_autoscaler_adds_nodes():
+    with pytest.raises(ConfigError) as raised:
+        _neuron("inf2.8xlarge", 2, max_size=3, desired=1, replicas=3)
+    assert [(i.path, i.message) for i in raised.value.issues] == [(
+        "nodeGroups[0].desiredSize",
+        "node group 'inf2': its models need 3 inf2.8xlarge nodes but the group runs 1 (desiredSize, or minSize "
+        "when unset) and no autoscaler adds more, so the other pods would stay Pending; raise desiredSize to 3",
+    )]
 
 
 def test_an_unknown_architecture_warns_and_asks_for_an_architecture_block():
@@ -86,7 +92,7 @@ def _gpu(**model):
     base = {"name": "qwen", "accelerator": "gpu", "nodeGroup": "g6e", "image": "vllm/vllm-openai:v0.10.2",
             "source": "image", "model": "Qwen/Qwen3-32B-FP8", "gpuMemoryUtilization": 0.95,
             "resources": {"memory": "24Gi"}, "shmSize": "16Gi"}
-    return parse_stack_config({"nodeGroups": [{"name": "g6e", "instanceType": "g6e.xlarge"}], "models": [{**base, **model}]})
+    return parse_stack({"nodeGroups": [{"name": "g6e", "instanceType": "g6e.xlarge"}], "models": [{**base, **model}]})
 
 
 def test_less_than_one_full_length_sequence_of_headroom_is_a_warning():
@@ -118,7 +124,7 @@ def test_cpu_and_memory_not_gpus_bound_the_pods_a_node_takes():
     # The review's reproduction: 4 GPUs per g5.12xlarge, but 47810m CPU and 183.7 GiB allocatable
     # hold two pods of cpu 16 / memory 64Gi, so 4 replicas need 2 nodes.
     with pytest.raises(ConfigError) as raised:
-        parse_stack_config(_g5(replicas=4))
+        parse_stack(_g5(replicas=4))
     assert [str(issue) for issue in raised.value.issues] == [
         "models[0].replicas: models[0] llama: the pods on node group 'g5' need 2 g5.12xlarge nodes but maxSize is 1 "
         "(llama: 4 replicas at 2 per node = 2 nodes, pods per node = min(GPUs 4/1, cpu 47810m/16000m, "
@@ -127,18 +133,18 @@ def test_cpu_and_memory_not_gpus_bound_the_pods_a_node_takes():
 
 
 def test_the_suggested_requests_pack_the_replicas_onto_max_size_nodes():
-    stack = parse_stack_config(_g5(replicas=4, cpu="11900m", memory="46848Mi"))
+    stack = parse_stack(_g5(replicas=4, cpu="11900m", memory="46848Mi"))
     assert [w for w in stack_warnings(stack) if w.startswith(("models[", "nodeGroups["))] == []
 
 
 def test_only_the_binding_request_is_named_in_the_fix():
     with pytest.raises(ConfigError) as raised:
-        parse_stack_config(_g5(replicas=4, cpu="8"))
+        parse_stack(_g5(replicas=4, cpu="8"))
     assert str(raised.value.issues[0]).endswith("lower resources.memory to 46848Mi so 4 pods share a node")
 
 
 def test_two_replicas_that_fit_one_nodes_cpu_and_memory_load():
-    stack = parse_stack_config(_g5(replicas=2))
+    stack = parse_stack(_g5(replicas=2))
     assert [w for w in stack_warnings(stack) if w.startswith(("models[", "nodeGroups["))] == []
 
 
@@ -153,18 +159,21 @@ def test_accelerators_a_degree_leaves_over_on_a_node_are_not_counted():
     assert str(raised.value.issues[0]).endswith("raise nodeGroups[0].maxSize to 3 or lower replicas to 2")
 
 
-def test_the_desired_size_warning_counts_nodes_by_cpu_and_memory_too():
-    stack = parse_stack_config(_g5(replicas=4, max_size=2, desired=1))
-    assert [w for w in stack_warnings(stack) if w.startswith("nodeGroups[")] == [
-        "nodeGroups[0] 'g5': its models need 2 g5.12xlarge nodes but desiredSize is 1; pods beyond that stay "
-        "Pending until the group grows (raise desiredSize to 2, or run an autoscaler)"]
+def test_the_desired_size_rule_counts_nodes_by_cpu_and_memory_too():
+    with pytest.raises(ConfigError) as raised:
+        parse_stack(_g5(replicas=4, max_size=2, desired=1))
+    assert [(i.path, i.message) for i in raised.value.issues] == [(
+        "nodeGroups[0].desiredSize",
+        "node group 'g5': its models need 2 g5.12xlarge nodes but the group runs 1 (desiredSize, or minSize when "
+        "unset) and no autoscaler adds more, so the other pods would stay Pending; raise desiredSize to 2",
+    )]
 
 
 def test_models_sharing_a_group_are_counted_on_nodes_of_their_own():
     config = _g5(replicas=1, cpu="8", memory="32Gi")
     config["models"].append({**config["models"][0], "name": "mistral", "model": "/models/Mistral-7B-Instruct-v0.3"})
     with pytest.raises(ConfigError) as raised:
-        parse_stack_config(config)
+        parse_stack(config)
     message = str(raised.value.issues[0])
     assert message.startswith("models[1].replicas: models[1] mistral: the pods on node group 'g5' need 2 g5.12xlarge "
                               "nodes, counting each model on nodes of its own, but maxSize is 1")
@@ -189,7 +198,7 @@ def test_a_neuron_hub_model_needs_host_memory_for_its_whole_checkpoint():
     # The review's case: the default 12Gi request cannot hold the 15 GiB bf16 checkpoint NxD Inference
     # loads to shard and compile.
     with pytest.raises(ConfigError) as raised:
-        parse_stack_config(_hub_llama())
+        parse_stack(_hub_llama())
     assert [str(issue) for issue in raised.value.issues] == [
         "models[0].resources.memory: models[0] llama: source: hub makes the Neuron backend load "
         "meta-llama/Llama-3.1-8B-Instruct's checkpoint into host memory to shard and compile it: 8.03B parameters "
@@ -201,7 +210,7 @@ def test_a_neuron_hub_model_needs_host_memory_for_its_whole_checkpoint():
 
 def test_the_host_memory_fix_names_the_current_instance_when_it_has_room():
     with pytest.raises(ConfigError) as raised:
-        parse_stack_config(_hub_llama("inf2.8xlarge", memory="12Gi"))
+        parse_stack(_hub_llama("inf2.8xlarge", memory="12Gi"))
     assert str(raised.value.issues[0]).endswith(
         "raise resources.memory to at least 15Gi, better 30Gi (twice the checkpoint, room for the compiler; the "
         "starter kit compiles 8B models with 96Gi), which the 125.1 GiB allocatable of inf2.8xlarge holds")
@@ -210,12 +219,12 @@ def test_the_host_memory_fix_names_the_current_instance_when_it_has_room():
 def test_neuron_quantization_on_load_does_not_shrink_the_hub_checkpoint():
     # neuronConfig quantized: NxD Inference quantizes the 16-bit checkpoint after reading it.
     with pytest.raises(ConfigError) as raised:
-        parse_stack_config(_hub_llama(neuronConfig={"quantized": True, "kv_cache_quant": True}))
+        parse_stack(_hub_llama(neuronConfig={"quantized": True, "kv_cache_quant": True}))
     assert "8.03B parameters x 2 B at its stored bf16 = 15.0 GiB" in str(raised.value.issues[0])
 
 
 def test_a_hub_checkpoint_under_twice_the_request_loads_with_a_warning():
-    stack = parse_stack_config(_hub_llama(memory="15Gi"))
+    stack = parse_stack(_hub_llama(memory="15Gi"))
     assert _model_warnings(stack) == [
         "models[0] llama: resources.memory 15Gi (15.0 GiB) holds the 15.0 GiB bf16 checkpoint that source: hub loads "
         "into host memory to compile for Neuron, but not twice it; the compiler's working set comes on top (the "
@@ -224,16 +233,16 @@ def test_a_hub_checkpoint_under_twice_the_request_loads_with_a_warning():
 
 
 def test_twice_the_checkpoint_loads_without_warnings():
-    assert _model_warnings(parse_stack_config(_hub_llama("inf2.8xlarge", memory="30Gi"))) == []
+    assert _model_warnings(parse_stack(_hub_llama("inf2.8xlarge", memory="30Gi"))) == []
 
 
 def test_a_precompiled_image_is_not_held_to_the_checkpoint_size():
-    stack = parse_stack_config(_hub_llama(source="image", model="/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct"))
+    stack = parse_stack(_hub_llama(source="image", model="/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct"))
     assert _model_warnings(stack) == []
 
 
 def test_a_gpu_hub_model_streams_its_shards_and_is_not_held_to_the_checkpoint_size():
-    stack = parse_stack_config({
+    stack = parse_stack({
         "hfToken": "hf_x", "nodeGroups": [{"name": "g6e", "instanceType": "g6e.xlarge"}],
         "models": [{"name": "llama", "accelerator": "gpu", "nodeGroup": "g6e", "image": "vllm/vllm-openai:v0.10.2",
                     "model": "meta-llama/Llama-3.1-8B-Instruct", "maxModelLen": 8192}]})
@@ -244,7 +253,7 @@ def test_the_accelerator_error_comes_before_the_host_memory_one():
     # The fix for the accelerator may move the model to another instance, which changes the host
     # memory on offer; the checkpoint is checked on the next load.
     with pytest.raises(ConfigError) as raised:
-        parse_stack_config(_hub_llama(maxModelLen=131072, maxNumSeqs=1))
+        parse_stack(_hub_llama(maxModelLen=131072, maxNumSeqs=1))
     assert [issue.path for issue in raised.value.issues] == ["models[0].maxModelLen"]
 
 

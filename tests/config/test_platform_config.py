@@ -11,14 +11,28 @@ from config.loader import load_stack_file, parse_stack_config
 from config.errors import ConfigIssue
 from config.platform import ClusterConfig, NatGateways, ServiceAccountIdentity, endpoint_issues, platform_warnings
 from config.stack import stack_warnings
+from tests.config.stacks import REACHABLE_CLUSTER
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 INF2 = {"name": "inf2", "instanceType": "inf2.xlarge"}
 
 
+def reachable(values: dict) -> dict:
+    """The values with a public endpoint listed, unless they use an existing VPC, so each test
+    meets only the mistake it is about (a new VPC with a private-only endpoint is one)."""
+    cluster = dict(values.get("cluster", {}))
+    if "existingVpc" not in cluster:
+        cluster.setdefault("endpointPublicAccessCidrs", REACHABLE_CLUSTER["endpointPublicAccessCidrs"])
+    return {**values, "cluster": cluster}
+
+
+def parse(values: dict):
+    return parse_stack_config(reachable(values))
+
+
 def issues_of(values: dict) -> list[tuple[str, str]]:
     with pytest.raises(ConfigError) as caught:
-        parse_stack_config(values)
+        parse(values)
     return [(issue.path, issue.message) for issue in caught.value.issues]
 
 
@@ -30,9 +44,9 @@ def existing_vpc(*subnets: tuple[str, str]) -> dict:
 
 
 def test_platform_defaults_are_the_secure_and_documented_ones():
-    stack = parse_stack_config({"nodeGroups": [INF2]})
+    assert ClusterConfig().endpoint_public_access_cidrs == []  # no public API endpoint unless asked
+    stack = parse({"nodeGroups": [INF2]})
     assert stack.cluster.kubernetes_version == "1.33"
-    assert stack.cluster.endpoint_public_access_cidrs == []
     assert stack.cluster.control_plane_logs == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     assert stack.cluster.vpc.availability_zone_count == 2
     assert stack.cluster.vpc.nat_gateways is NatGateways.SINGLE
@@ -106,7 +120,7 @@ def test_subnets_in_two_zones_are_accepted_and_one_mount_target_subnet_per_zone_
         ("subnet-0cccccccccccccccc", "us-west-2a"),
         ("subnet-0bbbbbbbbbbbbbbbb", "us-west-2b"),
     )
-    stack = parse_stack_config({"cluster": cluster})
+    stack = parse({"cluster": cluster})
     assert [s.id for s in stack.cluster.existing_vpc.subnet_per_zone()] == ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
 
 
@@ -169,15 +183,15 @@ def test_a_private_only_endpoint_in_a_vpc_the_stack_creates_is_rejected_with_bot
 
 def test_an_existing_vpc_keeps_the_public_endpoint_off_by_default():
     cluster = existing_vpc(("subnet-0aaaaaaaaaaaaaaaa", "us-west-2a"), ("subnet-0bbbbbbbbbbbbbbbb", "us-west-2b"))
-    stack = parse_stack_config({"cluster": cluster})
+    stack = parse({"cluster": cluster})
     assert stack.cluster.endpoint_public_access_cidrs == []
     assert endpoint_issues(stack.cluster) == []
 
 
-def test_the_endpoint_rule_is_left_to_the_cluster_so_model_only_validation_needs_no_cluster_block():
-    # EksCluster raises it before creating anything (tests/components/test_platform_components.py).
-    stack = parse_stack_config({"nodeGroups": [INF2]})
-    assert endpoint_issues(stack.cluster) != []
+def test_a_stack_that_would_create_an_unreachable_cluster_fails_validation():
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config({"nodeGroups": [INF2]})
+    assert caught.value.issues == [ConfigIssue("cluster.endpointPublicAccessCidrs", PRIVATE_ENDPOINT_IN_A_NEW_VPC)]
 
 
 def test_the_committed_stacks_can_reach_the_api_they_create():
@@ -186,13 +200,13 @@ def test_the_committed_stacks_can_reach_the_api_they_create():
 
 
 def test_an_open_public_endpoint_is_a_warning_not_an_error():
-    stack = parse_stack_config({"cluster": {"endpointPublicAccessCidrs": ["0.0.0.0/0"]}})
+    stack = parse({"cluster": {"endpointPublicAccessCidrs": ["0.0.0.0/0"]}})
     [warning] = platform_warnings(stack)
     assert warning.startswith("cluster.endpointPublicAccessCidrs: 0.0.0.0/0 exposes the Kubernetes API endpoint")
 
 
 def test_a_node_group_no_model_uses_is_a_warning_so_platform_only_stacks_work():
-    stack = parse_stack_config({"nodeGroups": [INF2]})
+    stack = parse({"nodeGroups": [INF2]})
     assert stack_warnings(stack) == [
         "nodeGroups[0] 'inf2' runs no model; its nodes cost money while idle (fine for a platform-only stack)"
     ]

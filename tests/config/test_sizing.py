@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from config import load_stack_file, parse_stack_config
+from config import load_stack_file
 from config.accelerators import AcceleratorKind
 from config.model_catalog import CATALOG, CATALOG_ENTRIES
 from config.instance_catalog import INSTANCE_TYPES
@@ -13,6 +13,7 @@ from config.sizing import (
     GIB, KIB, Precision, default_max_num_seqs, format_sizing_table, shard_heads, sizing_report, weights_size,
 )
 from tests.conftest import PROJECT_DIR
+from tests.config.stacks import parse_stack
 
 
 def test_llama_31_8b_needs_128_kib_of_kv_cache_per_token_at_16_bit():
@@ -67,7 +68,7 @@ def test_dev_qwen_is_fp8_from_quantization_dtype_and_fits_two_neuroncores(dev_si
 def _gpu(**model):
     base = {"name": "qwen", "accelerator": "gpu", "nodeGroup": "g6e", "image": "vllm/vllm-openai:v0.10.2",
             "source": "image", "model": "Qwen/Qwen3-32B-FP8", "resources": {"memory": "24Gi"}}
-    return parse_stack_config({"nodeGroups": [{"name": "g6e", "instanceType": "g6e.xlarge"}], "models": [{**base, **model}]})
+    return parse_stack({"nodeGroups": [{"name": "g6e", "instanceType": "g6e.xlarge"}], "models": [{**base, **model}]})
 
 
 def test_the_guides_qwen3_32b_fp8_on_one_l40s_matches_the_issue_figures():
