@@ -506,9 +506,29 @@ def _nodes_for(model: ModelConfig, fit: PodsPerNode) -> int:
 
 
 def _nodes_needed(models: list[tuple[int, ModelConfig, PodsPerNode]]) -> int:
-    """Nodes for every model's replicas, each model packed on nodes of its own. Models sharing a
-    group could share a node's leftovers, so for them this is an upper bound (conservative)."""
-    return sum(_nodes_for(model, fit) for _, model, fit in models)
+    """Nodes the group's pods fill, packed first-fit-decreasing over accelerators, CPU and memory.
+
+    Pods of different models share a node when its leftovers hold them. First-fit-decreasing
+    can use a node more than an optimal packing would, never fewer, and for a single model it
+    equals ceil(replicas / pods per node).
+    """
+    if not models:
+        return 0
+    fit = models[0][2]  # one instance type per group, so one capacity
+    capacity = (fit.units, fit.cpu_millicores, fit.memory_bytes)
+    pods = sorted(
+        ((f.units_per_pod, f.cpu_per_pod, f.memory_per_pod) for _, model, f in models for _ in range(model.replicas)),
+        reverse=True,
+    )
+    free: list[list[int]] = []
+    for pod in pods:
+        node = next((node for node in free if all(left >= need for left, need in zip(node, pod))), None)
+        if node is None:
+            node = list(capacity)
+            free.append(node)
+        for position, need in enumerate(pod):
+            node[position] -= need
+    return len(free)
 
 
 def _plural(count: int, word: str) -> str:
@@ -519,29 +539,26 @@ def _group_capacity_issues(stack: "StackConfig") -> list[ConfigIssue]:
     issues = []
     for group, models in _group_load(stack):
         max_size = group.resolved_max_size
-        running = 0
-        for index, model, fit in models:
-            running += _nodes_for(model, fit)
-            if running <= max_size:
-                continue
-            needed = _nodes_needed(models)
-            listing = "; ".join(
-                f"{m.name}: {_plural(m.replicas, 'replica')} at {f.count} per node = {_plural(_nodes_for(m, f), 'node')}, "
-                f"pods per node = {f.explain()}" for _, m, f in models)
-            fixes = [f"raise {_group_path(stack, group)}.maxSize to {needed}"]
-            if len(models) == 1:
-                fixes += _single_model_fixes(model, fit, max_size)
-            elif any(f.count < f.by_accelerators for _, _, f in models):
-                fixes.append("lower replicas or the cpu and memory requests that bind")
-            else:
-                fixes.append("lower replicas")
-            # Models sharing a group are counted on nodes of their own: an upper bound, since one node's
-            # leftovers could take another model's pod.
-            shared = ", counting each model on nodes of its own," if len(models) > 1 else ""
-            issues.append(ConfigIssue(f"models[{index}].replicas", (
-                f"{_label(index, model)}: the pods on node group {group.name!r} need {needed} {group.instance_type} "
-                f"nodes{shared} but maxSize is {max_size} ({listing}); {_either(fixes)}")))
-            break
+        needed = _nodes_needed(models)
+        if needed <= max_size:
+            continue
+        # Reported at the first model whose pods no longer fit, as the one a user most likely added.
+        overflow = next(k for k in range(1, len(models) + 1) if _nodes_needed(models[:k]) > max_size)
+        index, model, fit = models[overflow - 1]
+        listing = "; ".join(
+            f"{m.name}: {_plural(m.replicas, 'replica')} at {f.count} per node = {_plural(_nodes_for(m, f), 'node')}, "
+            f"pods per node = {f.explain()}" for _, m, f in models)
+        fixes = [f"raise {_group_path(stack, group)}.maxSize to {needed}"]
+        if len(models) == 1:
+            fixes += _single_model_fixes(model, fit, max_size)
+        elif any(f.count < f.by_accelerators for _, _, f in models):
+            fixes.append("lower replicas or the cpu and memory requests that bind")
+        else:
+            fixes.append("lower replicas")
+        shared = ", packing pods of different models onto shared nodes," if len(models) > 1 else ""
+        issues.append(ConfigIssue(f"models[{index}].replicas", (
+            f"{_label(index, model)}: the pods on node group {group.name!r} need {needed} {group.instance_type} "
+            f"nodes{shared} but maxSize is {max_size} ({listing}); {_either(fixes)}")))
     return issues
 
 

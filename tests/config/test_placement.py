@@ -169,15 +169,35 @@ def test_the_desired_size_rule_counts_nodes_by_cpu_and_memory_too():
     )]
 
 
-def test_models_sharing_a_group_are_counted_on_nodes_of_their_own():
+def test_pods_of_different_models_share_a_node_when_its_leftovers_hold_them():
+    # Two 1-GPU pods of 8 CPU and 32Gi each fit one g5.12xlarge (4 GPUs, 47810m, 183.7 GiB).
     config = _g5(replicas=1, cpu="8", memory="32Gi")
+    config["models"].append({**config["models"][0], "name": "mistral", "model": "/models/Mistral-7B-Instruct-v0.3"})
+    stack = parse_stack(config)
+    assert [m.name for m in stack.models] == ["llama", "mistral"]
+
+
+def test_two_neuron_models_of_four_cores_share_one_inf2_24xlarge():
+    group = {"name": "inf2", "instanceType": "inf2.24xlarge", "minSize": 1, "maxSize": 1}
+    base = {"accelerator": "neuron", "nodeGroup": "inf2", "image": "example/vllm-neuron:1", "source": "image",
+            "tensorParallelSize": 4, "maxNumSeqs": 4, "maxModelLen": 8192, "resources": {"cpu": "8", "memory": "32Gi"}}
+    stack = parse_stack({"nodeGroups": [group], "models": [
+        {**base, "name": "llama", "model": "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct"},
+        {**base, "name": "qwen", "model": "/root/.cache/huggingface/hub/models--Qwen--Qwen3-8B/snapshots/x"},
+    ]})
+    assert len(stack.models) == 2
+
+
+def test_models_that_cannot_share_a_node_are_reported_at_the_one_that_overflows():
+    # Each pod asks 30 of the node's 47.8 CPUs, so no two share a node although GPUs are left.
+    config = _g5(replicas=1, cpu="30", memory="32Gi")
     config["models"].append({**config["models"][0], "name": "mistral", "model": "/models/Mistral-7B-Instruct-v0.3"})
     with pytest.raises(ConfigError) as raised:
         parse_stack(config)
     message = str(raised.value.issues[0])
     assert message.startswith("models[1].replicas: models[1] mistral: the pods on node group 'g5' need 2 g5.12xlarge "
-                              "nodes, counting each model on nodes of its own, but maxSize is 1")
-    assert message.endswith("raise nodeGroups[0].maxSize to 2 or lower replicas")
+                              "nodes, packing pods of different models onto shared nodes, but maxSize is 1")
+    assert message.endswith("raise nodeGroups[0].maxSize to 2 or lower replicas or the cpu and memory requests that bind")
 
 
 def _hub_llama(instance: str = "inf2.xlarge", memory=None, **model):
