@@ -29,19 +29,19 @@ PROBE_PERIOD_SECONDS = 10
 _SCRATCH_MOUNTS = {"tmp": "/tmp", "var-tmp": "/var/tmp"}
 # Redirect what vLLM and its libraries would otherwise write under $HOME, so the root
 # filesystem can stay read-only without mounting anything over /root/.cache (which would
-# hide weights baked into image-served models). HF_HOME stays where images keep their hub
-# cache; what the HF libraries write under it (remote-code modules) moves to /tmp.
-# Usage stats are off: a serving platform should not phone home.
+# hide weights baked into image-served models). Usage stats are off: a serving platform
+# should not phone home.
 _RUNTIME_ENV = {
-    "HF_HOME": HF_CACHE_PATH,
-    "HF_MODULES_CACHE": "/tmp/hf-modules",
-    "XDG_CACHE_HOME": "/tmp/cache",
+    "HF_MODULES_CACHE": "/tmp/hf-modules",  # remote-code modules (--trust-remote-code)
     "VLLM_CACHE_ROOT": "/tmp/vllm-cache",
     "VLLM_CONFIG_ROOT": "/tmp/vllm-config",
     "TRITON_CACHE_DIR": "/tmp/triton-cache",
     "VLLM_NO_USAGE_STATS": "1",
     "DO_NOT_TRACK": "1",
 }
+# Hub models own the HF cache (the PVC at HF_CACHE_PATH), so the rest of ~/.cache can move to
+# /tmp. Image models keep the image's own HF_HOME and cache layout, which their weights may be in.
+_HUB_ENV = {"HF_HOME": HF_CACHE_PATH, "XDG_CACHE_HOME": "/tmp/cache"}
 
 Object = dict[str, Any]
 
@@ -190,11 +190,15 @@ def _neuron_config_arg(settings: dict[str, Any], form: NeuronConfigArg) -> str:
 def neuron_compiled_artifacts_path(model: ModelConfig) -> str:
     """Where a hub model's Neuron graphs are compiled to, unique per compile-time setting.
 
-    Graphs are compiled for one tensor-parallel size, maxNumSeqs, maxModelLen and Neuron
-    config; keying the path on them makes a change compile afresh instead of loading stale
-    graphs, and keeps two models of the same checkpoint from overwriting each other's.
+    Graphs are compiled for one tensor-parallel size, maxNumSeqs, maxModelLen, Neuron config
+    and the engine flags that shape them (prefix caching, block size, batched tokens, dtype...,
+    which arrive through extraArgs); keying the path on them makes a change compile afresh
+    instead of loading stale graphs, and keeps two models of the same checkpoint apart.
     """
-    settings = json.dumps({"neuronConfig": model.neuron_config, "image": model.image}, sort_keys=True)
+    settings = json.dumps({
+        "neuronConfig": model.neuron_config, "image": model.image,
+        "enablePrefixCaching": model.enable_prefix_caching, "extraArgs": model.extra_args,
+    }, sort_keys=True)
     digest = hashlib.sha256(settings.encode()).hexdigest()[:8]
     seqs = model.max_num_seqs if model.max_num_seqs is not None else "default"
     length = model.max_model_len if model.max_model_len is not None else "default"
@@ -209,6 +213,7 @@ def _env(model: ModelConfig) -> list[Object]:
         # HF_TOKEN is what current huggingface_hub reads; HUGGING_FACE_HUB_TOKEN is what the
         # guide uses and what older images in the wild still read.
         env += [{"name": "HF_TOKEN", "valueFrom": token_ref}, {"name": "HUGGING_FACE_HUB_TOKEN", "valueFrom": token_ref}]
+        derived.update(_HUB_ENV)
         if ACCELERATORS[model.accelerator].has_compile_cache:
             derived["NEURON_COMPILED_ARTIFACTS"] = neuron_compiled_artifacts_path(model)
     derived.update(_RUNTIME_ENV)

@@ -150,8 +150,9 @@ class ModelConfig(ConfigModel):
     startup_timeout_seconds: int = Field(1800, ge=60)
     """Budget for model load (and Neuron compilation) before the kubelet restarts the pod."""
     wait_for_ready: bool = True
-    """Make `pulumi up` wait until pods are Ready (timeout = startup budget + 10 minutes); false
-    sets `pulumi.com/skipAwait` so the apply returns once the Deployment is accepted."""
+    """Make `pulumi up` wait until pods are Ready (timeout = startup budget x replicas + 10 minutes,
+    as a rollout replaces pods one at a time); false sets `pulumi.com/skipAwait` so the apply returns
+    once the Deployment is accepted."""
 
     # Field validators (not model validators) so each error points at the key to edit;
     # fields are validated in declaration order, so `accelerator` is already in `info.data`.

@@ -37,12 +37,16 @@ RECOMPILE_NOTE = (
 )
 
 
-def placement_issues(stack: "StackConfig") -> list[ConfigIssue]:
+def placement_issues(stack: "StackConfig", groups_run_as_configured: bool = True) -> list[ConfigIssue]:
+    """Every placement rule. `groups_run_as_configured` says the node groups keep their
+    desiredSize (this project's, with no autoscaler); pass False for a cluster whose nodes an
+    autoscaler may add, where only maxSize bounds the count."""
     issues: list[ConfigIssue] = []
     for index, model, group in placeable_models(stack):
         issues += _model_issues(stack, index, model, group)
     issues += _group_capacity_issues(stack)
-    issues += _desired_size_issues(stack)
+    if groups_run_as_configured:
+        issues += _desired_size_issues(stack)
     return issues
 
 

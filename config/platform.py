@@ -61,7 +61,8 @@ class NodeGroupConfig(ConfigModel):
     instance_type: InstanceType
     """EC2 instance type from the catalog; its accelerator decides AMI type, taint and labels."""
     min_size: int = Field(1, ge=0)
-    """Fewest nodes. 0 lets an idle group scale to nothing (models then stay Pending)."""
+    """Fewest nodes, and the node count when desiredSize is unset. 0 suits a group kept for later:
+    a group with models needs as many nodes as their pods fill (checked)."""
     desired_size: Optional[int] = Field(None, ge=0)
     """Node count; defaults to `minSize`. No autoscaler is installed: every `pulumi up` sets the
     group to this count, so raise it (up to `maxSize`) to add nodes."""

@@ -99,10 +99,13 @@ def stack_issues(stack: StackConfig) -> list[ConfigIssue]:
 def model_issues(model: ModelConfig, group: NodeGroupConfig) -> list[ConfigIssue]:
     """One model's checks against the node group it targets, for a model deployed outside a
     stack file (the VllmModel component used as a library): accelerator kind, sizing and
-    placement. Paths read `models[0]` and `nodeGroups[0]`. The token rule is left to whoever
-    owns the namespace's Secret."""
+    placement. Paths read `models[0]` (the model) and `nodeGroups[0]` (the node group).
+
+    Left out: the token rule (whoever owns the namespace's Secret decides) and the running
+    node count, since another cluster may run an autoscaler; `maxSize` still bounds the nodes.
+    """
     stack = StackConfig(node_groups=[group], models=[model])
-    return _node_group_issues(stack, 0, model) + placement_issues(stack)
+    return _node_group_issues(stack, 0, model) + placement_issues(stack, groups_run_as_configured=False)
 
 
 def _node_group_issues(stack: StackConfig, index: int, model: ModelConfig) -> list[ConfigIssue]:

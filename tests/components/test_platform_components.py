@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from components import _efs_args
+from components.eks_cluster import EksCluster, EksClusterArgs
 from components.platform import build_platform, model_dependencies
 from config.errors import ConfigError
 from config.loader import load_stack_file, parse_stack_config
-from config.platform import endpoint_issues
+from config.platform import ClusterConfig, endpoint_issues
 from config.stack import StackConfig
 from preview.engine import Recording, run_program
 from tests.config.stacks import REACHABLE_CLUSTER
@@ -247,4 +248,11 @@ def test_invalid_platform_config_fails_before_any_resource_is_registered(values,
     recording = run_program(lambda: build_platform(parse_stack_config(values)), capture_error=True)
     assert isinstance(recording.error, ConfigError)
     assert [issue.path for issue in recording.error.issues] == [path]
+    assert recording.resources == []
+
+
+def test_an_eks_cluster_built_directly_refuses_an_unreachable_private_endpoint_before_registering():
+    recording = run_program(lambda: EksCluster("c", EksClusterArgs(cluster=ClusterConfig(), name="c")), capture_error=True)
+    assert isinstance(recording.error, ConfigError)
+    assert [issue.path for issue in recording.error.issues] == ["cluster.endpointPublicAccessCidrs"]
     assert recording.resources == []

@@ -8,7 +8,7 @@ import pulumi_kubernetes as k8s
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from components.vllm_model import VllmModel, VllmModelArgs
 from config import ConfigError, ModelConfig, NodeGroupConfig
-from config.stack import MonitoringConfig, NetworkPolicyConfig
+from config.stack import MonitoringConfig, NetworkPolicyConfig, model_issues
 from preview.engine import run_program
 
 GPU_GROUP = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge")
@@ -191,3 +191,10 @@ def test_a_model_that_does_not_fit_its_node_group_fails_before_anything_register
     assert isinstance(recording.error, ConfigError)
     assert str(recording.error).startswith("Invalid VllmModel 'qwen' (1 problem):\n  - models[0].tensorParallelSize: ")
     assert recording.resources == []
+
+
+def test_a_library_model_is_not_held_to_the_running_node_count_because_its_cluster_may_autoscale():
+    group = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge", max_size=4)
+    assert model_issues(_qwen(replicas=2), group) == []
+    [issue] = model_issues(_qwen(replicas=5), group)
+    assert issue.path == "models[0].replicas"

@@ -194,7 +194,7 @@ def test_a_stack_that_would_create_an_unreachable_cluster_fails_validation():
     assert caught.value.issues == [ConfigIssue("cluster.endpointPublicAccessCidrs", PRIVATE_ENDPOINT_IN_A_NEW_VPC)]
 
 
-def test_the_committed_stacks_can_reach_the_api_they_create():
+def test_the_committed_stacks_list_public_cidrs_for_the_vpc_they_create():
     for name in ("dev", "prod"):
         assert endpoint_issues(load_stack_file(PROJECT_DIR / f"Pulumi.{name}.yaml").cluster) == []
 
