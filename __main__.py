@@ -6,7 +6,6 @@ from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from components.platform import build_platform, model_dependencies
 from components.stack_config import load_stack_config
 from components.vllm_model import VllmModel, VllmModelArgs
-from config.accelerators import ACCELERATORS
 
 stack = load_stack_config()
 platform = build_platform(stack)
@@ -16,7 +15,7 @@ hf_token = pulumi.Output.secret(stack.hf_token.get_secret_value()) if stack.hf_t
 namespaces = {
     name: ModelNamespace(name, ModelNamespaceArgs(
         name=name,
-        neuron_cache=any(ACCELERATORS[m.accelerator].has_compile_cache for m in models),
+        neuron_cache=any(m.has_compile_cache for m in models),
         hf_token=hf_token,
         cache_volumes=stack.cache_volumes,
         network_policy=stack.network_policy,

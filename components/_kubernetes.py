@@ -28,6 +28,7 @@ _KEYWORDS = {
     "allowVolumeExpansion": "allow_volume_expansion",
     "reclaimPolicy": "reclaim_policy",
     "volumeBindingMode": "volume_binding_mode",
+    "mountOptions": "mount_options",
     "roleRef": "role_ref",
     "automountServiceAccountToken": "automount_service_account_token",
 }

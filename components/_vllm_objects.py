@@ -214,7 +214,7 @@ def _env(model: ModelConfig) -> list[Object]:
         # guide uses and what older images in the wild still read.
         env += [{"name": "HF_TOKEN", "valueFrom": token_ref}, {"name": "HUGGING_FACE_HUB_TOKEN", "valueFrom": token_ref}]
         derived.update(_HUB_ENV)
-        if ACCELERATORS[model.accelerator].has_compile_cache:
+        if model.has_compile_cache:
             derived["NEURON_COMPILED_ARTIFACTS"] = neuron_compiled_artifacts_path(model)
     derived.update(_RUNTIME_ENV)
     # A variable the user set wins over a derived one; Kubernetes rejects a name given twice.
@@ -229,7 +229,7 @@ def _volumes(model: ModelConfig) -> tuple[list[Object], list[Object]]:
     mounts: list[Object] = []
     if model.source is ModelSource.HUB:
         caches = [(HF_CACHE_CLAIM, HF_CACHE_PATH)]
-        if ACCELERATORS[model.accelerator].has_compile_cache:
+        if model.has_compile_cache:
             caches.append((NEURON_CACHE_CLAIM, NEURON_CACHE_PATH))
         for claim, path in caches:
             volumes.append({"name": claim, "persistentVolumeClaim": {"claimName": claim}})

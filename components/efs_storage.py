@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import _efs_args as build
+from components._kubernetes import register_object
 from config.platform import EfsConfig, ServiceAccountIdentity
 
 
@@ -79,16 +80,10 @@ class EfsStorage(pulumi.ComponentResource):
             for index, subnet_id in enumerate(args.subnet_ids)
         ]
         addon = self._csi_driver(resource_name, args)
-        storage_class = build.storage_class_object(args.storage_class_name, self.file_system.id, args.efs)
-        self.storage_class = k8s.storage.v1.StorageClass(
+        self.storage_class = register_object(
             f"{resource_name}-{args.storage_class_name}",
-            metadata=storage_class["metadata"],
-            provisioner=storage_class["provisioner"],
-            parameters=storage_class["parameters"],
-            mount_options=storage_class["mountOptions"],
-            reclaim_policy=storage_class["reclaimPolicy"],
-            volume_binding_mode=storage_class["volumeBindingMode"],
-            opts=pulumi.ResourceOptions(
+            build.storage_class_object(args.storage_class_name, self.file_system.id, args.efs),
+            pulumi.ResourceOptions(
                 parent=self, provider=args.provider,
                 # A PVC of this class binds only once the provisioner runs and a mount target exists.
                 depends_on=[addon, *mount_targets],

@@ -57,14 +57,12 @@ class ModelNamespace(pulumi.ComponentResource):
         self.namespace = namespace.metadata.apply(lambda metadata: metadata["name"])
         self.huggingface_cache_claim = claims[0].metadata.apply(lambda metadata: metadata["name"])
         self.cache_claims = claims
+        after_namespace_child = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace]))
         self.hf_token_secret = None
         self.hf_token_secret_name = None
         if args.hf_token is not None:
             secret_object = objects.hf_token_secret_object(args.name, pulumi.Output.secret(args.hf_token))
-            self.hf_token_secret = register_object(
-                f"{resource_name}-hf-token", secret_object,
-                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),
-            )
+            self.hf_token_secret = register_object(f"{resource_name}-hf-token", secret_object, after_namespace_child)
             self.hf_token_secret_name = self.hf_token_secret.metadata.apply(lambda metadata: metadata["name"])
         self.network_policy = None
         if args.network_policy.enabled:
@@ -72,10 +70,7 @@ class ModelNamespace(pulumi.ComponentResource):
             if args.monitoring.service_monitors and args.monitoring.prometheus_namespace not in callers:
                 callers.append(args.monitoring.prometheus_namespace)
             policy = objects.network_policy_object(args.name, args.model_ports, callers)
-            self.network_policy = register_object(
-                f"{resource_name}-network-policy", policy,
-                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),
-            )
+            self.network_policy = register_object(f"{resource_name}-network-policy", policy, after_namespace_child)
         self.namespace_resource = namespace
         self.register_outputs({
             "namespace": self.namespace,

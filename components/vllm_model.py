@@ -10,7 +10,6 @@ import pulumi
 from components import _vllm_objects as objects
 from components._kubernetes import register_object
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
-from config.accelerators import ACCELERATORS
 from config.model import ModelConfig
 from config.platform import NodeGroupConfig
 from config.errors import ConfigError
@@ -61,7 +60,7 @@ class VllmModel(pulumi.ComponentResource):
             f"{resource_name}-ns",
             ModelNamespaceArgs(
                 name=model.namespace,
-                neuron_cache=ACCELERATORS[model.accelerator].has_compile_cache,
+                neuron_cache=model.has_compile_cache,
                 hf_token=args.hf_token,
                 cache_volumes=args.cache_volumes,
                 network_policy=args.network_policy,

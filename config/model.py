@@ -218,6 +218,11 @@ class ModelConfig(ConfigModel):
         return self.served_model_name or self.name
 
     @property
+    def has_compile_cache(self) -> bool:
+        """Whether the model keeps compiled graphs in the namespace's second cache volume."""
+        return ACCELERATORS[self.accelerator].has_compile_cache
+
+    @property
     def accelerators_per_pod(self) -> int:
         """Extended-resource units one pod requests: every tensor- and pipeline-parallel rank."""
         return self.tensor_parallel_size * self.pipeline_parallel_size
