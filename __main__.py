@@ -20,7 +20,6 @@ namespaces = {
         cache_volumes=stack.cache_volumes,
         network_policy=stack.network_policy,
         monitoring=stack.monitoring,
-        model_ports=[m.port for m in models],
     ), on_cluster)
     for name, models in stack.namespaces().items()
 }

@@ -112,15 +112,15 @@ def hf_token_secret_object(namespace: str, token: Any) -> Object:
     }
 
 
-def network_policy_object(namespace: str, port_numbers: list[int], allowed_namespaces: list[str]) -> Object:
-    """Deny by default; let the namespace (and listed ones) reach vLLM, and vLLM reach DNS and HTTPS.
+def network_policy_object(namespace: str) -> Object:
+    """Deny by default: no ingress to any pod of the namespace, and egress to DNS and HTTPS only.
 
-    Egress is DNS to kube-system and HTTPS (hub downloads) only, so the instance metadata
-    service (plain HTTP on port 80) and every other in-VPC service stay unreachable; cache
-    volumes are mounted by the node, not the pod, so NFS needs no rule here.
+    Each model opens its own port to callers with `model_network_policy_object`, so adding a
+    model never changes this shared object. Egress is DNS to kube-system and HTTPS (hub
+    downloads) only, so the instance metadata service (plain HTTP on port 80) and every other
+    in-VPC service stay unreachable; cache volumes are mounted by the node, not the pod, so NFS
+    needs no rule here.
     """
-    peers: list[Object] = [{"podSelector": {}}]
-    peers += [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}} for name in allowed_namespaces]
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -128,7 +128,6 @@ def network_policy_object(namespace: str, port_numbers: list[int], allowed_names
         "spec": {
             "podSelector": {},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"from": peers, "ports": [{"protocol": "TCP", "port": port} for port in sorted(set(port_numbers))]}],
             "egress": [
                 {
                     "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
@@ -139,6 +138,27 @@ def network_policy_object(namespace: str, port_numbers: list[int], allowed_names
                     "ports": [{"protocol": "TCP", "port": 443}],
                 },
             ],
+        },
+    }
+
+
+def model_network_policy_object(model: ModelConfig, allowed_namespaces: list[str]) -> Object:
+    """Let the namespace's pods (and listed namespaces) reach this model's pods on its port.
+
+    One per model rather than a port list on the namespace's policy: a model added on another
+    port then changes no other resource. The port is numeric: the AWS network policy controller
+    drops ingress rules with named ports (aws/amazon-network-policy-controller-k8s#71, #81).
+    """
+    peers: list[Object] = [{"podSelector": {}}]
+    peers += [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}} for name in allowed_namespaces]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": model.name, "namespace": model.namespace, "labels": recommended_labels(model.name, "network-policy")},
+        "spec": {
+            "podSelector": {"matchLabels": {"app": model.name}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": peers, "ports": [{"protocol": "TCP", "port": model.port}]}],
         },
     }
 

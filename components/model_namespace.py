@@ -23,9 +23,7 @@ class ModelNamespaceArgs:
     cache_volumes: CacheVolumesConfig = field(default_factory=CacheVolumesConfig)
     network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
-    """With `service_monitors`, the NetworkPolicy also admits Prometheus's namespace."""
-    model_ports: list[int] = field(default_factory=lambda: [8000])
-    """Ports the NetworkPolicy opens to callers."""
+    """With `service_monitors`, every model's NetworkPolicy also admits Prometheus's namespace."""
 
 
 class ModelNamespace(pulumi.ComponentResource):
@@ -65,11 +63,14 @@ class ModelNamespace(pulumi.ComponentResource):
             self.hf_token_secret = register_object(f"{resource_name}-hf-token", secret_object, after_namespace_child)
             self.hf_token_secret_name = self.hf_token_secret.metadata.apply(lambda metadata: metadata["name"])
         self.network_policy = None
+        self.allowed_callers: Optional[list[str]] = None
+        """Namespaces each model's NetworkPolicy admits besides this one; None when policies are off."""
         if args.network_policy.enabled:
             callers = list(args.network_policy.allowed_namespaces)
             if args.monitoring.service_monitors and args.monitoring.prometheus_namespace not in callers:
                 callers.append(args.monitoring.prometheus_namespace)
-            policy = objects.network_policy_object(args.name, args.model_ports, callers)
+            self.allowed_callers = callers
+            policy = objects.network_policy_object(args.name)
             self.network_policy = register_object(f"{resource_name}-network-policy", policy, after_namespace_child)
         self.namespace_resource = namespace
         self.register_outputs({

@@ -38,7 +38,7 @@ class VllmModelArgs:
 
 
 class VllmModel(pulumi.ComponentResource):
-    """A vLLM server: Deployment and ClusterIP Service, plus its namespace when not shared.
+    """A vLLM server: Deployment, ClusterIP Service and the NetworkPolicy opening its port, plus its namespace when not shared.
 
     Pass the cluster's Kubernetes provider in `opts` (`provider=` or `providers=`); every
     child inherits it.
@@ -65,7 +65,6 @@ class VllmModel(pulumi.ComponentResource):
                 cache_volumes=args.cache_volumes,
                 network_policy=args.network_policy,
                 monitoring=args.monitoring,
-                model_ports=[model.port],
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -83,6 +82,11 @@ class VllmModel(pulumi.ComponentResource):
             f"{resource_name}-service", objects.service_object(model),
             pulumi.ResourceOptions(parent=self, depends_on=[shared]),
         )
+        if shared.allowed_callers is not None:
+            register_object(
+                f"{resource_name}-network-policy", objects.model_network_policy_object(model, shared.allowed_callers),
+                pulumi.ResourceOptions(parent=self, depends_on=[shared]),
+            )
         budget = objects.disruption_budget_object(model)
         if budget is not None:
             register_object(f"{resource_name}-disruption-budget", budget, pulumi.ResourceOptions(parent=self, depends_on=[shared]))

@@ -32,12 +32,16 @@ class StackFile:
     """Keys of this project that were `secure:`."""
     other: dict[str, Any] = field(default_factory=dict)
     """Fully qualified keys of other namespaces (`aws:region`)."""
+    other_secret_keys: set[str] = field(default_factory=set)
+    """Fully qualified keys of other namespaces that were `secure:`."""
+    project: str = PROJECT
+    """The project whose namespace `values` holds (the `name` in Pulumi.yaml)."""
 
     def as_pulumi_config(self) -> tuple[dict[str, str], list[str]]:
         """The `set_all_config` form: fully qualified keys, structured values as JSON strings."""
-        config = {f"{PROJECT}:{key}": _to_config_string(value) for key, value in self.values.items()}
+        config = {f"{self.project}:{key}": _to_config_string(value) for key, value in self.values.items()}
         config.update({key: _to_config_string(value) for key, value in self.other.items()})
-        return config, sorted(f"{PROJECT}:{key}" for key in self.secret_keys)
+        return config, sorted([f"{self.project}:{key}" for key in self.secret_keys] + list(self.other_secret_keys))
 
 
 def parse_stack_config(values: Mapping[str, Any], source: str = "stack config") -> StackConfig:
@@ -57,8 +61,8 @@ def parse_stack_config(values: Mapping[str, Any], source: str = "stack config") 
     return stack
 
 
-def read_stack_file(path: Path) -> StackFile:
-    """Parse a stack file; `secure:` values become secrets holding SECRET_PLACEHOLDER."""
+def read_stack_file(path: Path, project: str = PROJECT) -> StackFile:
+    """Parse a stack file of `project`; `secure:` values become secrets holding SECRET_PLACEHOLDER."""
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
@@ -70,18 +74,20 @@ def read_stack_file(path: Path) -> StackFile:
         raise ConfigError([ConfigIssue("", f"malformed YAML{where}: {problem}; fix the file's indentation and quoting")], str(path)) from None
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise ConfigError([ConfigIssue("config", "must be a mapping of `namespace:key: value` entries")], str(path))
-    stack_file = StackFile()
+    stack_file = StackFile(project=project)
     for key, value in (document.get("config") or {}).items():
         namespace, _, name = str(key).partition(":")
         if not name:
-            raise ConfigError([ConfigIssue(str(key), f"config keys are namespaced; write it as `{PROJECT}:{key}`")], str(path))
+            raise ConfigError([ConfigIssue(str(key), f"config keys are namespaced; write it as `{project}:{key}`")], str(path))
         secret = isinstance(value, dict) and set(value) == {"secure"}
-        if namespace == PROJECT:
+        if namespace == project:
             stack_file.values[name] = SECRET_PLACEHOLDER if secret else value
             if secret:
                 stack_file.secret_keys.add(name)
         else:
             stack_file.other[str(key)] = SECRET_PLACEHOLDER if secret else value
+            if secret:
+                stack_file.other_secret_keys.add(str(key))
     return stack_file
 
 

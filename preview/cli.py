@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from config.errors import ConfigError
-from config.loader import load_stack_file
+from config.loader import PROJECT, load_stack_file
 from config.sizing import format_sizing_table
 from config.stack import StackConfig
 from preview.engine import Recording
 from preview.render import resource_tree, write_render
-from preview.runner import run_stack, stack_file
+from preview.runner import project_name, run_stack, stack_file
 
 EXIT_INVALID_CONFIG = 2
 EXIT_WARNINGS_STRICT = 3
@@ -33,6 +33,11 @@ def model_summary(stack: StackConfig, recording: Recording) -> list[str]:
     return lines
 
 
+def output_lines(recording: Recording) -> list[str]:
+    """The program's stack outputs, secrets masked, for a program that is not this project's."""
+    return [f"  {key}: {recording.outputs[key]}" for key in sorted(recording.outputs)]
+
+
 def sizing_lines(stack: StackConfig) -> list[str]:
     return ["", "Sizing:", format_sizing_table(stack)] if stack.models else []
 
@@ -48,6 +53,9 @@ def _run(project_dir: Path, stack_name: str) -> tuple[Optional[Recording], Optio
         return None, None
     if recording.error is not None:
         raise recording.error
+    if project_name(project_dir) != PROJECT:
+        # Another project's program: its config is its own; only what it registered is shown.
+        return recording, None
     return recording, load_stack_file(stack_file(project_dir, stack_name))
 
 
@@ -71,9 +79,13 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if recording is None:
         return EXIT_INVALID_CONFIG
     print(resource_tree(recording))
-    print("\nModels:")
-    print("\n".join(model_summary(stack, recording)) or "  (none)")
-    print("\n".join(sizing_lines(stack)))
+    if stack is None:
+        print("\nOutputs:")
+        print("\n".join(output_lines(recording)) or "  (none)")
+    else:
+        print("\nModels:")
+        print("\n".join(model_summary(stack, recording)) or "  (none)")
+        print("\n".join(sizing_lines(stack)))
     print(f"\n{len(recording.resources)} resources, {len(recording.kubernetes_objects())} Kubernetes objects "
           f"(previewed offline in {time.perf_counter() - started:.2f}s)")
     return _finish(recording, args.strict)

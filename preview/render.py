@@ -40,6 +40,7 @@ def plan(recording: Recording) -> dict[str, Any]:
         "stack": recording.stack,
         "resources": [
             {
+                "urn": resource.urn,
                 "type": resource.type,
                 "name": resource.name,
                 "parent": names.get(resource.parent or ""),

@@ -120,18 +120,14 @@ def test_a_non_root_image_runs_as_its_user_and_claims_no_root_exception():
     assert skipped == {"CKV_K8S_11", "CKV_K8S_15", "CKV_K8S_43", "CKV_K8S_35"}
 
 
-def test_the_network_policy_admits_only_the_namespace_and_listed_callers_and_lets_out_only_dns_and_https():
+def test_the_namespace_policy_denies_all_ingress_and_lets_out_only_dns_and_https():
     def program():
-        ModelNamespace("team", ModelNamespaceArgs(
-            name="team", network_policy=NetworkPolicyConfig(allowed_namespaces=["gateway"]), model_ports=[8000, 8001, 8000]))
+        ModelNamespace("team", ModelNamespaceArgs(name="team", network_policy=NetworkPolicyConfig(allowed_namespaces=["gateway"])))
     recording = run_program(program)
     spec = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "team-network-policy").inputs["spec"]
     assert spec["podSelector"] == {}
     assert spec["policyTypes"] == ["Ingress", "Egress"]
-    assert spec["ingress"] == [{
-        "from": [{"podSelector": {}}, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}}],
-        "ports": [{"protocol": "TCP", "port": 8000}, {"protocol": "TCP", "port": 8001}],
-    }]
+    assert "ingress" not in spec
     dns, https = spec["egress"]
     assert dns == {
         "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
@@ -139,6 +135,31 @@ def test_the_network_policy_admits_only_the_namespace_and_listed_callers_and_let
     }
     # Instance metadata (HTTP, port 80) and any other plain-HTTP service stay unreachable.
     assert https == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+
+
+def test_each_model_opens_only_its_own_port_to_the_namespace_and_listed_callers():
+    def program():
+        shared = ModelNamespace("team", ModelNamespaceArgs(name="team", network_policy=NetworkPolicyConfig(allowed_namespaces=["gateway"])))
+        VllmModel("qwen", VllmModelArgs(model=_qwen(namespace="team", port=8001), node_group=GPU_GROUP, namespace=shared))
+    recording = run_program(program)
+    policy = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "qwen-network-policy")
+    assert policy.parent == recording.one("vllm-eks:index:VllmModel", "qwen").urn
+    assert policy.inputs["metadata"]["name"] == "qwen3-32b-fp8"
+    assert policy.inputs["spec"] == {
+        "podSelector": {"matchLabels": {"app": "qwen3-32b-fp8"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [{
+            "from": [{"podSelector": {}}, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}}],
+            "ports": [{"protocol": "TCP", "port": 8001}],
+        }],
+    }
+
+
+def test_a_model_in_a_namespace_without_network_policies_gets_none():
+    def program():
+        shared = ModelNamespace("team", ModelNamespaceArgs(name="team", network_policy=NetworkPolicyConfig(enabled=False)))
+        VllmModel("qwen", VllmModelArgs(model=_qwen(namespace="team"), node_group=GPU_GROUP, namespace=shared))
+    assert run_program(program).by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") == []
 
 
 def test_a_service_monitor_selects_the_label_the_service_carries_and_prometheus_may_scrape():
@@ -153,7 +174,7 @@ def test_a_service_monitor_selects_the_label_the_service_carries_and_prometheus_
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["team"]}
     assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "15s"}]
-    policy = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "team-network-policy").inputs
+    policy = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "qwen-network-policy").inputs
     assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}} in policy["spec"]["ingress"][0]["from"]
 
 

@@ -1,0 +1,76 @@
+"""Stable identity: adding, removing or reordering one model changes no other resource's URN,
+inputs, parent, provider or dependencies, so a pull request that touches one model diffs as that model only."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from config.loader import read_stack_file
+from preview.runner import run_stack
+from tests.conftest import PROJECT_DIR
+
+Models = list[dict[str, Any]]
+
+
+def _render(transform: Callable[[Models], Models], g6e_nodes: int = 2) -> dict[tuple[str, str], tuple]:
+    # Room on the GPU group for one more single-GPU model, in every variant, so only the models vary.
+    stack_file = read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+    stack_file.values["models"] = transform(copy.deepcopy(stack_file.values["models"]))
+    for group in stack_file.values["nodeGroups"]:
+        if group["name"] == "g6e":
+            group["minSize"] = g6e_nodes
+    recording = run_stack(PROJECT_DIR, "prod", config=stack_file)
+    return {
+        (r.type, r.name): (r.urn, r.inputs, r.parent, r.provider, sorted(r.dependencies), r.custom_timeouts)
+        for r in recording.resources
+    }
+
+
+def _extra(namespace: str = "vllm", port: int = 8000) -> dict[str, Any]:
+    """Another Qwen3 32B on the GPU group, as a user would append it."""
+    return {
+        "name": "qwen3-32b-extra", "servedModelName": "qwen3-32b-extra", "namespace": namespace,
+        "accelerator": "gpu", "nodeGroup": "g6e", "image": "vllm/vllm-openai:v0.10.2", "source": "hub",
+        "model": "Qwen/Qwen3-32B-FP8", "maxModelLen": 16384, "gpuMemoryUtilization": 0.95, "port": port,
+        "resources": {"cpu": "3", "memory": "24Gi"}, "shmSize": "16Gi",
+    }
+
+
+def _changed(before: dict, after: dict) -> list[tuple[str, str]]:
+    return sorted(key for key in before.keys() & after.keys() if before[key] != after[key])
+
+
+@pytest.fixture(scope="module")
+def prod() -> dict:
+    return _render(lambda models: models)
+
+
+@pytest.mark.parametrize("variant", [
+    pytest.param(lambda models: [*models, _extra()], id="appended-in-a-shared-namespace"),
+    pytest.param(lambda models: [_extra(), *models], id="inserted-first"),
+    pytest.param(lambda models: [*models[:2], _extra(port=8001), *models[2:]], id="inserted-in-the-middle-on-another-port"),
+    pytest.param(lambda models: [*models, _extra(namespace="team-b")], id="appended-in-a-new-namespace"),
+])
+def test_adding_a_model_adds_only_its_own_resources_and_changes_none(prod, variant):
+    grown = _render(variant)
+    assert _changed(prod, grown) == []
+    added = sorted(name for _, name in grown.keys() - prod.keys())
+    assert added[:3] == ["qwen3-32b-extra", "qwen3-32b-extra-deployment", "qwen3-32b-extra-network-policy"]
+    assert all(name.startswith(("qwen3-32b-extra", "team-b")) for name in added)
+    assert prod.keys() <= grown.keys()
+
+
+@pytest.mark.parametrize("position", [0, 1, 3])
+def test_removing_a_model_removes_only_its_own_resources_and_changes_none(prod, position):
+    shrunk = _render(lambda models: models[:position] + models[position + 1:])
+    assert _changed(prod, shrunk) == []
+    assert shrunk.keys() <= prod.keys()
+
+
+@pytest.mark.parametrize("order", [[3, 2, 1, 0], [1, 3, 0, 2]], ids=["reversed", "shuffled"])
+def test_reordering_models_changes_no_resource_at_all(prod, order):
+    assert _render(lambda models: [models[i] for i in order]) == prod
