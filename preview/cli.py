@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from config.errors import ConfigError
+from config.errors import ConfigError, plural
 from config.loader import PROJECT, load_stack_file
 from config.sizing import format_sizing_table
 from config.stack import StackConfig
@@ -61,14 +61,16 @@ def _run(project_dir: Path, stack_name: str) -> tuple[Optional[Recording], Optio
 
 def _print_config_error(error: ConfigError, registered: int) -> None:
     print(str(error), file=sys.stderr)
-    print(f"Nothing was created: {registered} resources registered.", file=sys.stderr)
+    print(f"Nothing was created: {plural(registered, 'resource')} registered.", file=sys.stderr)
 
 
 def _finish(recording: Recording, strict: bool) -> int:
     for warning in recording.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if strict and recording.warnings:
-        print(f"--strict: {len(recording.warnings)} warnings count as errors.", file=sys.stderr)
+        count = len(recording.warnings)
+        print(f"--strict: {plural(count, 'warning')} {'counts as an error' if count == 1 else 'count as errors'}.",
+              file=sys.stderr)
         return EXIT_WARNINGS_STRICT
     return 0
 
@@ -86,7 +88,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print("\nModels:")
         print("\n".join(model_summary(stack, recording)) or "  (none)")
         print("\n".join(sizing_lines(stack)))
-    print(f"\n{len(recording.resources)} resources, {len(recording.kubernetes_objects())} Kubernetes objects "
+    print(f"\n{plural(len(recording.resources), 'resource')}, {plural(len(recording.kubernetes_objects()), 'Kubernetes object')} "
           f"(previewed offline in {time.perf_counter() - started:.2f}s)")
     return _finish(recording, args.strict)
 
@@ -95,9 +97,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     recording, _ = _run(args.project_dir, args.stack)
     if recording is None:
         return EXIT_INVALID_CONFIG
+    status = _finish(recording, args.strict)
+    if status:  # a render that fails writes nothing, so no stale or half-checked manifests are left to apply
+        print(f"Nothing was written under {args.out}.", file=sys.stderr)
+        return status
     written = write_render(recording, args.out)
-    print(f"Wrote {len(written) - 1} manifests and plan.json under {args.out}")
-    return _finish(recording, args.strict)
+    print(f"Wrote {plural(len(written) - 1, 'manifest')} and plan.json under {args.out}")
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -60,9 +60,15 @@ def test_malformed_yaml_names_the_line(project, capsys):
     assert not (project / "out").exists()
 
 
-def test_a_missing_stack_file_says_which(project, capsys):
+def test_an_unknown_stack_lists_the_stacks_that_exist(project, capsys):
+    shutil.copy(PROJECT_DIR / "Pulumi.prod.yaml", project / "Pulumi.prod.yaml")
     assert main(["preview", "--stack", "prodd", "--project-dir", str(project)]) == EXIT_INVALID_CONFIG
-    assert "Pulumi.prodd.yaml' does not exist" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"Invalid {project / 'Pulumi.prodd.yaml'} (1 problem):\n"
+        f"  - stack 'prodd' does not exist: '{project / 'Pulumi.prodd.yaml'}' is missing, and the stacks there are "
+        f"dev, prod; pick one with --stack, or create Pulumi.prodd.yaml (`pulumi stack init prodd`)\n"
+        f"Nothing was created: 0 resources registered.\n"
+    )
 
 
 def test_strict_turns_warnings_into_a_failure(project, capsys):
@@ -72,3 +78,22 @@ def test_strict_turns_warnings_into_a_failure(project, capsys):
     assert main(["preview", "--stack", "dev", "--project-dir", str(project)]) == 0
     assert "nodeGroups[1] 'spare' runs no model" in capsys.readouterr().err
     assert main(["preview", "--stack", "dev", "--project-dir", str(project), "--strict"]) == EXIT_WARNINGS_STRICT
+    assert "--strict: 2 warnings count as errors." in capsys.readouterr().err
+
+
+def test_the_summaries_say_one_warning_in_the_singular(project, capsys):
+    text = (project / "Pulumi.dev.yaml").read_text().replace('["0.0.0.0/0"]', '["198.51.100.0/24"]', 1)
+    (project / "Pulumi.dev.yaml").write_text(text.replace(
+        "  vllm-eks:cacheVolumes:", "    - name: spare\n      instanceType: g5.xlarge\n      minSize: 0\n  vllm-eks:cacheVolumes:", 1))
+    assert main(["preview", "--stack", "dev", "--project-dir", str(project), "--strict"]) == EXIT_WARNINGS_STRICT
+    assert capsys.readouterr().err.endswith("--strict: 1 warning counts as an error.\n")
+
+
+def test_a_strict_render_that_fails_writes_nothing(project, capsys):
+    text = (project / "Pulumi.dev.yaml").read_text().replace(
+        "  vllm-eks:cacheVolumes:", "    - name: spare\n      instanceType: g5.xlarge\n      minSize: 0\n  vllm-eks:cacheVolumes:", 1)
+    (project / "Pulumi.dev.yaml").write_text(text)
+    out_dir = project / "out"
+    assert main(["render", "--stack", "dev", "--project-dir", str(project), "--out", str(out_dir), "--strict"]) == EXIT_WARNINGS_STRICT
+    assert not out_dir.exists()
+    assert capsys.readouterr().err.endswith(f"--strict: 2 warnings count as errors.\nNothing was written under {out_dir}.\n")
