@@ -22,9 +22,18 @@ def project_config_values() -> dict[str, Any]:
     return {key[len(prefix):]: value for key, value in bag.items() if key.startswith(prefix)}
 
 
+def project_secret_keys() -> set[str]:
+    """The `vllm-eks:*` keys the stack marks secret (`secure:` in its file, or `pulumi config set --secret`)."""
+    prefix = f"{PROJECT}:"
+    bag = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret = {*runtime_config.get_config_secret_keys_env(), *(key for key in bag if runtime_config.is_config_secret(key))}
+    return {key[len(prefix):] for key in secret if key.startswith(prefix)}
+
+
 def load_stack_config() -> StackConfig:
     """Validated config for the running stack; raises ConfigError before anything is registered."""
-    stack = parse_stack_config(project_config_values(), source=f"config of stack {pulumi.get_stack()!r}")
+    stack = parse_stack_config(project_config_values(), source=f"config of stack {pulumi.get_stack()!r}",
+                               secret_keys=project_secret_keys())
     for warning in stack_warnings(stack):
         pulumi.log.warn(warning)
     return stack

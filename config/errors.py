@@ -7,6 +7,8 @@ from typing import Iterable, Sequence, Union
 
 from pydantic import ValidationError
 
+from config.tokens import redact
+
 PathPart = Union[str, int]
 
 
@@ -19,6 +21,11 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def plural(count: int, word: str, words: str = "") -> str:
+    """`1 problem`, `2 problems`; `words` for an irregular plural."""
+    return f"{count} {word}" if count == 1 else f"{count} {words or word + 's'}"
 
 
 def format_path(parts: Sequence[PathPart]) -> str:
@@ -36,31 +43,83 @@ class ConfigError(ValueError):
     """Raised before any resource is registered; lists every problem found."""
 
     def __init__(self, issues: Iterable[ConfigIssue], source: str = "stack config"):
-        self.issues = list(issues)
+        # A message may quote the value it refuses; a token-shaped value is never printed.
+        self.issues = [ConfigIssue(issue.path, redact(issue.message)) for issue in issues]
         self.source = source
         count = len(self.issues)
-        noun = "problem" if count == 1 else "problems"
-        lines = [f"Invalid {source} ({count} {noun}):"]
+        lines = [f"Invalid {source} ({plural(count, 'problem')}):"]
         lines += [f"  - {issue}" for issue in self.issues]
         super().__init__("\n".join(lines))
 
 
+class NestedIssues(ValueError):
+    """Raised by a validator that checks a nested block itself: its issues' paths are relative to
+    the field, and `issues_from_validation_error` prefixes them, so every path has one form
+    (`models[0].architecture.parameters`)."""
+
+    def __init__(self, issues: Sequence[ConfigIssue]):
+        self.issues = list(issues)
+        super().__init__("; ".join(str(issue) for issue in self.issues))
+
+
 def issues_from_validation_error(error: ValidationError, prefix: Sequence[PathPart] = ()) -> list[ConfigIssue]:
-    """Turn pydantic's errors into issues with Pulumi-style paths and the offending value."""
+    """Turn pydantic's errors into issues with Pulumi-style paths, the offending value, and
+    words a stack file's author uses (no Python type names)."""
     issues = []
     for item in error.errors(include_url=False):
         loc = [part for part in (*prefix, *item["loc"]) if not _is_union_tag(part)]
-        message = item["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        if item["type"] == "extra_forbidden":
-            message = "unknown key; remove it or check its spelling against the README's config reference"
-        elif item["type"] == "missing":
-            message = "required key is missing"
-        elif "input" in item and item["type"] not in ("value_error", "assertion_error"):
-            message = f"{message} (got {_describe(item['input'])})"
-        issues.append(ConfigIssue(format_path(loc), message))
+        nested = (item.get("ctx") or {}).get("error")
+        if isinstance(nested, NestedIssues):
+            base = format_path(loc)
+            issues += [ConfigIssue(_join(base, issue.path), issue.message) for issue in nested.issues]
+            continue
+        issues.append(ConfigIssue(format_path(loc), _message(item)))
     return issues
+
+
+def _join(base: str, path: str) -> str:
+    if not path:
+        return base
+    return f"{base}{path}" if path.startswith("[") else f"{base}.{path}" if base else path
+
+
+# pydantic error types whose text names a Python type; said here in YAML's words instead.
+_TYPE_WORDS = {
+    "model_type": "must be a mapping of keys", "model_attributes_type": "must be a mapping of keys",
+    "dict_type": "must be a mapping of keys", "list_type": "must be a list", "string_type": "must be a string",
+    "int_type": "must be a whole number", "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number", "float_type": "must be a number", "float_parsing": "must be a number",
+    "bool_type": "must be true or false", "bool_parsing": "must be true or false",
+}
+
+
+def _message(item: dict) -> str:
+    kind, message = item["type"], item["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or check its spelling against the config reference (docs/config-reference.md)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("value_error", "assertion_error") or "input" not in item:
+        return message
+    value = item["input"]
+    if kind == "string_type" and isinstance(value, bool):
+        return (f"must be a string, but YAML read an unquoted {str(value).lower()} (YAML 1.1 also reads yes/no/on/off "
+                f"that way); put the value in quotes")
+    if kind == "string_type" and isinstance(value, (int, float)):
+        example = f'"{value}0"' if isinstance(value, float) and str(value).count(".") == 1 else f'"{value}"'
+        return (f"must be a string, but YAML read the unquoted number {value!r} (it drops trailing zeros: 1.30 "
+                f"reads as 1.3); put the value in quotes exactly as meant, e.g. {example}")
+    if kind in ("enum", "literal_error"):
+        allowed = message.removeprefix("Input should be ").replace(" or ", ", ")
+        if isinstance(value, bool):
+            return (f"must be one of {allowed}, but YAML read an unquoted {str(value).lower()} (YAML 1.1 reads "
+                    f"yes/no/on/off/true/false as booleans); write one of {allowed}")
+        return f"must be one of {allowed} (got {_describe(value)})"
+    if kind in _TYPE_WORDS:
+        return f"{_TYPE_WORDS[kind]} (got {_describe(value)})"
+    return f"{message} (got {_describe(value)})"
 
 
 def _describe(value: object) -> str:
@@ -68,6 +127,8 @@ def _describe(value: object) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, bool):
+        return str(value).lower()
     return repr(value)
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping, Optional
 
 import yaml
 from pydantic import ValidationError
 
-from config.errors import ConfigError, ConfigIssue, issues_from_validation_error
+from config.errors import ConfigError, ConfigIssue, format_path, issues_from_validation_error
 from config.stack import StackConfig, stack_issues
+from config.tokens import looks_like_token
 
 PROJECT = "vllm-eks"
 SECRET_PLACEHOLDER = "[secret]"
@@ -44,34 +45,92 @@ class StackFile:
         return config, sorted([f"{self.project}:{key}" for key in self.secret_keys] + list(self.other_secret_keys))
 
 
-def parse_stack_config(values: Mapping[str, Any], source: str = "stack config") -> StackConfig:
+def parse_stack_config(
+    values: Mapping[str, Any], source: str = "stack config", secret_keys: Optional[set[str]] = None,
+) -> StackConfig:
     """Validate project config values (keys without the `vllm-eks:` prefix).
 
     String values that hold JSON objects or lists are decoded, as Pulumi passes structured
-    config that way. Raises ConfigError listing every problem found.
+    config that way. `secret_keys` are the keys the stack marks secret (`secure:` in the file);
+    when given, an `hfToken` outside them is refused. Raises ConfigError listing every problem found.
     """
     decoded = {key: _decode(value) for key, value in values.items()}
+    issues = _plaintext_token_issues(decoded, secret_keys) + _token_shaped_issues(decoded)
     try:
         stack = StackConfig.model_validate(decoded)
     except ValidationError as error:
-        raise ConfigError(issues_from_validation_error(error), source) from None
-    issues = stack_issues(stack)
+        # A value already refused as a token is not reported twice (its key's own rule would repeat it).
+        flagged = [issue.path for issue in issues]
+        issues += [issue for issue in issues_from_validation_error(error)
+                   if not any(path == issue.path or path.startswith(issue.path + ".") for path in flagged)]
+        raise ConfigError(issues, source) from None
+    issues += stack_issues(stack)
     if issues:
         raise ConfigError(issues, source)
     return stack
 
 
+SECRET_FIX = "`pulumi config set --secret hfToken <token>`"
+
+
+def _plaintext_token_issues(values: Mapping[str, Any], secret_keys: Optional[set[str]]) -> list[ConfigIssue]:
+    if secret_keys is None or values.get("hfToken") is None or "hfToken" in secret_keys:
+        return []
+    return [ConfigIssue("hfToken", (
+        f"is in plain text (not `secure:`), so the token sits unencrypted in the stack file and in "
+        f"everything that reads it; delete the line and run {SECRET_FIX}, which stores it encrypted"
+    ))]
+
+
+def _token_shaped_issues(values: Mapping[str, Any]) -> list[ConfigIssue]:
+    """Every string (other than the hfToken itself) that holds a Hugging Face token."""
+    return [
+        ConfigIssue(format_path(path), (
+            f"holds what looks like a Hugging Face token (hf_ and 34 letters), and every value in the stack "
+            f"config is rendered in clear text into the manifests and plan.json; remove it and run {SECRET_FIX} "
+            f"(the pods get the token from the namespace's hf-token Secret as HF_TOKEN)"
+        ))
+        for path, text in _strings(values, ())
+        if path != ("hfToken",) and looks_like_token(text)
+    ]
+
+
+def _strings(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
+    """(path, text) for every string in a decoded config value, mapping keys included."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and looks_like_token(key):
+                yield path, key
+            yield from _strings(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
 def read_stack_file(path: Path, project: str = PROJECT) -> StackFile:
     """Parse a stack file of `project`; `secure:` values become secrets holding SECRET_PLACEHOLDER."""
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text()
     except FileNotFoundError:
-        raise ConfigError([ConfigIssue("", f"stack file {str(path)!r} does not exist; create it or pick another --stack")], str(path)) from None
+        raise ConfigError([ConfigIssue("", _missing_stack_message(path))], str(path)) from None
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            duplicates = list(_duplicate_keys(node, ())) if node is not None else []
+            document = loader.construct_document(node) if node is not None and not duplicates else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigError([ConfigIssue("", f"malformed YAML{where}: {problem}; fix the file's indentation and quoting")], str(path)) from None
+    if duplicates:
+        raise ConfigError(duplicates, str(path))
+    document = document or {}
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise ConfigError([ConfigIssue("config", "must be a mapping of `namespace:key: value` entries")], str(path))
     stack_file = StackFile(project=project)
@@ -93,7 +152,57 @@ def read_stack_file(path: Path, project: str = PROJECT) -> StackFile:
 
 def load_stack_file(path: Path) -> StackConfig:
     """Read and validate a stack file in one step."""
-    return parse_stack_config(read_stack_file(path).values, source=str(path))
+    stack_file = read_stack_file(path)
+    return parse_stack_config(stack_file.values, source=str(path), secret_keys=stack_file.secret_keys)
+
+
+def _missing_stack_message(path: Path) -> str:
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    found = sorted(other.name[len("Pulumi."):-len(".yaml")] for other in path.parent.glob("Pulumi.*.yaml"))
+    known = f"the stacks there are {', '.join(found)}" if found else "that folder has no stack files"
+    return (f"stack {stack!r} does not exist: {str(path)!r} is missing, and {known}; pick one with --stack, "
+            f"or create {path.name} (`pulumi stack init {stack}`)")
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _duplicate_keys(node: yaml.Node, path: tuple, seen: Optional[set[int]] = None) -> Iterator[ConfigIssue]:
+    """Keys written twice in one mapping. PyYAML keeps the last silently, but YAML requires keys to
+    be unique (yaml.org/spec/1.2.2, 3.2.1.1). Keys a merge (`<<: *anchor`) brings in are not
+    duplicates: an explicit key overrides them (yaml.org/type/merge.html). Each node is visited once,
+    so an anchor reused many times costs nothing extra."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        lines: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            scalar = isinstance(key_node, yaml.ScalarNode)
+            child = (*path, _issue_key(str(key_node.value), path) if scalar else "?")
+            key = (key_node.tag, key_node.value) if scalar else None
+            if key is not None and key in lines:
+                shown = child[1:] if child[0] == "config" and len(child) > 1 else child  # `models[0]`, not `config.models[0]`
+                yield ConfigIssue(format_path(shown), (
+                    f"is given twice in one mapping (lines {lines[key]} and {key_node.start_mark.line + 1}), and YAML "
+                    f"keeps only the last one without a word; delete one of them or merge their settings"
+                ))
+            elif key is not None:
+                lines[key] = key_node.start_mark.line + 1
+            yield from _duplicate_keys(value_node, child, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicate_keys(item, (*path, index), seen)
+
+
+def _issue_key(key: str, path: tuple) -> str:
+    """Keys as every other issue names them: `config: vllm-eks:models` is `models`, `aws:region` stays."""
+    if path == ("config",):
+        return key.removeprefix(f"{PROJECT}:")
+    return key
 
 
 def _decode(value: Any) -> Any:

@@ -11,7 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from config._base import ConfigModel
 from config.accelerators import ACCELERATORS, AcceleratorKind
 from config.model_catalog import ArchitectureRef
-from config.types import ByteQuantity, CpuQuantity, DnsLabel, parse_quantity
+from config.types import ByteQuantity, CpuQuantity, DnsLabel, ImageReference, OwnedNamespace, ServiceName, parse_quantity
 
 HF_CACHE_PATH = "/root/.cache/huggingface"
 NEURON_CACHE_PATH = "/root/.cache/neuron"
@@ -81,15 +81,15 @@ class ResourcesConfig(ConfigModel):
 class ModelConfig(ConfigModel):
     """One vLLM Deployment and its Service."""
 
-    name: DnsLabel
-    """Deployment and Service name, unique in the stack."""
-    namespace: DnsLabel = "vllm"
+    name: ServiceName
+    """Deployment and Service name, unique in the stack; starts with a letter (a Service name is a DNS-1035 label)."""
+    namespace: OwnedNamespace = "vllm"
     """Namespace; models naming the same one share its cache volumes and token secret."""
     accelerator: AcceleratorKind
     """`neuron` (Inferentia2/Trainium) or `gpu` (NVIDIA); must match the node group's instances."""
     node_group: DnsLabel
     """Name of the entry in `nodeGroups` the pods are scheduled on."""
-    image: str = Field(min_length=1)
+    image: ImageReference = Field(min_length=1)
     """Container image with vLLM (and for `source: image`, the model)."""
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
     """`IfNotPresent` (the workshop's) reuses the multi-GB image a node already has; pin images by digest so a tag cannot move under it."""

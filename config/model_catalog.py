@@ -251,10 +251,9 @@ def _parse_architecture(value: Any) -> Any:
         try:
             return ArchitectureBlock.model_validate(value)
         except ValidationError as error:
-            from config.errors import issues_from_validation_error
+            from config.errors import NestedIssues, issues_from_validation_error
 
-            problems = "; ".join(str(issue) for issue in issues_from_validation_error(error))
-            raise ValueError(f"invalid architecture block: {problems}") from None
+            raise NestedIssues(issues_from_validation_error(error)) from None
     raise ValueError(
         f"{value!r} is neither a catalog id (a string such as 'Qwen/Qwen3-8B') nor an architecture block (a mapping)"
     )

@@ -8,15 +8,29 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
 
+# DNS-1123 label (namespaces, most object names) and DNS-1035 label (Service names: must also
+# start with a letter, since a Service name becomes a DNS name and an env var prefix).
+# k8s.io/apimachinery/pkg/util/validation/validation.go (IsDNS1123Label, IsDNS1035Label);
+# Services are checked with ValidateServiceName = NameIsDNS1035Label in
+# kubernetes/kubernetes pkg/apis/core/validation/validation.go.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_QUANTITY = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
-_SUFFIX_FACTORS = {
-    None: Decimal(1), "m": Decimal("0.001"),
-    "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12),
-    "P": Decimal(10**15), "E": Decimal(10**18),
-    "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50), "Ei": Decimal(2**60),
-}
+_DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+# The Kubernetes quantity grammar, k8s.io/apimachinery/pkg/api/resource/quantity.go (v0.34):
+#   <quantity> ::= <signedNumber><suffix>
+#   <number>   ::= <digits> | <digits>.<digits> | <digits>. | .<digits>
+#   <suffix>   ::= <binarySI> (Ki..Ei) | <decimalExponent> ("e"/"E" <signedNumber>) | <decimalSI> (n u m "" k M G T P E)
+# "1E" is one exa; "1E3" is an exponent: the parser reads a sign or digit after e/E as an exponent.
+_QUANTITY = re.compile(
+    r"^(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+    r"(?:(?P<binary>Ki|Mi|Gi|Ti|Pi|Ei)|[eE](?P<exponent>[+-]?[0-9]+)|(?P<decimal>[numkMGTPE]))?$"
+)
+_DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_BINARY_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+# Quantities past this are refused: the scheduler and kubelet compare requests as int64
+# (Quantity.Value/MilliValue), and no node has anything close to it.
+_LARGEST = Decimal(2**63 - 1)
+_LARGEST_EXPONENT = 30
 
 
 def _suggest_dns_label(value: str) -> str:
@@ -34,12 +48,53 @@ def check_dns_label(value: str) -> str:
     return value
 
 
+def check_service_name(value: str) -> str:
+    """A name that is also a Service's: a DNS-1035 label, so it must start with a letter."""
+    check_dns_label(value)
+    if not _DNS_1035_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} names the model's Service, and a Service name must start with a letter (DNS-1035 "
+            f"label), or the API server rejects the Service; for example {f'vllm-{value}'[:63].rstrip('-')!r}"
+        )
+    return value
+
+
+# Namespaces the stack must not take as a model namespace: it creates the namespace, owns it (and
+# deletes it with the stack unless cacheVolumes.retainOnDelete), and puts a default-deny ingress
+# NetworkPolicy in it. Kubernetes reserves the `kube-` prefix for its own namespaces
+# (kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/).
+_CLUSTER_NAMESPACES = {
+    "default": "holds the `kubernetes` Service and anything created without a namespace",
+    "kube-system": "holds CoreDNS, aws-node, kube-proxy and the add-ons' controllers",
+    "kube-public": "is readable by everyone, including unauthenticated clients",
+    "kube-node-lease": "holds the nodes' heartbeat Leases",
+}
+
+
+def check_model_namespace(value: str) -> str:
+    check_dns_label(value)
+    reason = _CLUSTER_NAMESPACES.get(value)
+    if reason is None and value.startswith("kube-"):
+        reason = "uses the `kube-` prefix Kubernetes reserves for its own namespaces"
+    if reason is not None:
+        raise ValueError(
+            f"{value!r} is a namespace the cluster owns ({value} {reason}); the stack creates and owns each "
+            f"model namespace, and its default-deny NetworkPolicy would cover every pod there; use a namespace "
+            f"of the models' own, such as 'vllm'"
+        )
+    return value
+
+
 def parse_quantity(value: str) -> Decimal:
-    """A Kubernetes quantity ('12Gi', '500m', '3') as a plain number (bytes or cores)."""
+    """A Kubernetes quantity ('12Gi', '500m', '12e9', '3') as a plain number (bytes or cores)."""
     match = _QUANTITY.match(value)
     if not match:
         raise ValueError(f"{value!r} is not a Kubernetes quantity")
-    return Decimal(match["number"]) * _SUFFIX_FACTORS[match["suffix"]]
+    number = Decimal(match["number"])
+    if match["binary"]:
+        return number * 2 ** _BINARY_SUFFIXES[match["binary"]]
+    exponent = int(match["exponent"]) if match["exponent"] else _DECIMAL_SUFFIXES.get(match["decimal"], 0)
+    return number.scaleb(exponent)
 
 
 def _scalar_text(value: object) -> str:
@@ -49,13 +104,35 @@ def _scalar_text(value: object) -> str:
     return str(value)
 
 
+def _checked_amount(text: str, unit: str, example: str) -> Decimal:
+    """The value of a well-formed quantity that Kubernetes would accept as a request of `unit`."""
+    match = _QUANTITY.match(text)
+    if match and match["exponent"] and int(match["exponent"]) > _LARGEST_EXPONENT:  # before Decimal overflows
+        raise ValueError(f"{text!r} is far more {unit} than any node has; write it like {example!r}")
+    amount = parse_quantity(text)
+    if amount <= 0:
+        raise ValueError(f"{text!r} must be more than zero {unit} (the API server rejects a request of zero "
+                         f"or less); write it like {example!r}")
+    if amount > _LARGEST:
+        raise ValueError(f"{text!r} is more {unit} than any node has (and than the 64-bit counters the scheduler "
+                         f"compares); write it like {example!r}")
+    return amount
+
+
 def check_byte_quantity(value: object) -> str:
     text = _scalar_text(value)
-    match = _QUANTITY.match(text)
-    if not match or match["suffix"] == "m":
+    if not _QUANTITY.match(text):
         raise ValueError(
             f"{text!r} is not a Kubernetes byte quantity; write a number with a binary suffix "
             f"such as '100Gi' or '512Mi' (Kubernetes rejects unit spellings like 'GB')"
+        )
+    amount = _checked_amount(text, "bytes", "100Gi")
+    if amount != amount.to_integral_value():
+        # kubernetes/kubernetes pkg/api/pod/warnings.go: "fractional byte value %q is invalid, must be an integer".
+        milli = " (the 'm' suffix is milli, not mega: '512M' or '512Mi')" if text.endswith("m") else ""
+        raise ValueError(
+            f"{text!r} is {amount.normalize():f} bytes, a fraction of a byte, which Kubernetes warns is invalid "
+            f"(a byte count must be whole); write whole bytes such as '512Mi'{milli}"
         )
     return text
 
@@ -63,18 +140,41 @@ def check_byte_quantity(value: object) -> str:
 def check_cpu_quantity(value: object) -> str:
     text = _scalar_text(value)
     match = _QUANTITY.match(text)
-    if not match or match["suffix"] not in (None, "m"):
+    if not match or match["binary"]:
         raise ValueError(f"{text!r} is not a CPU quantity; write whole or fractional cores ('3', '2.5') or millicores ('500m')")
-    if parse_quantity(text) <= 0:
-        raise ValueError(f"{text!r} must be more than zero cores; request at least '500m'")
+    amount = _checked_amount(text, "cores", "500m")
+    if amount * 1000 != (amount * 1000).to_integral_value():
+        # kubernetes.io/docs/concepts/configuration/manage-resources-containers/#meaning-of-cpu:
+        # "Kubernetes doesn't allow you to specify CPU resources with a precision finer than 1m".
+        raise ValueError(f"{text!r} is finer than 1m (a thousandth of a core), which Kubernetes does not allow; "
+                         f"round it to whole millicores such as '500m'")
     return text
 
 
+def check_image_reference(value: str) -> str:
+    """An image reference the kubelet can pull; see config/image_reference.py for the grammar."""
+    from config.image_reference import image_reference_problem
+
+    problem = image_reference_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
-"""A Kubernetes object name that is also valid as a Service/namespace name."""
+"""A Kubernetes object name that is also valid as a namespace name (DNS-1123 label)."""
+
+ServiceName = Annotated[str, AfterValidator(check_service_name)]
+"""A name that also names a Service: a DNS-1035 label (starts with a letter)."""
+
+OwnedNamespace = Annotated[str, AfterValidator(check_model_namespace)]
+"""A namespace the stack creates and owns: a DNS-1123 label that is not one of the cluster's own."""
+
+ImageReference = Annotated[str, AfterValidator(check_image_reference)]
+"""A container image reference: `[registry[:port]/]repository[:tag][@digest]`."""
 
 ByteQuantity = Annotated[str, BeforeValidator(check_byte_quantity)]
-"""Memory or storage size as Kubernetes writes it: '100Gi'."""
+"""Memory or storage size as Kubernetes writes it: '100Gi'; more than zero, whole bytes."""
 
 CpuQuantity = Annotated[str, BeforeValidator(check_cpu_quantity)]
-"""CPU as Kubernetes writes it: '3' or '500m'."""
+"""CPU as Kubernetes writes it: '3' or '500m'; more than zero, whole millicores."""

@@ -27,11 +27,16 @@ def test_the_token_never_appears_in_plan_manifests_outputs_or_warnings():
     assert recording.one("kubernetes:core/v1:Secret", "vllm-hf-token").inputs["stringData"] == {"token": "[secret]"}
 
 
-def test_the_token_is_secret_even_when_the_stack_config_did_not_mark_it_secret():
+def test_a_token_the_stack_config_did_not_mark_secret_is_refused_without_printing_it():
     config, _ = read_stack_file(PROJECT_DIR / "Pulumi.dev.yaml").as_pulumi_config()
     config["vllm-eks:hfToken"] = TOKEN
-    recording = run_program(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py")), config=config, secret_keys=[])
-    assert TOKEN not in json.dumps(plan(recording))
+    recording = run_program(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py")), config=config, secret_keys=[],
+                            capture_error=True)
+    assert [str(issue) for issue in recording.error.issues] == [
+        "hfToken: is in plain text (not `secure:`), so the token sits unencrypted in the stack file and in everything "
+        "that reads it; delete the line and run `pulumi config set --secret hfToken <token>`, which stores it encrypted"
+    ]
+    assert recording.resources == [] and TOKEN not in str(recording.error)
 
 
 def test_the_stack_file_secure_value_is_read_as_a_secret_placeholder():
