@@ -18,16 +18,18 @@ def project_config_values() -> dict[str, Any]:
     program in PULUMI_CONFIG (real runs) or through `set_all_config` (tests, offline preview).
     """
     prefix = f"{PROJECT}:"
-    bag = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return {key[len(prefix):]: value for key, value in bag.items() if key.startswith(prefix)}
+    return {key[len(prefix):]: value for key, value in _config_bag().items() if key.startswith(prefix)}
 
 
 def project_secret_keys() -> set[str]:
     """The `vllm-eks:*` keys the stack marks secret (`secure:` in its file, or `pulumi config set --secret`)."""
     prefix = f"{PROJECT}:"
-    bag = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret = {*runtime_config.get_config_secret_keys_env(), *(key for key in bag if runtime_config.is_config_secret(key))}
+    secret = {*runtime_config.get_config_secret_keys_env(), *filter(runtime_config.is_config_secret, _config_bag())}
     return {key[len(prefix):] for key in secret if key.startswith(prefix)}
+
+
+def _config_bag() -> dict[str, Any]:
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
 
 
 def load_stack_config() -> StackConfig:
