@@ -1,7 +1,8 @@
 """EC2 instance types the node groups and sizing checks know, from AWS's published specs.
 
-Accelerator memory is stored in bytes as vendors state it (decimal GB), so sizing can show
-it in GiB without rounding drift: an L40S's "48 GB" is 44.7 GiB.
+Accelerator memory is stored in bytes as vendors state it (decimal GB): the sticker, shown in
+labels and used to rank instances. What the runtime reports, and what sizing uses, is in
+config/device_memory.py (an L40S's "48 GB" is 44.7 GiB decimal, 44.39 GiB to CUDA).
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ class InstanceSpec:
         """Device memory behind one schedulable unit (a NeuronCore gets half an Inferentia2)."""
         return self.accelerator_memory_bytes // self.cores_per_accelerator
 
+    @property
+    def reported_memory_per_schedulable_unit_bytes(self) -> int:
+        """What the runtime reports behind one schedulable unit (config/device_memory.py): CUDA's total
+        for a GPU (what gpu-memory-utilization multiplies), a NeuronCore's share of the chip's HBM."""
+        from config.device_memory import device_memory
+
+        return device_memory(self.accelerator_model).total_bytes // self.cores_per_accelerator
+
 
 def _neuron(name: str, vcpu: int, memory_gib: int, chips: int, model: str, cores_per_chip: int) -> InstanceSpec:
     return InstanceSpec(name, vcpu, memory_gib, AcceleratorKind.NEURON, model, chips, cores_per_chip, 32 * GB)
@@ -71,7 +80,7 @@ _SPECS: list[InstanceSpec] = [
     *_gpu_family("g6", "L4", 24, 4),
     *_gpu_family("g6e", "L40S", 48, 8),
     _gpu("p4d.24xlarge", 96, 1152, 8, "A100", 40),
-    _gpu("p4de.24xlarge", 96, 1152, 8, "A100", 80),
+    _gpu("p4de.24xlarge", 96, 1152, 8, "A100-80GB", 80),
     _gpu("p5.48xlarge", 192, 2048, 8, "H100", 80),
     _gpu("p5e.48xlarge", 192, 2048, 8, "H200", 141),
     _gpu("p5en.48xlarge", 192, 2048, 8, "H200", 141),
