@@ -7,8 +7,9 @@ from components.platform import build_platform, model_dependencies
 from components.stack_config import load_stack_config
 from components.vllm_model import VllmModel, VllmModelArgs
 
-stack = load_stack_config()
-platform = build_platform(stack)
+validated = load_stack_config()
+stack = validated.stack
+platform = build_platform(validated)
 on_cluster = pulumi.ResourceOptions(provider=platform.provider)
 hf_token = pulumi.Output.secret(stack.hf_token.get_secret_value()) if stack.hf_token else None
 
@@ -25,13 +26,15 @@ namespaces = {
 }
 
 endpoints = {}
-for model in stack.models:
+for placed in validated.placed:
+    model = placed.model
     served = VllmModel(model.name, VllmModelArgs(
         model=model,
-        node_group=stack.node_group(model.node_group),
+        node_group=placed.group,
         namespace=namespaces[model.namespace],
         monitoring=stack.monitoring,
         depends_on=model_dependencies(platform, model),
+        placement=placed,
     ), on_cluster)
     endpoints[model.name] = served.endpoint
 

@@ -23,8 +23,9 @@ import pulumi_kubernetes as k8s
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from components import _vllm_objects as objects  # noqa: E402
-from config.loader import PROJECT, StackFile, parse_stack_config, read_stack_file  # noqa: E402
+from components import _deployment_objects as objects  # noqa: E402
+from config.loader import StackFile, parse_stack_config, read_stack_file  # noqa: E402
+from config.units import PROJECT
 from preview.engine import run_program  # noqa: E402
 
 REPEATS = 3

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from config.platform import ClusterConfig, NatGateways, VpcConfig
+from config.platform.cluster import ClusterConfig, NatGateways, VpcConfig
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components import _scanner_exceptions as scanner_exceptions
+from components._container_security import POD_SECURITY_CONTEXT, container_security_context
+from components._labels import managed_labels
 from config.accelerators import ACCELERATORS, AcceleratorKind
-from config.platform import ACCELERATOR_LABEL
+from config.platform.node_groups import ACCELERATOR_LABEL
 
 NAMESPACE = "kube-system"
 KUBELET_DEVICE_PLUGINS = "/var/lib/kubelet/device-plugins"
@@ -84,7 +86,7 @@ DEVICE_PLUGINS: dict[AcceleratorKind, DevicePluginSpec] = {
 
 
 def _labels(spec: DevicePluginSpec) -> dict[str, str]:
-    return {"app.kubernetes.io/name": spec.daemonset_name, "app.kubernetes.io/managed-by": "vllm-eks"}
+    return managed_labels(spec.daemonset_name)
 
 
 def _metadata(spec: DevicePluginSpec, name: str, namespaced: bool = True) -> dict[str, Any]:
@@ -152,15 +154,8 @@ def daemonset_object(spec: DevicePluginSpec) -> dict[str, Any]:
         "name": spec.container_name,
         "image": spec.image,
         "imagePullPolicy": "IfNotPresent",
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            # Both vendors leave seccomp unset; the plugins only use gRPC over a hostPath
-            # socket, which the runtime's default profile allows.
-            "seccompProfile": {"type": "RuntimeDefault"},
-            # The plugins write only their socket, which lives on a hostPath mount.
-            "readOnlyRootFilesystem": True,
-        },
+        # The plugins write only their socket, which lives on a hostPath mount: the root stays read-only.
+        "securityContext": container_security_context(read_only_root_filesystem=True),
         # Neither vendor sets resources; these bound a small Go daemon so it can neither
         # starve nor be starved on nodes packed with model servers.
         "resources": {
@@ -187,7 +182,7 @@ def daemonset_object(spec: DevicePluginSpec) -> dict[str, Any]:
                     "serviceAccountName": spec.service_account_name,
                     "automountServiceAccountToken": bool(spec.cluster_role_rules),
                     "priorityClassName": "system-node-critical",
-                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "securityContext": dict(POD_SECURITY_CONTEXT),
                     "nodeSelector": node_selector(spec.kind),
                     "tolerations": tolerations(spec.kind),
                     "containers": [container],

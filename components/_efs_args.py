@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from config.platform import EfsConfig
+from components._labels import managed_labels
+from config.platform.efs import EfsConfig
 
 NFS_PORT = 2049
 CSI_DRIVER_ADDON = "aws-efs-csi-driver"
@@ -97,7 +98,7 @@ def storage_class_object(name: str, file_system_id: Any, efs: EfsConfig) -> dict
     return {
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
-        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "vllm-eks"}},
+        "metadata": {"name": name, "labels": managed_labels(name)},
         "provisioner": CSI_PROVISIONER,
         "parameters": {
             "provisioningMode": "efs-ap",

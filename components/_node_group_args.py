@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from config.accelerators import ACCELERATORS, CPU_AMI_TYPE
-from config.platform import NodeGroupConfig
+from config.platform.node_groups import NodeGroupConfig
 from config.scheduling import node_taints
 
 ROOT_DEVICE = "/dev/xvda"  # AL2023 EKS AMIs boot from this device.

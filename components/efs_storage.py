@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components import _efs_args as build
 from components._kubernetes import register_object
-from config.platform import EfsConfig, ServiceAccountIdentity
+from config.platform.efs import EfsConfig, ServiceAccountIdentity
 
 
 @dataclass

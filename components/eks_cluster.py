@@ -13,7 +13,9 @@ import pulumi_kubernetes as k8s
 from components import _cluster_args as build
 from components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
 from config.errors import ConfigError
-from config.platform import ClusterConfig, NodeGroupConfig, default_system_node_group, endpoint_issues
+from config.platform.cluster import ClusterConfig
+from config.platform.node_groups import NodeGroupConfig, default_system_node_group
+from config.platform.rules import endpoint_issues
 
 
 @dataclass
@@ -27,6 +29,9 @@ class EksClusterArgs:
     create_oidc_provider: bool = False
     """Needed only for IRSA; Pod Identity works without it."""
     tags: dict[str, str] = field(default_factory=dict)
+    rules_checked: bool = False
+    """Set by Platform, whose stack validation already ran the cluster rules; left False, the
+    component checks the endpoint rule itself before registering anything."""
 
 
 @dataclass
@@ -60,7 +65,7 @@ class EksCluster(pulumi.ComponentResource):
 
     def __init__(self, resource_name: str, args: EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # Before anything is registered: a cluster pulumi could not reach must not be half-created.
-        issues = endpoint_issues(args.cluster)
+        issues = [] if args.rules_checked else endpoint_issues(args.cluster)
         if issues:
             raise ConfigError(issues, source=f"EksCluster {resource_name!r}")
         super().__init__("vllm-eks:index:EksCluster", resource_name, None, opts)

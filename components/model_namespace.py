@@ -7,7 +7,7 @@ from typing import Optional
 
 import pulumi
 
-from components import _vllm_objects as objects
+from components import _namespace_objects as objects
 from components._kubernetes import register_object
 from config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 

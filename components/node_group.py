@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import _node_group_args as build
-from config.platform import NodeGroupConfig
+from config.platform.node_groups import NodeGroupConfig
 
 
 @dataclass

@@ -19,15 +19,15 @@ from components.eks_cluster import EksCluster, EksClusterArgs
 from components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
 from config.accelerators import AcceleratorKind
 from config.model import ModelConfig
-from config.errors import ConfigError
-from config.platform import ServiceAccountIdentity, platform_issues
+from config.platform.efs import ServiceAccountIdentity
 from config.stack import StackConfig
+from config.validation import ValidatedStack
 
 
 @dataclass
 class PlatformArgs:
     stack: StackConfig
-    """A validated stack (`parse_stack_config`/`load_stack_config` already ran every check)."""
+    """A validated stack (`validate_stack` or `load_stack_config` already ran every check)."""
     stack_name: str
     """Pulumi stack name; the cluster is named `vllm-eks-<stack>` unless `cluster.name` is set."""
 
@@ -56,6 +56,7 @@ class Platform(pulumi.ComponentResource):
                 name=stack.cluster.resolved_name(args.stack_name),
                 system_node_group=stack.system_node_group,
                 create_oidc_provider=irsa,
+                rules_checked=True,
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -105,16 +106,10 @@ class Platform(pulumi.ComponentResource):
         self.register_outputs({"cluster_name": self.cluster_name, "kubeconfig": self.kubeconfig})
 
 
-def build_platform(stack: StackConfig, opts: Optional[pulumi.ResourceOptions] = None, name: str = "platform") -> Platform:
-    """The platform for the running Pulumi stack.
-
-    Checks the platform rules first, so a caller that built `stack` without the loader still
-    gets every platform mistake before anything is registered.
-    """
-    issues = platform_issues(stack)
-    if issues:
-        raise ConfigError(issues, source=f"platform {name!r}")
-    return Platform(name, PlatformArgs(stack=stack, stack_name=pulumi.get_stack()), opts)
+def build_platform(validated: ValidatedStack, opts: Optional[pulumi.ResourceOptions] = None, name: str = "platform") -> Platform:
+    """The platform for the running Pulumi stack. Takes a ValidatedStack (`validate_stack(stack)`),
+    so every platform rule has run before anything is registered."""
+    return Platform(name, PlatformArgs(stack=validated.stack, stack_name=pulumi.get_stack()), opts)
 
 
 def model_dependencies(platform: Platform, model: ModelConfig) -> list[pulumi.Resource]:

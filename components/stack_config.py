@@ -7,8 +7,9 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from config.loader import PROJECT, parse_stack_config
-from config.stack import StackConfig, stack_warnings
+from config.loader import validate_stack_config
+from config.units import PROJECT
+from config.validation import ValidatedStack
 
 
 def project_config_values() -> dict[str, Any]:
@@ -32,11 +33,10 @@ def _config_bag() -> dict[str, Any]:
     return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
 
 
-def load_stack_config() -> StackConfig:
+def load_stack_config() -> ValidatedStack:
     """Validated config for the running stack; raises ConfigError before anything is registered."""
-    stack = parse_stack_config(project_config_values(), source=f"config of stack {pulumi.get_stack()!r}",
-                               secret_keys=project_secret_keys())
-    for warning in stack_warnings(stack):
+    validated = validate_stack_config(project_config_values(), source=f"config of stack {pulumi.get_stack()!r}",
+                                      secret_keys=project_secret_keys())
+    for warning in validated.warnings:
         pulumi.log.warn(warning)
-    return stack
-
+    return validated

@@ -7,13 +7,14 @@ from typing import Optional, Sequence
 
 import pulumi
 
-from components import _vllm_objects as objects
+from components import _deployment_objects as objects
 from components._kubernetes import register_object
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from config.model import ModelConfig
-from config.platform import NodeGroupConfig
-from config.errors import ConfigError
-from config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig, model_issues
+from config.placement.records import PlacedModel
+from config.platform.node_groups import NodeGroupConfig
+from config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
+from config.validation import validate_model
 
 
 @dataclass
@@ -35,6 +36,9 @@ class VllmModelArgs:
     labels), for a cluster whose accelerator nodes carry other labels."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Platform pieces the pods need before they can schedule (storage class, device plugin, node group)."""
+    placement: Optional[PlacedModel] = None
+    """This model's record from stack validation (`ValidatedStack.placement(model)`), whose rules
+    already ran; when omitted the component checks the model against `node_group` itself."""
 
 
 class VllmModel(pulumi.ComponentResource):
@@ -51,9 +55,11 @@ class VllmModel(pulumi.ComponentResource):
 
     def __init__(self, resource_name: str, args: VllmModelArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # The same sizing and placement checks a stack file gets, before anything registers.
-        issues = model_issues(args.model, args.node_group)
-        if issues:
-            raise ConfigError(issues, source=f"VllmModel {resource_name!r}")
+        if args.placement is None:
+            validate_model(args.model, args.node_group, source=f"VllmModel {resource_name!r}")
+        elif args.placement.model is not args.model or args.placement.group is not args.node_group:
+            raise ValueError(f"VllmModel {resource_name!r}: placement is the record of another model or node group; "
+                             f"pass ValidatedStack.placement(model) for this model, or omit it")
         super().__init__("vllm-eks:index:VllmModel", resource_name, None, opts)
         model = args.model
         shared = args.namespace or ModelNamespace(

@@ -1,13 +1,16 @@
-"""How each accelerator kind shows up in Kubernetes and EKS.
+"""How each accelerator kind shows up in Kubernetes and EKS, and how vLLM behaves on it.
 
-Everything that differs between Neuron and NVIDIA lives in this table, so builders and
-components have no `if neuron:` forks.
+Everything that differs between Neuron and NVIDIA lives in this table, so sizing, placement,
+builders and components have no `if neuron:` forks: a third backend is one more entry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Optional
+
+from config.sizing.sharding import NXD_SHARDING, VLLM_SHARDING, ShardingRule
 
 
 class AcceleratorKind(str, Enum):
@@ -34,6 +37,33 @@ class AcceleratorTraits:
     """How to quantize instead, shown when `quantization` is not one of the methods."""
     pipeline_parallel: bool
     """Whether vLLM on this backend runs pipeline-parallel stages."""
+    backend_name: str
+    """How messages name the backend ("Neuron")."""
+    unit_name: str
+    """One unit of `resource_name` in messages ("NeuronCore"); on GPUs the device model is named instead."""
+    names_unit_by_device_model: bool
+    """Messages name a unit by its device model (`L40S`) rather than `unit_name`."""
+    reserves_kv_for_all_sequences: bool
+    """KV cache for maxNumSeqs x maxModelLen is allocated up front (else vLLM pages it, and one
+    full-length sequence must fit)."""
+    honours_memory_utilization: bool
+    """`gpuMemoryUtilization` caps the memory vLLM takes (else the backend ignores it)."""
+    reports_device_memory: bool
+    """The device reports its memory to vLLM, which some defaults depend on (maxNumSeqs)."""
+    head_sharding: ShardingRule
+    """How attention heads shard across tensor-parallel ranks, and which degrees are valid."""
+    kv_cache_dtype_flag: Optional[str]
+    """vLLM flag that sets the KV cache dtype on this backend, if any."""
+    kv_cache_follows_model_dtype: bool
+    """With no KV dtype set, the cache takes the model's dtype (else it is 16-bit)."""
+    kv_cache_default_source: str
+    """Why the KV cache is 16-bit when nothing sets it, as the sizing table says."""
+    accepts_neuron_config: bool
+    """The backend reads `neuronConfig` (NxD Inference settings)."""
+    loads_hub_checkpoint_in_host_memory: bool
+    """A hub model's whole checkpoint is read into host memory before it reaches the devices."""
+    shm_from_memory_request: bool
+    """Tensor-parallel workers exchange tensors through /dev/shm, sized from the memory request by default."""
 
 
 ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
@@ -52,6 +82,24 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         ),
         # vLLM's Neuron worker (and the NxD Inference plugin) build tensor-parallel groups only.
         pipeline_parallel=False,
+        backend_name="Neuron",
+        unit_name="NeuronCore",
+        names_unit_by_device_model=False,
+        # NxD Inference allocates the KV cache up front with shape (max batch, KV heads per rank,
+        # max length, head dim) per layer (modules/kvcache/kv_cache_manager.py), and vLLM's Neuron
+        # worker ignores gpu-memory-utilization (ARCHITECTURE.md, the workshop's starter kit).
+        reserves_kv_for_all_sequences=True,
+        honours_memory_utilization=False,
+        reports_device_memory=False,
+        head_sharding=NXD_SHARDING,
+        kv_cache_dtype_flag=None,
+        kv_cache_follows_model_dtype=False,
+        kv_cache_default_source="Neuron default (16-bit)",
+        accepts_neuron_config=True,
+        # With `source: hub` NxD Inference reads the checkpoint into host memory to shard and
+        # compile it (config/placement/host_memory.py).
+        loads_hub_checkpoint_in_host_memory=True,
+        shm_from_memory_request=False,
     ),
     AcceleratorKind.GPU: AcceleratorTraits(
         kind=AcceleratorKind.GPU,
@@ -68,6 +116,22 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         }),
         quantization_hint="pick one of the listed methods, or leave quantization unset to use the checkpoint's own",
         pipeline_parallel=True,
+        backend_name="GPU",
+        unit_name="GPU",
+        names_unit_by_device_model=True,
+        # vLLM pages the KV cache in blocks (vllm/v1/core/kv_cache_utils.py): the pool must hold one
+        # max_model_len sequence, and max_num_seqs reserves nothing.
+        reserves_kv_for_all_sequences=False,
+        honours_memory_utilization=True,
+        reports_device_memory=True,
+        head_sharding=VLLM_SHARDING,
+        kv_cache_dtype_flag="--kv-cache-dtype",
+        kv_cache_follows_model_dtype=True,
+        kv_cache_default_source="vLLM kv-cache-dtype auto (the model's 16-bit dtype)",
+        accepts_neuron_config=False,
+        # vLLM on GPUs streams safetensors shards to the device.
+        loads_hub_checkpoint_in_host_memory=False,
+        shm_from_memory_request=True,
     ),
 }
 

@@ -30,9 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.instance_catalog import INSTANCE_TYPES, InstanceSpec
+from config.units import GIB, MIB
 
-MIB = 2**20
-GIB = 2**30
 EVICTION_HARD_MEMORY_BYTES = 100 * MIB
 DEFAULT_MAX_PODS = 110
 # Managed node groups' maxPods cap: 110 below 30 vCPUs, 250 from 30 vCPUs up (EKS User Guide,

@@ -7,6 +7,8 @@ from typing import Iterable, Sequence, Union
 
 from pydantic import ValidationError
 
+from config.wording import plural
+
 from config.tokens import redact
 
 PathPart = Union[str, int]
@@ -21,11 +23,6 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
-
-
-def plural(count: int, word: str, words: str = "") -> str:
-    """`1 problem`, `2 problems`; `words` for an irregular plural."""
-    return f"{count} {word}" if count == 1 else f"{count} {words or word + 's'}"
 
 
 def format_path(parts: Sequence[PathPart]) -> str:

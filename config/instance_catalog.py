@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from config.accelerators import AcceleratorKind
+from config.units import GB
 
-GB = 10**9
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """Read stack config from Pulumi's key/value form or from a `Pulumi.<stack>.yaml` file.
 
-Both paths end in `parse_stack_config`, so the offline preview, the tests and `pulumi up`
-validate the same way.
+Both paths end in `validate_stack_config`, so the offline preview, the tests and `pulumi up`
+validate the same way. It is a pure function of the config values and remembers its last
+results, so the CLI and the program it runs (which see the same values) validate once.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional
@@ -15,12 +17,13 @@ import yaml
 from pydantic import ValidationError
 
 from config.errors import ConfigError, ConfigIssue, format_path, issues_from_validation_error
-from config.stack import StackConfig, stack_issues
+from config.stack import StackConfig
 from config.tokens import looks_like_token
+from config.units import PROJECT, SECRET_PLACEHOLDER
+from config.validation import ValidatedStack, validate_stack
 
-PROJECT = "vllm-eks"
-SECRET_PLACEHOLDER = "[secret]"
-"""Value given to `secure:` entries offline: the ciphertext needs the stack's key to decrypt."""
+_REMEMBERED = 8
+_validated: "OrderedDict[tuple[tuple[str, str], ...], ValidatedStack]" = OrderedDict()
 
 
 @dataclass
@@ -45,16 +48,21 @@ class StackFile:
         return config, sorted([f"{self.project}:{key}" for key in self.secret_keys] + list(self.other_secret_keys))
 
 
-def parse_stack_config(
+def validate_stack_config(
     values: Mapping[str, Any], source: str = "stack config", secret_keys: Optional[set[str]] = None,
-) -> StackConfig:
-    """Validate project config values (keys without the `vllm-eks:` prefix).
+) -> ValidatedStack:
+    """Validate project config values (keys without the `vllm-eks:` prefix) and run every rule once.
 
     String values that hold JSON objects or lists are decoded, as Pulumi passes structured
     config that way. `secret_keys` are the keys the stack marks secret (`secure:` in the file);
     when given, an `hfToken` outside them is refused. Raises ConfigError listing every problem found.
     """
-    decoded = {key: _decode(value) for key, value in values.items()}
+    key = (tuple(sorted((name, _to_config_string(value)) for name, value in values.items())),
+           None if secret_keys is None else tuple(sorted(secret_keys)))
+    if key in _validated:
+        _validated.move_to_end(key)
+        return _validated[key]
+    decoded = {name: _decode(value) for name, value in values.items()}
     issues = _plaintext_token_issues(decoded, secret_keys) + _token_shaped_issues(decoded)
     try:
         stack = StackConfig.model_validate(decoded)
@@ -64,10 +72,23 @@ def parse_stack_config(
         issues += [issue for issue in issues_from_validation_error(error)
                    if not any(path == issue.path or path.startswith(issue.path + ".") for path in flagged)]
         raise ConfigError(issues, source) from None
-    issues += stack_issues(stack)
+    try:
+        validated = validate_stack(stack, source)
+    except ConfigError as error:
+        raise ConfigError(issues + error.issues, source) from None
     if issues:
         raise ConfigError(issues, source)
-    return stack
+    _validated[key] = validated
+    if len(_validated) > _REMEMBERED:
+        _validated.popitem(last=False)
+    return validated
+
+
+def parse_stack_config(
+    values: Mapping[str, Any], source: str = "stack config", secret_keys: Optional[set[str]] = None,
+) -> StackConfig:
+    """`validate_stack_config`, for callers that need only the config."""
+    return validate_stack_config(values, source, secret_keys).stack
 
 
 SECRET_FIX = "`pulumi config set --secret hfToken <token>`"
@@ -152,8 +173,12 @@ def read_stack_file(path: Path, project: str = PROJECT) -> StackFile:
 
 def load_stack_file(path: Path) -> StackConfig:
     """Read and validate a stack file in one step."""
+    return validate_stack_file(path).stack
+
+
+def validate_stack_file(path: Path) -> ValidatedStack:
     stack_file = read_stack_file(path)
-    return parse_stack_config(stack_file.values, source=str(path), secret_keys=stack_file.secret_keys)
+    return validate_stack_config(stack_file.values, source=str(path), secret_keys=stack_file.secret_keys)
 
 
 def _missing_stack_message(path: Path) -> str:

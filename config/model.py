@@ -12,6 +12,7 @@ from config._base import ConfigModel
 from config.accelerators import ACCELERATORS, AcceleratorKind
 from config.model_catalog import ArchitectureRef
 from config.types import ByteQuantity, CpuQuantity, DnsLabel, ImageReference, OwnedNamespace, ServiceName, parse_quantity
+from config.units import GIB
 
 HF_CACHE_PATH = "/root/.cache/huggingface"
 NEURON_CACHE_PATH = "/root/.cache/neuron"
@@ -171,7 +172,8 @@ class ModelConfig(ConfigModel):
     @field_validator("neuron_config")
     @classmethod
     def _neuron_config_only_on_neuron(cls, value: Optional[dict[str, Any]], info: ValidationInfo) -> Optional[dict[str, Any]]:
-        if value is not None and info.data.get("accelerator") not in (None, AcceleratorKind.NEURON):
+        accelerator = info.data.get("accelerator")
+        if value is not None and accelerator is not None and not ACCELERATORS[accelerator].accepts_neuron_config:
             raise ValueError("neuronConfig is only read by the Neuron backend; remove it, or set accelerator: neuron")
         return value
 
@@ -236,7 +238,7 @@ class ModelConfig(ConfigModel):
         """
         if self.shm_size is not None:
             return self.shm_size
-        if self.accelerator is not AcceleratorKind.GPU:
+        if not ACCELERATORS[self.accelerator].shm_from_memory_request:
             return None
-        half_memory_gib = int(parse_quantity(self.resources.memory) / 2**30 / 2)
+        half_memory_gib = int(parse_quantity(self.resources.memory) / GIB / 2)
         return f"{max(1, min(16, half_memory_gib))}Gi"

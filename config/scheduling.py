@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from config.accelerators import ACCELERATORS
 from config.model import ModelConfig
-from config.platform import INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NODE_GROUP_LABEL, NodeGroupConfig
+from config.platform.node_groups import INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NODE_GROUP_LABEL, NodeGroupConfig
 
 
 def node_selector(group: NodeGroupConfig) -> dict[str, str]:

@@ -1,17 +1,16 @@
-"""The whole stack's config, validated as one plan before anything is registered."""
+"""The whole stack's config as pydantic models; config/validation.py runs the rules that span its entries."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Optional
 
 from pydantic import Field, SecretStr
 
 from config._base import ConfigModel
-from config.errors import ConfigIssue
-from config.model import ModelConfig, ModelSource
-from config.placement import placement_issues, placement_warnings
-from config.platform import ClusterConfig, EfsConfig, NodeGroupConfig, default_system_node_group, platform_issues, platform_warnings
+from config.model import ModelConfig
+from config.platform.cluster import ClusterConfig
+from config.platform.efs import EfsConfig
+from config.platform.node_groups import NodeGroupConfig, default_system_node_group
 from config.types import ByteQuantity, DnsLabel
 
 
@@ -82,93 +81,3 @@ class StackConfig(ConfigModel):
         for model in self.models:
             grouped.setdefault(model.namespace, []).append(model)
         return grouped
-
-
-def stack_issues(stack: StackConfig) -> list[ConfigIssue]:
-    """Rules that span several entries; each issue names the path the user must edit."""
-    issues: list[ConfigIssue] = []
-    issues += _duplicates(stack)
-    issues += platform_issues(stack)
-    for index, model in enumerate(stack.models):
-        issues += _node_group_issues(stack, index, model)
-        issues += _token_issues(stack, index, model)
-    issues += placement_issues(stack)
-    return issues
-
-
-def model_issues(model: ModelConfig, group: NodeGroupConfig) -> list[ConfigIssue]:
-    """One model's checks against the node group it targets, for a model deployed outside a
-    stack file (the VllmModel component used as a library): accelerator kind, sizing and
-    placement. Paths read `models[0]` (the model) and `nodeGroups[0]` (the node group).
-
-    Left out: the token rule (whoever owns the namespace's Secret decides) and the running
-    node count, since another cluster may run an autoscaler; `maxSize` still bounds the nodes.
-    """
-    stack = StackConfig(node_groups=[group], models=[model])
-    return _node_group_issues(stack, 0, model) + placement_issues(stack, groups_run_as_configured=False)
-
-
-def _node_group_issues(stack: StackConfig, index: int, model: ModelConfig) -> list[ConfigIssue]:
-    group = stack.node_group(model.node_group)
-    if group is None:
-        known = ", ".join(repr(g.name) for g in stack.node_groups) or "none are configured"
-        return [ConfigIssue(
-            f"models[{index}].nodeGroup",
-            f"node group {model.node_group!r} does not exist (node groups: {known}); "
-            f"add it under nodeGroups or point the model at an existing one",
-        )]
-    if group.accelerator is not model.accelerator:
-        offered = group.accelerator.value if group.accelerator else "no accelerator"
-        return [ConfigIssue(
-            f"models[{index}].accelerator",
-            f"model {model.name!r} needs {model.accelerator.value} but node group {group.name!r} "
-            f"runs {group.instance_type} ({offered}); choose a {model.accelerator.value} node group "
-            f"or change accelerator",
-        )]
-    return []
-
-
-def _token_issues(stack: StackConfig, index: int, model: ModelConfig) -> list[ConfigIssue]:
-    if model.source is not ModelSource.HUB or stack.hf_token is not None:
-        return []
-    return [ConfigIssue(
-        f"models[{index}].source",
-        f"model {model.name!r} downloads {model.model!r} from the Hugging Face hub but no token "
-        f"is configured; run `pulumi config set --secret hfToken <token>`, or serve weights "
-        f"baked into the image with source: image",
-    )]
-
-
-def stack_warnings(stack: StackConfig) -> list[str]:
-    """Legitimate but probably unintended setups; printed, never fatal."""
-    used = {model.node_group for model in stack.models}
-    warnings = [
-        f"nodeGroups[{index}] {group.name!r} runs no model; its nodes cost money while idle "
-        f"(fine for a platform-only stack)"
-        for index, group in enumerate(stack.node_groups)
-        if group.name not in used
-    ]
-    warnings += platform_warnings(stack)
-    warnings += placement_warnings(stack)
-    return warnings
-
-
-def _duplicates(stack: StackConfig) -> list[ConfigIssue]:
-    issues = []
-    checks = [
-        ("nodeGroups", "name", [group.name for group in stack.node_groups]),
-        ("models", "name", [model.name for model in stack.models]),
-        ("models", "servedModelName", [model.resolved_served_model_name for model in stack.models]),
-    ]
-    for section, field, values in checks:
-        counts = Counter(values)
-        seen: set[str] = set()
-        for index, value in enumerate(values):
-            if counts[value] > 1 and value in seen:
-                first = values.index(value)
-                issues.append(ConfigIssue(
-                    f"{section}[{index}].{field}",
-                    f"{value!r} is already used by {section}[{first}]; names must be unique in the stack",
-                ))
-            seen.add(value)
-    return issues

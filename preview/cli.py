@@ -8,26 +8,28 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from config.errors import ConfigError, plural
-from config.loader import PROJECT, load_stack_file
-from config.sizing import format_sizing_table
-from config.stack import StackConfig
+from config.errors import ConfigError
+from config.loader import validate_stack_file
+from config.units import PROJECT
+from config.validation import ValidatedStack
+from config.wording import plural
 from preview.engine import Recording
 from preview.render import resource_tree, write_render
 from preview.runner import project_name, run_stack, stack_file
+from preview.sizing_table import format_sizing_table
 
 EXIT_INVALID_CONFIG = 2
 EXIT_WARNINGS_STRICT = 3
 
 
-def model_summary(stack: StackConfig, recording: Recording) -> list[str]:
+def model_summary(validated: ValidatedStack, recording: Recording) -> list[str]:
     endpoints = recording.outputs.get("modelEndpoints", {})
     lines = []
-    for model in stack.models:
-        group = stack.node_group(model.node_group)
+    for placed in validated.placed:
+        model = placed.model
         lines.append(
             f"  {model.name}: {model.replicas} x {model.accelerators_per_pod} {model.accelerator.value} "
-            f"on {model.node_group} ({group.instance_type if group else '?'}), source {model.source.value}, "
+            f"on {model.node_group} ({placed.group.instance_type}), source {model.source.value}, "
             f"namespace {model.namespace}, {endpoints.get(model.name, 'no endpoint')}"
         )
     return lines
@@ -38,12 +40,17 @@ def output_lines(recording: Recording) -> list[str]:
     return [f"  {key}: {recording.outputs[key]}" for key in sorted(recording.outputs)]
 
 
-def sizing_lines(stack: StackConfig) -> list[str]:
-    return ["", "Sizing:", format_sizing_table(stack)] if stack.models else []
+def sizing_lines(validated: ValidatedStack) -> list[str]:
+    return ["", "Sizing:", format_sizing_table(validated)] if validated.placed else []
 
 
-def _run(project_dir: Path, stack_name: str) -> tuple[Optional[Recording], Optional[StackConfig]]:
+def _run(project_dir: Path, stack_name: str) -> tuple[Optional[Recording], Optional[ValidatedStack]]:
+    """Validate the stack file (nothing registered on an error), then run the program on it; the
+    program's own validation of the same values is the loader's remembered result. Another
+    project's program keeps its config its own: only what it registered is shown."""
+    ours = project_name(project_dir) == PROJECT
     try:
+        validated = validate_stack_file(stack_file(project_dir, stack_name)) if ours else None
         recording = run_stack(project_dir, stack_name, capture_error=True)
     except ConfigError as error:
         _print_config_error(error, registered=0)
@@ -53,10 +60,7 @@ def _run(project_dir: Path, stack_name: str) -> tuple[Optional[Recording], Optio
         return None, None
     if recording.error is not None:
         raise recording.error
-    if project_name(project_dir) != PROJECT:
-        # Another project's program: its config is its own; only what it registered is shown.
-        return recording, None
-    return recording, load_stack_file(stack_file(project_dir, stack_name))
+    return recording, validated
 
 
 def _print_config_error(error: ConfigError, registered: int) -> None:
@@ -77,17 +81,17 @@ def _finish(recording: Recording, strict: bool) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    recording, stack = _run(args.project_dir, args.stack)
+    recording, validated = _run(args.project_dir, args.stack)
     if recording is None:
         return EXIT_INVALID_CONFIG
     print(resource_tree(recording))
-    if stack is None:
+    if validated is None:
         print("\nOutputs:")
         print("\n".join(output_lines(recording)) or "  (none)")
     else:
         print("\nModels:")
-        print("\n".join(model_summary(stack, recording)) or "  (none)")
-        print("\n".join(sizing_lines(stack)))
+        print("\n".join(model_summary(validated, recording)) or "  (none)")
+        print("\n".join(sizing_lines(validated)))
     print(f"\n{plural(len(recording.resources), 'resource')}, {plural(len(recording.kubernetes_objects()), 'Kubernetes object')} "
           f"(previewed offline in {time.perf_counter() - started:.2f}s)")
     return _finish(recording, args.strict)

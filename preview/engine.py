@@ -20,9 +20,10 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
+from config.units import PROJECT, SECRET_PLACEHOLDER
 from preview.mock_outputs import mock_outputs
 
-SECRET_MASK = "[secret]"
+SECRET_MASK = SECRET_PLACEHOLDER
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _STACK_TYPE = "pulumi:pulumi:Stack"
@@ -150,7 +151,7 @@ class _WarningCollector(logging.Handler):
 def run_program(
     program: Callable[[], None],
     *,
-    project: str = "vllm-eks",
+    project: str = PROJECT,
     stack: str = "dev",
     config: Optional[dict[str, str]] = None,
     secret_keys: Optional[list[str]] = None,

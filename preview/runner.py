@@ -16,7 +16,8 @@ from typing import Optional
 import yaml
 
 from config.errors import ConfigError, ConfigIssue
-from config.loader import PROJECT, StackFile, read_stack_file
+from config.loader import StackFile, read_stack_file
+from config.units import PROJECT
 from preview.engine import Recording, run_program
 
 

@@ -46,7 +46,7 @@ def test_a_broken_config_exits_2_with_the_message_and_registers_nothing(project,
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == (
-        "Invalid config of stack 'dev' (1 problem):\n"
+        f"Invalid {project / 'Pulumi.dev.yaml'} (1 problem):\n"
         "  - models[0].tensorParallelSize: Input should be greater than or equal to 1 (got 0)\n"
         "Nothing was created: 0 resources registered.\n"
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
+from config.platform.cluster import DEFAULT_KUBERNETES_VERSION
+
 from preview.render import manifests
 from tests.conftest import committed_stacks, kubernetes_version, recording_for
 
@@ -32,4 +34,4 @@ def test_strict_validation_rejects_an_unknown_field():
     # Guards the check above: strict mode must fail on a misspelt field.
     bad = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": [{"port": 80}], "selectr": {}}}
     with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(bad, "1.33", strict=True)
+        kubernetes_validate.validate(bad, DEFAULT_KUBERNETES_VERSION, strict=True)

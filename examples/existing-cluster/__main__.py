@@ -8,7 +8,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.vllm_model import VllmModel, VllmModelArgs
-from config import ModelConfig, NodeGroupConfig
+from config.model import ModelConfig
+from config.platform.node_groups import NodeGroupConfig
 
 settings = pulumi.Config()
 

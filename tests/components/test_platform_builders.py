@@ -7,11 +7,15 @@ import json
 import kubernetes_validate
 import pytest
 
+from config.platform.cluster import DEFAULT_KUBERNETES_VERSION
+
 from components import _cluster_args, _device_plugin_objects, _efs_args, _node_group_args
 from config.accelerators import AcceleratorKind
-from config.platform import ClusterConfig, EfsConfig, NodeGroupConfig, VpcConfig
+from config.platform.cluster import ClusterConfig, VpcConfig
+from config.platform.efs import EfsConfig
+from config.platform.node_groups import NodeGroupConfig
 
-KUBERNETES_VERSION = "1.33"
+KUBERNETES_VERSION = DEFAULT_KUBERNETES_VERSION
 
 
 def group(instance_type: str, **extra) -> NodeGroupConfig:
@@ -29,16 +33,16 @@ def test_storage_class_is_valid_kubernetes_1_33():
     kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
 
 
-@pytest.mark.parametrize("kind, taint, name, image", [
-    (AcceleratorKind.NEURON, "aws.amazon.com/neuron", "neuron-device-plugin", "public.ecr.aws/neuron/neuron-device-plugin:2.29.148.0"),
-    (AcceleratorKind.GPU, "nvidia.com/gpu", "nvidia-device-plugin-daemonset", "nvcr.io/nvidia/k8s-device-plugin:v0.20.0"),
+@pytest.mark.parametrize("kind, taint, name, repository", [
+    (AcceleratorKind.NEURON, "aws.amazon.com/neuron", "neuron-device-plugin", "public.ecr.aws/neuron/neuron-device-plugin"),
+    (AcceleratorKind.GPU, "nvidia.com/gpu", "nvidia-device-plugin-daemonset", "nvcr.io/nvidia/k8s-device-plugin"),
 ])
-def test_device_plugin_selects_only_its_accelerator_nodes_and_tolerates_their_taint(kind, taint, name, image):
+def test_device_plugin_selects_only_its_accelerator_nodes_and_tolerates_their_taint(kind, taint, name, repository):
     daemonset = _device_plugin_objects.device_plugin_objects(kind)[-1]
     pod = daemonset["spec"]["template"]["spec"]
     assert {key: value for key, value in daemonset["metadata"].items() if key != "annotations"} == {
         "name": name, "namespace": "kube-system",
-        "labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "vllm-eks"},
+        "labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "vllm-eks", "app.kubernetes.io/managed-by": "pulumi"},
     }
     assert pod["nodeSelector"] == {"vllm-eks/accelerator": kind.value}
     assert pod["tolerations"] == [
@@ -47,7 +51,9 @@ def test_device_plugin_selects_only_its_accelerator_nodes_and_tolerates_their_ta
     ]
     assert pod["priorityClassName"] == "system-node-critical"
     [container] = pod["containers"]
-    assert container["image"] == image
+    # Pinned to a release (the version itself is stated once, in DEVICE_PLUGINS), never a moving tag.
+    image_repository, tag = container["image"].rsplit(":", 1)
+    assert image_repository == repository and (tag[0].isdigit() or tag.startswith("v"))
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
@@ -124,7 +130,7 @@ def test_cluster_args_skip_default_nodes_use_access_entries_log_everything_and_c
     args = _cluster_args.cluster_args(config, "vllm-eks-dev", irsa=False)
     assert args["skip_default_node_group"] is True
     assert args["authentication_mode"] == "API"
-    assert args["version"] == "1.33"
+    assert args["version"] == DEFAULT_KUBERNETES_VERSION
     assert args["enabled_cluster_log_types"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     assert (args["endpoint_public_access"], args["public_access_cidrs"], args["endpoint_private_access"]) == (False, None, True)
     assert args["access_entries"] == {"admin-0": {

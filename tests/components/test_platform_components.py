@@ -7,12 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from config.platform.cluster import DEFAULT_KUBERNETES_VERSION
+
 from components import _efs_args
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.platform import build_platform, model_dependencies
 from config.errors import ConfigError
-from config.loader import load_stack_file, parse_stack_config
-from config.platform import ClusterConfig, endpoint_issues
+from config.loader import load_stack_file, parse_stack_config, validate_stack_config
+from config.validation import validate_stack
+from config.platform.cluster import ClusterConfig
+from config.platform.rules import endpoint_issues
 from config.stack import StackConfig
 from preview.engine import Recording, run_program
 from tests.config.stacks import REACHABLE_CLUSTER
@@ -25,7 +29,7 @@ ADDON = "aws:eks/addon:Addon"
 
 def record(stack) -> tuple[Recording, dict]:
     built = {}
-    recording = run_program(lambda: built.setdefault("platform", build_platform(stack)), stack="dev")
+    recording = run_program(lambda: built.setdefault("platform", build_platform(validate_stack(stack))), stack="dev")
     return recording, built
 
 
@@ -77,7 +81,7 @@ def test_cluster_skips_default_nodes_authenticates_by_access_entries_and_uses_th
     recording, _ = dev
     cluster = recording.one("eks:index:Cluster", "platform")
     assert cluster.inputs["name"] == "vllm-eks-dev"
-    assert cluster.inputs["version"] == "1.33"
+    assert cluster.inputs["version"] == DEFAULT_KUBERNETES_VERSION
     assert cluster.inputs["skipDefaultNodeGroup"] is True
     assert cluster.inputs["authenticationMode"] == "API"
     assert cluster.inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -232,7 +236,7 @@ def test_model_dependencies_are_its_storage_class_device_plugin_and_node_group(d
 def test_a_private_only_endpoint_in_a_new_vpc_fails_before_anything_registers():
     # Built without the loader (which would refuse it), as a library caller might.
     stack = StackConfig(node_groups=[{"name": "inf2", "instanceType": "inf2.xlarge"}])
-    recording = run_program(lambda: build_platform(stack), capture_error=True)
+    recording = run_program(lambda: build_platform(validate_stack(stack)), capture_error=True)
     assert isinstance(recording.error, ConfigError)
     assert recording.error.issues == endpoint_issues(stack.cluster)
     assert [issue.path for issue in recording.error.issues] == ["cluster.endpointPublicAccessCidrs"]
@@ -245,7 +249,7 @@ def test_a_private_only_endpoint_in_a_new_vpc_fails_before_anything_registers():
     ({"cluster": {"vpc": {"availabilityZones": ["us-west-2a"]}, **REACHABLE_CLUSTER}}, "cluster.vpc.availabilityZones"),
 ])
 def test_invalid_platform_config_fails_before_any_resource_is_registered(values, path):
-    recording = run_program(lambda: build_platform(parse_stack_config(values)), capture_error=True)
+    recording = run_program(lambda: build_platform(validate_stack_config(values)), capture_error=True)
     assert isinstance(recording.error, ConfigError)
     assert [issue.path for issue in recording.error.issues] == [path]
     assert recording.resources == []

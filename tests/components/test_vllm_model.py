@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pulumi
+import pytest
 import pulumi_kubernetes as k8s
 
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from components.vllm_model import VllmModel, VllmModelArgs
-from config import ConfigError, ModelConfig, NodeGroupConfig
-from config.stack import MonitoringConfig, NetworkPolicyConfig, model_issues
+from config.errors import ConfigError
+from config.model import ModelConfig
+from config.platform.node_groups import NodeGroupConfig
+from config.stack import MonitoringConfig, NetworkPolicyConfig
+from config.validation import validate_model
 from preview.engine import run_program
 
 GPU_GROUP = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge")
@@ -216,6 +220,7 @@ def test_a_model_that_does_not_fit_its_node_group_fails_before_anything_register
 
 def test_a_library_model_is_not_held_to_the_running_node_count_because_its_cluster_may_autoscale():
     group = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge", max_size=4)
-    assert model_issues(_qwen(replicas=2), group) == []
-    [issue] = model_issues(_qwen(replicas=5), group)
-    assert issue.path == "models[0].replicas"
+    assert validate_model(_qwen(replicas=2), group, source="VllmModel 'qwen'").model.replicas == 2
+    with pytest.raises(ConfigError) as refused:
+        validate_model(_qwen(replicas=5), group, source="VllmModel 'qwen'")
+    assert [issue.path for issue in refused.value.issues] == ["models[0].replicas"]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from config import StackConfig, parse_stack_config
+from config.loader import parse_stack_config
+from config.sizing.memory import ModelSizing
+from config.stack import StackConfig
+from config.validation import validate_stack
 
 # A documentation range (RFC 5737): any listed CIDR keeps a stack that creates its own VPC
 # reachable, which the endpoint rule requires.
@@ -14,3 +17,13 @@ REACHABLE_CLUSTER = {"endpointPublicAccessCidrs": ["198.51.100.0/24"]}
 def parse_stack(values: dict[str, Any]) -> StackConfig:
     """`parse_stack_config` with a reachable cluster unless the values configure their own."""
     return parse_stack_config({"cluster": REACHABLE_CLUSTER, **values})
+
+
+def warnings_of(stack: StackConfig) -> list[str]:
+    """Every warning the stack's validation prints."""
+    return list(validate_stack(stack).warnings)
+
+
+def sizings_of(stack: StackConfig) -> list[ModelSizing]:
+    """Each model's sizing on its node group, in `models` order."""
+    return [placed.sizing for placed in validate_stack(stack).placed]

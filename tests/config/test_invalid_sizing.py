@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, load_stack_file
+from config.errors import ConfigError
+from config.loader import load_stack_file
 from preview.runner import run_stack
 from tests.conftest import PROJECT_DIR
 

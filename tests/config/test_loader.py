@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, read_stack_file
+from config.errors import ConfigError
+from config.loader import read_stack_file
 
 STACK = """\
 config:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError
+from config.errors import ConfigError
 from config.model_catalog import CATALOG, CATALOG_ENTRIES, ArchitectureBlock, lookup, match_model
 from tests.config.stacks import parse_stack
 

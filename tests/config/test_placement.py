@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError, load_stack_file, stack_warnings
-from config.allocatable import GIB, MIB, kube_reserved_cpu_millicores, max_pods, node_allocatable
+from config.errors import ConfigError
+from config.loader import load_stack_file
+from config.allocatable import kube_reserved_cpu_millicores, max_pods, node_allocatable
+from config.units import GIB, MIB
 from config.instance_catalog import INSTANCE_TYPES
 from tests.conftest import PROJECT_DIR
-from tests.config.stacks import parse_stack
+from tests.config.stacks import parse_stack, warnings_of
 
 
 def test_the_dev_stack_passes_without_warnings():
     stack = load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
-    assert [w for w in stack_warnings(stack) if w.startswith("models[")] == []
+    assert [w for w in warnings_of(stack) if w.startswith("models[")] == []
 
 
 def test_every_catalog_instance_has_eni_figures_for_max_pods():
@@ -61,7 +63,7 @@ def _neuron(instance: str, tp: int, max_size: int = 1, desired=None, **model):
 
 
 def test_the_workshop_hint_tp_12_on_inf2_24xlarge_loads_with_a_padding_warning():
-    warnings = [w for w in stack_warnings(_neuron("inf2.24xlarge", 12)) if w.startswith("models[0]")]
+    warnings = [w for w in warnings_of(_neuron("inf2.24xlarge", 12)) if w.startswith("models[0]")]
     assert len(warnings) == 1
     assert "pads the query heads to 36" in warnings[0]
     assert "36 KV heads" in warnings[0] and "4.5x" in warnings[0]
@@ -70,7 +72,7 @@ def test_the_workshop_hint_tp_12_on_inf2_24xlarge_loads_with_a_padding_warning()
 
 
 def test_tp_8_on_inf2_24xlarge_loads_without_warnings():
-    assert [w for w in stack_warnings(_neuron("inf2.24xlarge", 8)) if w.startswith("models[")] == []
+    assert [w for w in warnings_of(_neuron("inf2.24xlarge", 8)) if w.startswith("models[")] == []
 
 
 def test_pods_beyond_the_desired_size_fail_because_no_autoscaler_adds_nodes():
@@ -85,7 +87,7 @@ def test_pods_beyond_the_desired_size_fail_because_no_autoscaler_adds_nodes():
 
 def test_an_unknown_architecture_warns_and_asks_for_an_architecture_block():
     stack = _neuron("inf2.8xlarge", 2, model="/opt/models/custom-model")
-    assert any("memory not sized" in w and "architecture" in w for w in stack_warnings(stack))
+    assert any("memory not sized" in w and "architecture" in w for w in warnings_of(stack))
 
 
 def _gpu(**model):
@@ -96,18 +98,18 @@ def _gpu(**model):
 
 
 def test_less_than_one_full_length_sequence_of_headroom_is_a_warning():
-    warnings = stack_warnings(_gpu(maxModelLen=32768))
+    warnings = warnings_of(_gpu(maxModelLen=32768))
     assert any("less than one full-length sequence of headroom" in w for w in warnings)
 
 
 def test_an_explicit_max_num_seqs_that_cannot_all_be_full_length_is_a_warning():
-    warnings = stack_warnings(_gpu(maxModelLen=4096, maxNumSeqs=64))
+    warnings = warnings_of(_gpu(maxModelLen=4096, maxNumSeqs=64))
     assert any("maxNumSeqs 64 x maxModelLen 4096" in w for w in warnings)
 
 
 @pytest.mark.parametrize("max_model_len", [8192, 16384])
 def test_a_comfortable_gpu_model_loads_without_model_warnings(max_model_len):
-    assert [w for w in stack_warnings(_gpu(maxModelLen=max_model_len)) if w.startswith("models[")] == []
+    assert [w for w in warnings_of(_gpu(maxModelLen=max_model_len)) if w.startswith("models[")] == []
 
 
 def _g5(replicas: int, max_size: int = 1, desired=None, cpu: str = "16", memory: str = "64Gi", tp: int = 1, **extra):
@@ -134,7 +136,7 @@ def test_cpu_and_memory_not_gpus_bound_the_pods_a_node_takes():
 
 def test_the_suggested_requests_pack_the_replicas_onto_max_size_nodes():
     stack = parse_stack(_g5(replicas=4, cpu="11900m", memory="46848Mi"))
-    assert [w for w in stack_warnings(stack) if w.startswith(("models[", "nodeGroups["))] == []
+    assert [w for w in warnings_of(stack) if w.startswith(("models[", "nodeGroups["))] == []
 
 
 def test_only_the_binding_request_is_named_in_the_fix():
@@ -145,7 +147,7 @@ def test_only_the_binding_request_is_named_in_the_fix():
 
 def test_two_replicas_that_fit_one_nodes_cpu_and_memory_load():
     stack = parse_stack(_g5(replicas=2))
-    assert [w for w in stack_warnings(stack) if w.startswith(("models[", "nodeGroups["))] == []
+    assert [w for w in warnings_of(stack) if w.startswith(("models[", "nodeGroups["))] == []
 
 
 def test_accelerators_a_degree_leaves_over_on_a_node_are_not_counted():
@@ -211,7 +213,7 @@ def _hub_llama(instance: str = "inf2.xlarge", memory=None, **model):
 
 
 def _model_warnings(stack) -> list[str]:
-    return [w for w in stack_warnings(stack) if w.startswith("models[")]
+    return [w for w in warnings_of(stack) if w.startswith("models[")]
 
 
 def test_a_neuron_hub_model_needs_host_memory_for_its_whole_checkpoint():
@@ -283,4 +285,4 @@ def test_the_committed_stacks_pass_sizing_and_placement_without_model_warnings(s
     if not path.exists():
         pytest.skip(f"{path.name} is not committed")
     stack = load_stack_file(path)
-    assert [w for w in stack_warnings(stack) if w.startswith("models[")] == []
+    assert [w for w in warnings_of(stack) if w.startswith("models[")] == []

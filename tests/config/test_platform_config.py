@@ -9,9 +9,10 @@ import pytest
 from config.errors import ConfigError
 from config.loader import load_stack_file, parse_stack_config
 from config.errors import ConfigIssue
-from config.platform import ClusterConfig, NatGateways, ServiceAccountIdentity, endpoint_issues, platform_warnings
-from config.stack import stack_warnings
-from tests.config.stacks import REACHABLE_CLUSTER
+from config.platform.cluster import ClusterConfig, NatGateways
+from config.platform.efs import ServiceAccountIdentity
+from config.platform.rules import endpoint_issues, platform_warnings
+from tests.config.stacks import REACHABLE_CLUSTER, warnings_of
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 INF2 = {"name": "inf2", "instanceType": "inf2.xlarge"}
@@ -207,7 +208,7 @@ def test_an_open_public_endpoint_is_a_warning_not_an_error():
 
 def test_a_node_group_no_model_uses_is_a_warning_so_platform_only_stacks_work():
     stack = parse({"nodeGroups": [INF2]})
-    assert stack_warnings(stack) == [
+    assert warnings_of(stack) == [
         "nodeGroups[0] 'inf2' runs no model; its nodes cost money while idle (fine for a platform-only stack)"
     ]
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from config import load_stack_file
-from config.accelerators import AcceleratorKind
+from config.loader import load_stack_file
+from config.accelerators import ACCELERATORS, AcceleratorKind
 from config.model_catalog import CATALOG, CATALOG_ENTRIES
 from config.instance_catalog import INSTANCE_TYPES
-from config.sizing import (
-    GIB, KIB, Precision, default_max_num_seqs, format_sizing_table, shard_heads, sizing_report, weights_size,
-)
+from config.validation import validate_stack
+from preview.sizing_table import format_sizing_table
+from config.sizing.precision import Precision, weights_size
+from config.sizing.vllm_defaults import default_max_num_seqs
+from config.units import GIB, KIB
 from tests.conftest import PROJECT_DIR
-from tests.config.stacks import parse_stack
+from tests.config.stacks import parse_stack, sizings_of
 
 
 def test_llama_31_8b_needs_128_kib_of_kv_cache_per_token_at_16_bit():
@@ -29,24 +31,24 @@ def test_kv_per_token_of_every_catalog_model_is_the_guide_formula(arch):
 
 @pytest.mark.parametrize("tp, kv_heads, strategy", [(1, 8, "even"), (8, 8, "even"), (16, 16, "replicated")])
 def test_vllm_gives_each_gpu_rank_at_least_one_kv_head(tp, kv_heads, strategy):
-    sharding = shard_heads(CATALOG["meta-llama/Llama-3.1-8B-Instruct"], tp, AcceleratorKind.GPU)
+    sharding = ACCELERATORS[AcceleratorKind.GPU].head_sharding.shard(CATALOG["meta-llama/Llama-3.1-8B-Instruct"], tp)
     assert (sharding.kv_heads, sharding.strategy) == (kv_heads, strategy)
 
 
 def test_neuron_tp_12_on_an_8b_model_pads_heads_and_converts_to_multi_head_attention():
     # NxD Inference gqa.py: 32 heads padded to 36 (a multiple of 12); 12 % 8 != 0 -> CONVERT_TO_MHA.
-    sharding = shard_heads(CATALOG["meta-llama/Llama-3.1-8B-Instruct"], 12, AcceleratorKind.NEURON)
+    sharding = ACCELERATORS[AcceleratorKind.NEURON].head_sharding.shard(CATALOG["meta-llama/Llama-3.1-8B-Instruct"], 12)
     assert (sharding.attention_heads, sharding.kv_heads, sharding.strategy) == (36, 36, "convert-to-mha")
 
 
 def test_neuron_tp_16_replicates_8_kv_heads_to_the_degree():
-    sharding = shard_heads(CATALOG["meta-llama/Llama-3.1-8B-Instruct"], 16, AcceleratorKind.NEURON)
+    sharding = ACCELERATORS[AcceleratorKind.NEURON].head_sharding.shard(CATALOG["meta-llama/Llama-3.1-8B-Instruct"], 16)
     assert (sharding.attention_heads, sharding.kv_heads, sharding.strategy) == (32, 16, "replicated")
 
 
 @pytest.fixture(scope="module")
 def dev_sizing():
-    return sizing_report(load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml"))
+    return sizings_of(load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml"))
 
 
 def test_dev_llama_is_int8_weights_with_fp8_kv_cache_from_its_neuron_config(dev_sizing):
@@ -72,7 +74,7 @@ def _gpu(**model):
 
 
 def test_the_guides_qwen3_32b_fp8_on_one_l40s_matches_the_issue_figures():
-    sizing = sizing_report(_gpu(gpuMemoryUtilization=0.95, maxModelLen=32768))[0]
+    sizing = sizings_of(_gpu(gpuMemoryUtilization=0.95, maxModelLen=32768))[0]
     # The guide's parameters x 1 B, plus the 1.56B embedding and lm_head parameters FP8 leaves at 16 bits.
     assert round(sizing.architecture.parameters / GIB, 1) == 30.5
     assert round(sizing.weight_bytes / GIB, 1) == 32.0
@@ -82,22 +84,22 @@ def test_the_guides_qwen3_32b_fp8_on_one_l40s_matches_the_issue_figures():
 
 
 def test_fp8_kv_cache_dtype_in_extra_args_halves_kv_per_token():
-    sizing = sizing_report(_gpu(maxModelLen=32768, extraArgs=["--kv-cache-dtype=fp8"]))[0]
+    sizing = sizings_of(_gpu(maxModelLen=32768, extraArgs=["--kv-cache-dtype=fp8"]))[0]
     assert sizing.kv_bytes_per_token == 128 * KIB
 
 
 def test_awq_quantization_counts_half_a_byte_per_weight():
-    sizing = sizing_report(_gpu(model="Qwen/Qwen3-8B", quantization="awq", maxModelLen=8192))[0]
+    sizing = sizings_of(_gpu(model="Qwen/Qwen3-8B", quantization="awq", maxModelLen=8192))[0]
     assert sizing.weights.bytes == 0.5
 
 
 def test_an_unset_max_model_len_defaults_to_the_models_positions():
-    sizing = sizing_report(_gpu(model="Qwen/Qwen3-8B"))[0]
+    sizing = sizings_of(_gpu(model="Qwen/Qwen3-8B"))[0]
     assert (sizing.max_model_len, sizing.max_model_len_is_default) == (40960, True)
 
 
 def test_the_sizing_table_prints_binary_units_with_the_unit():
-    table = format_sizing_table(load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml"))
+    table = format_sizing_table(validate_stack(load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")))
     assert "models[0] llama-3-1-8b-int8-neuron on inf2.xlarge" in table
     assert "64 KiB/token at fp8" in table and "29.8 GiB" in table
     assert "changing them means recompiling" in table
@@ -105,7 +107,7 @@ def test_the_sizing_table_prints_binary_units_with_the_unit():
 
 def test_an_unknown_architecture_is_reported_not_sized():
     stack = _gpu(model="example/unknown-7b", maxModelLen=8192)
-    assert "not sized" in format_sizing_table(stack)
+    assert "not sized" in format_sizing_table(validate_stack(stack))
 
 
 @pytest.mark.parametrize("instance, accelerator, expected", [
@@ -115,11 +117,11 @@ def test_an_unknown_architecture_is_reported_not_sized():
 ])
 def test_an_unset_max_num_seqs_follows_vllms_hardware_dependent_default(instance, accelerator, expected):
     # vllm/engine/arg_utils.py: 1024 on devices with >= 70 GiB whose name has no "a100", else 256.
-    assert default_max_num_seqs(accelerator, INSTANCE_TYPES[instance])[0] == expected
+    assert default_max_num_seqs(ACCELERATORS[accelerator], INSTANCE_TYPES[instance])[0] == expected
 
 
 def test_the_table_says_an_unset_max_num_seqs_is_an_assumed_default():
-    table = format_sizing_table(_gpu(maxModelLen=32768))
+    table = format_sizing_table(validate_stack(_gpu(maxModelLen=32768)))
     assert "maxNumSeqs     256 (unset: vLLM's default below 70 GiB per GPU and on A100 (L40S), assumed)" in table
 
 
@@ -137,10 +139,10 @@ def test_an_architecture_block_gives_no_vocabulary_so_all_its_weights_count_as_q
     stack = _gpu(model="example/custom-7b-fp8", maxModelLen=8192, architecture={
         "parameters": 7e9, "layers": 32, "attentionHeads": 32, "kvHeads": 8, "headDim": 128,
         "maxPositionEmbeddings": 32768})
-    assert sizing_report(stack)[0].weight_bytes == 7e9
+    assert sizings_of(stack)[0].weight_bytes == 7e9
 
 
 def test_the_table_shows_how_the_weights_are_made_up():
-    table = format_sizing_table(_gpu(maxModelLen=32768))
+    table = format_sizing_table(validate_stack(_gpu(maxModelLen=32768)))
     assert ("32.0 GiB at fp8 (31.21B parameters x 1 B + 1.56B embedding and lm_head parameters x 2 B; "
             "'fp8' in the model name)") in table

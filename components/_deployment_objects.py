@@ -1,7 +1,7 @@
-"""Pure builders: validated model config -> Kubernetes objects as plain dicts.
+"""Pure builders for one model's server: Deployment, Service, PodDisruptionBudget, ServiceMonitor.
 
-No Pulumi here. The components register exactly these dicts, and the offline preview
-renders what the components registered, so a test of a builder is a test of `pulumi up`.
+No Pulumi here. The components register exactly these dicts, and the offline preview renders
+what the components registered, so a test of a builder is a test of `pulumi up`.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ import math
 from typing import Any
 
 from components import _scanner_exceptions as scanner_exceptions
+from components._container_security import POD_SECURITY_CONTEXT, container_security_context
+from components._labels import recommended_labels
+from components._namespace_objects import HF_CACHE_CLAIM, HF_TOKEN_KEY, HF_TOKEN_SECRET, NEURON_CACHE_CLAIM
+from components._vllm_args import VLLM_COMMAND, vllm_args
 from config.accelerators import ACCELERATORS
-from config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource, NeuronConfigArg
-from config.platform import NodeGroupConfig
+from config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource
+from config.platform.node_groups import NodeGroupConfig
 from config.scheduling import node_selector, tolerations
-from config.stack import CacheVolumesConfig, MonitoringConfig
+from config.stack import MonitoringConfig
 
-HF_CACHE_CLAIM = "huggingface-cache"
-NEURON_CACHE_CLAIM = "neuron-cache"
-HF_TOKEN_SECRET = "hf-token"
-HF_TOKEN_KEY = "token"
 CONTAINER_NAME = "vllm"
 HEALTH_PATH = "/health"
 PROBE_PERIOD_SECONDS = 10
@@ -46,165 +46,10 @@ _HUB_ENV = {"HF_HOME": HF_CACHE_PATH, "XDG_CACHE_HOME": "/tmp/cache"}
 Object = dict[str, Any]
 
 
-def recommended_labels(instance: str, component: str) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/name": "vllm",
-        "app.kubernetes.io/instance": instance,
-        "app.kubernetes.io/component": component,
-        "app.kubernetes.io/part-of": "vllm-eks",
-        "app.kubernetes.io/managed-by": "pulumi",
-    }
-
-
 def model_labels(model: ModelConfig) -> dict[str, str]:
     # `app` is what the workshop selects on (and its kubectl commands use); the recommended
     # labels sit beside it for dashboards and policies.
     return {"app": model.name, **recommended_labels(model.name, "model-server")}
-
-
-def namespace_object(name: str) -> Object:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {
-            "name": name,
-            "labels": {
-                **recommended_labels(name, "model-namespace"),
-                # vLLM images run as root, which "restricted" forbids; enforce the strongest
-                # level they pass and report what "restricted" would reject.
-                "pod-security.kubernetes.io/enforce": "baseline",
-                "pod-security.kubernetes.io/warn": "restricted",
-                "pod-security.kubernetes.io/audit": "restricted",
-            },
-        },
-    }
-
-
-def cache_claim_object(name: str, namespace: str, storage_class: str, size: str) -> Object:
-    return {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {"name": name, "namespace": namespace, "labels": recommended_labels(name, "model-cache")},
-        "spec": {
-            "storageClassName": storage_class,
-            # Every replica and every model in the namespace shares one download.
-            "accessModes": ["ReadWriteMany"],
-            "resources": {"requests": {"storage": size}},
-        },
-    }
-
-
-def cache_claim_objects(namespace: str, cache: CacheVolumesConfig, neuron_cache: bool) -> list[Object]:
-    claims = [cache_claim_object(HF_CACHE_CLAIM, namespace, cache.storage_class, cache.huggingface_size)]
-    if neuron_cache:
-        claims.append(cache_claim_object(NEURON_CACHE_CLAIM, namespace, cache.storage_class, cache.neuron_size))
-    return claims
-
-
-def hf_token_secret_object(namespace: str, token: Any) -> Object:
-    """`token` is passed through untouched so the component can hand in a Pulumi secret."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": HF_TOKEN_SECRET, "namespace": namespace, "labels": recommended_labels(HF_TOKEN_SECRET, "credentials")},
-        "type": "Opaque",
-        "stringData": {HF_TOKEN_KEY: token},
-    }
-
-
-def network_policy_object(namespace: str) -> Object:
-    """Deny by default: no ingress to any pod of the namespace, and egress to DNS and HTTPS only.
-
-    Each model opens its own port to callers with `model_network_policy_object`, so adding a
-    model never changes this shared object. Egress is DNS to kube-system and HTTPS (hub
-    downloads) only, so the instance metadata service (plain HTTP on port 80) and every other
-    in-VPC service stay unreachable; cache volumes are mounted by the node, not the pod, so NFS
-    needs no rule here.
-    """
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "vllm-default", "namespace": namespace, "labels": recommended_labels(namespace, "network-policy")},
-        "spec": {
-            "podSelector": {},
-            "policyTypes": ["Ingress", "Egress"],
-            "egress": [
-                {
-                    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
-                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                },
-                {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                    "ports": [{"protocol": "TCP", "port": 443}],
-                },
-            ],
-        },
-    }
-
-
-def model_network_policy_object(model: ModelConfig, allowed_namespaces: list[str]) -> Object:
-    """Let the namespace's pods (and listed namespaces) reach this model's pods on its port.
-
-    One per model rather than a port list on the namespace's policy: a model added on another
-    port then changes no other resource. The port is numeric: the AWS network policy controller
-    drops ingress rules with named ports (aws/amazon-network-policy-controller-k8s#71, #81).
-    """
-    peers: list[Object] = [{"podSelector": {}}]
-    peers += [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}} for name in allowed_namespaces]
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": model.name, "namespace": model.namespace, "labels": recommended_labels(model.name, "network-policy")},
-        "spec": {
-            "podSelector": {"matchLabels": {"app": model.name}},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": peers, "ports": [{"protocol": "TCP", "port": model.port}]}],
-        },
-    }
-
-
-def vllm_args(model: ModelConfig) -> list[str]:
-    """The `vllm serve` arguments, in the workshop's order."""
-    args = [model.model, f"--served-model-name={model.resolved_served_model_name}"]
-    if model.trust_remote_code:
-        args.append("--trust-remote-code")
-    if model.gpu_memory_utilization is not None:
-        args.append(f"--gpu-memory-utilization={_fraction(model.gpu_memory_utilization)}")
-    if model.max_model_len is not None:
-        args.append(f"--max-model-len={model.max_model_len}")
-    if model.tool_call_parser:
-        args += ["--enable-auto-tool-choice", f"--tool-call-parser={model.tool_call_parser}"]
-    if model.chat_template:
-        args.append(f"--chat-template={model.chat_template}")
-    if model.reasoning_parser:
-        args.append(f"--reasoning-parser={model.reasoning_parser}")
-    if model.quantization:
-        args.append(f"--quantization={model.quantization}")
-    args.append(f"--tensor-parallel-size={model.tensor_parallel_size}")
-    if model.pipeline_parallel_size > 1:
-        args.append(f"--pipeline-parallel-size={model.pipeline_parallel_size}")
-    if model.max_num_seqs is not None:
-        args.append(f"--max-num-seqs={model.max_num_seqs}")
-    if model.enable_prefix_caching is not None:
-        args.append("--enable-prefix-caching" if model.enable_prefix_caching else "--no-enable-prefix-caching")
-    if model.port != 8000:
-        args.append(f"--port={model.port}")
-    if model.neuron_config is not None:
-        args.append(_neuron_config_arg(model.neuron_config, model.neuron_config_arg))
-    return args + list(model.extra_args)
-
-
-def _fraction(value: float) -> str:
-    # Two decimals as the seeds write them ("0.90"), without rounding away a finer value.
-    text = f"{value:.2f}"
-    return text if float(text) == value else repr(value)
-
-
-def _neuron_config_arg(settings: dict[str, Any], form: NeuronConfigArg) -> str:
-    if form is NeuronConfigArg.OVERRIDE_NEURON_CONFIG:
-        return f"--override-neuron-config={json.dumps(settings)}"
-    key = "override_neuron_config" if form is NeuronConfigArg.ADDITIONAL_CONFIG else "neuron_config"
-    return f"--additional-config={json.dumps({key: settings})}"
 
 
 def neuron_compiled_artifacts_path(model: ModelConfig) -> str:
@@ -285,7 +130,7 @@ def _resources(model: ModelConfig) -> Object:
 
 
 def _pod_security_context(model: ModelConfig) -> Object:
-    context: Object = {"seccompProfile": {"type": "RuntimeDefault"}}
+    context: Object = dict(POD_SECURITY_CONTEXT)
     if model.run_as_user is not None:
         user = model.run_as_user
         # fsGroup makes the cache volumes writable for the non-root user.
@@ -319,15 +164,8 @@ def deployment_object(
         "name": CONTAINER_NAME,
         "image": model.image,
         "imagePullPolicy": model.image_pull_policy,
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "privileged": False,
-            "readOnlyRootFilesystem": model.read_only_root_filesystem,
-            # ALL includes the workshop's NET_RAW; vLLM needs no capability.
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "command": ["vllm", "serve"],
+        "securityContext": container_security_context(model.read_only_root_filesystem),
+        "command": list(VLLM_COMMAND),
         "args": vllm_args(model),
         "env": _env(model),
         "ports": [{"name": VLLM_PORT_NAME, "containerPort": model.port, "protocol": "TCP"}],
@@ -395,6 +233,27 @@ def service_monitor_object(model: ModelConfig, monitoring: MonitoringConfig) -> 
     }
 
 
+def model_network_policy_object(model: ModelConfig, allowed_namespaces: list[str]) -> Object:
+    """Let the namespace's pods (and listed namespaces) reach this model's pods on its port.
+
+    One per model rather than a port list on the namespace's policy: a model added on another
+    port then changes no other resource. The port is numeric: the AWS network policy controller
+    drops ingress rules with named ports (aws/amazon-network-policy-controller-k8s#71, #81).
+    """
+    peers: list[Object] = [{"podSelector": {}}]
+    peers += [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}} for name in allowed_namespaces]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": model.name, "namespace": model.namespace, "labels": recommended_labels(model.name, "network-policy")},
+        "spec": {
+            "podSelector": {"matchLabels": {"app": model.name}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": peers, "ports": [{"protocol": "TCP", "port": model.port}]}],
+        },
+    }
+
+
 def service_object(model: ModelConfig) -> Object:
     return {
         "apiVersion": "v1",
@@ -406,7 +265,6 @@ def service_object(model: ModelConfig) -> Object:
             "ports": [{"name": VLLM_PORT_NAME, "port": model.port, "targetPort": VLLM_PORT_NAME, "protocol": "TCP"}],
         },
     }
-
 
 
 def await_timeout_minutes(model: ModelConfig) -> int:

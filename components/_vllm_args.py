@@ -1,0 +1,55 @@
+"""The `vllm serve` command line a model's fields render to (config/model.py's MANAGED_FLAGS lists the
+flags these fields own, which extraArgs may not repeat)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from config.model import ModelConfig, NeuronConfigArg
+
+VLLM_COMMAND = ["vllm", "serve"]
+
+
+def vllm_args(model: ModelConfig) -> list[str]:
+    """The `vllm serve` arguments, in the workshop's order."""
+    args = [model.model, f"--served-model-name={model.resolved_served_model_name}"]
+    if model.trust_remote_code:
+        args.append("--trust-remote-code")
+    if model.gpu_memory_utilization is not None:
+        args.append(f"--gpu-memory-utilization={_fraction(model.gpu_memory_utilization)}")
+    if model.max_model_len is not None:
+        args.append(f"--max-model-len={model.max_model_len}")
+    if model.tool_call_parser:
+        args += ["--enable-auto-tool-choice", f"--tool-call-parser={model.tool_call_parser}"]
+    if model.chat_template:
+        args.append(f"--chat-template={model.chat_template}")
+    if model.reasoning_parser:
+        args.append(f"--reasoning-parser={model.reasoning_parser}")
+    if model.quantization:
+        args.append(f"--quantization={model.quantization}")
+    args.append(f"--tensor-parallel-size={model.tensor_parallel_size}")
+    if model.pipeline_parallel_size > 1:
+        args.append(f"--pipeline-parallel-size={model.pipeline_parallel_size}")
+    if model.max_num_seqs is not None:
+        args.append(f"--max-num-seqs={model.max_num_seqs}")
+    if model.enable_prefix_caching is not None:
+        args.append("--enable-prefix-caching" if model.enable_prefix_caching else "--no-enable-prefix-caching")
+    if model.port != 8000:
+        args.append(f"--port={model.port}")
+    if model.neuron_config is not None:
+        args.append(_neuron_config_arg(model.neuron_config, model.neuron_config_arg))
+    return args + list(model.extra_args)
+
+
+def _fraction(value: float) -> str:
+    # Two decimals as the seeds write them ("0.90"), without rounding away a finer value.
+    text = f"{value:.2f}"
+    return text if float(text) == value else repr(value)
+
+
+def _neuron_config_arg(settings: dict[str, Any], form: NeuronConfigArg) -> str:
+    if form is NeuronConfigArg.OVERRIDE_NEURON_CONFIG:
+        return f"--override-neuron-config={json.dumps(settings)}"
+    key = "override_neuron_config" if form is NeuronConfigArg.ADDITIONAL_CONFIG else "neuron_config"
+    return f"--additional-config={json.dumps({key: settings})}"

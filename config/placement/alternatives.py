@@ -1,0 +1,47 @@
+"""Other instances and degrees a fix can suggest, searched in the instance catalog."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from config.accelerators import AcceleratorKind
+from config.instance_catalog import INSTANCE_TYPES, InstanceSpec
+from config.placement.records import PlacedModel, unit_name
+from config.sizing.memory import size_model
+from config.sizing.sharding import candidate_degrees
+
+
+def same_kind_instances(kind: Optional[AcceleratorKind], family: str = "") -> list[InstanceSpec]:
+    """Instances with this accelerator, the given family first, then smallest first."""
+    specs = [spec for spec in INSTANCE_TYPES.values() if spec.accelerator is kind]
+    return sorted(specs, key=lambda s: (s.family != family, s.schedulable_accelerators, s.accelerator_memory_bytes,
+                                        s.vcpu, s.memory_gib))
+
+
+def larger_configuration(placed: PlacedModel) -> Optional[str]:
+    """The smallest change that fits: a larger degree on this instance, else the same family, else
+    the fewest devices of any instance with this accelerator."""
+    model, sizing, traits = placed.model, placed.sizing, placed.traits
+    arch = sizing.architecture
+    assert arch is not None
+    current, pp = placed.spec, model.pipeline_parallel_size
+    fitting: list[tuple[tuple, str]] = []
+    for spec in same_kind_instances(model.accelerator, current.family):
+        limit = spec.schedulable_accelerators // pp
+        for tp in candidate_degrees(traits.head_sharding, arch.attention_heads, arch.kv_heads, limit):
+            if spec.name == current.name and tp <= model.tensor_parallel_size:
+                continue
+            candidate = size_model(model, sizing.index, spec, tp)
+            # Where KV is paged, ask for room for a second full-length sequence, so the fix does not
+            # land on a warning.
+            if candidate.fits and (candidate.reserves_all_sequences or candidate.full_sequences >= 2):
+                if spec.name == current.name:
+                    text = (f"raise tensorParallelSize to {tp} ({spec.name} has {spec.schedulable_accelerators} "
+                            f"{unit_name(traits)})")
+                else:
+                    text = f"use {spec.name} with tensorParallelSize {tp}"
+                rank = (spec.name != current.name, spec.family != current.family, tp,
+                        spec.schedulable_accelerators, spec.accelerator_memory_bytes, spec.vcpu)
+                fitting.append((rank, text))
+                break
+    return min(fitting)[1] if fitting else None

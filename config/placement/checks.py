@@ -1,0 +1,47 @@
+"""Every placement rule over the stack's placed models, in the order a user fixes them."""
+
+from __future__ import annotations
+
+from config.errors import ConfigIssue
+from config.placement.accelerator_memory import memory_issue
+from config.placement.fit import accelerator_count_issue, degree_issue
+from config.placement.host_memory import host_memory_issue
+from config.placement.packing import group_issues
+from config.placement.records import PlacedModel
+from config.placement.requests import request_issues
+from config.placement.warnings import model_warnings
+
+
+def placement_issues(placed_models: list[PlacedModel], groups_run_as_configured: bool = True) -> list[ConfigIssue]:
+    """`groups_run_as_configured` says the node groups keep their desiredSize (this project's, with
+    no autoscaler); False for a cluster whose nodes an autoscaler may add, where only maxSize bounds the count."""
+    issues: list[ConfigIssue] = []
+    for placed in placed_models:
+        issues += _model_issues(placed)
+    return issues + group_issues(placed_models, groups_run_as_configured)
+
+
+def placement_warnings(placed_models: list[PlacedModel]) -> list[str]:
+    return [warning for placed in placed_models for warning in model_warnings(placed)]
+
+
+def _model_issues(placed: PlacedModel) -> list[ConfigIssue]:
+    issues = request_issues(placed)
+    too_many = accelerator_count_issue(placed)
+    if too_many:
+        return issues + [too_many]  # memory sizing at a degree that cannot be scheduled would only repeat this
+    if not placed.sizing.sized:
+        return issues
+    unsharded = degree_issue(placed)
+    if unsharded:
+        return issues + [unsharded]
+    too_big = memory_issue(placed)
+    if too_big:
+        return issues + [too_big]
+    if not any(issue.path == f"{placed.path}.resources.memory" for issue in issues):
+        # Checked once the model fits its accelerators and its request fits the node: until then the
+        # fix for those (another degree or instance) decides which node must hold the checkpoint.
+        loading = host_memory_issue(placed)
+        if loading:
+            issues.append(loading)
+    return issues

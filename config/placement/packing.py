@@ -1,0 +1,170 @@
+"""Node-group capacity: how many nodes the group's pods fill, against maxSize and the running desiredSize."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from config.accelerators import AcceleratorTraits
+from config.allocatable import node_allocatable
+from config.errors import ConfigIssue
+from config.model import ModelConfig
+from config.placement.records import PlacedModel, unit_name
+from config.placement.requests import cpu_millicores
+from config.types import parse_quantity
+from config.units import MIB, gib
+from config.wording import either, plural
+
+
+@dataclass(frozen=True)
+class PodsPerNode:
+    """How many pods of one model a node takes: the scarcest of accelerators, CPU and memory.
+
+    Allocatable is the kubelet's (config/allocatable.py). The DaemonSets every node runs (aws-node,
+    kube-proxy, the EFS CSI node plugin, the device plugin) also request a little CPU and memory,
+    which this does not subtract: a pod that fills the last few hundred millicores or MiB can still
+    stay Pending, the same margin docs/sizing.md asks requests to leave."""
+
+    traits: AcceleratorTraits
+    units: int
+    units_per_pod: int
+    cpu_millicores: int
+    cpu_per_pod: int
+    memory_bytes: int
+    memory_per_pod: int
+
+    @property
+    def by_accelerators(self) -> int:
+        return self.units // self.units_per_pod
+
+    @property
+    def by_cpu(self) -> int:
+        return self.cpu_millicores // self.cpu_per_pod if self.cpu_per_pod else self.by_accelerators
+
+    @property
+    def by_memory(self) -> int:
+        return self.memory_bytes // self.memory_per_pod if self.memory_per_pod else self.by_accelerators
+
+    @property
+    def count(self) -> int:
+        return min(self.by_accelerators, self.by_cpu, self.by_memory)
+
+    def explain(self) -> str:
+        return (f"min({unit_name(self.traits)} {self.units}/{self.units_per_pod}, cpu {self.cpu_millicores}m/"
+                f"{self.cpu_per_pod}m, memory {gib(self.memory_bytes)}/{gib(self.memory_per_pod)})")
+
+
+def pods_per_node(placed: PlacedModel) -> PodsPerNode:
+    model, spec = placed.model, placed.spec
+    allocatable = node_allocatable(spec)
+    return PodsPerNode(
+        traits=placed.traits, units=spec.schedulable_accelerators, units_per_pod=model.accelerators_per_pod,
+        cpu_millicores=allocatable.cpu_millicores, cpu_per_pod=cpu_millicores(model.resources.cpu),
+        memory_bytes=allocatable.memory_bytes, memory_per_pod=int(parse_quantity(model.resources.memory)))
+
+
+Load = list[tuple[PlacedModel, PodsPerNode]]
+
+
+def group_loads(placed_models: list[PlacedModel]) -> Iterable[Load]:
+    """Models per node group (in nodeGroups order) with their pods per node; a model that fits no node has an error already."""
+    by_group: dict[int, Load] = {}
+    for placed in placed_models:
+        fit = pods_per_node(placed)
+        if fit.count >= 1:
+            by_group.setdefault(placed.group_index, []).append((placed, fit))
+    return [by_group[index] for index in sorted(by_group)]
+
+
+def _nodes_for(model: ModelConfig, fit: PodsPerNode) -> int:
+    return math.ceil(model.replicas / fit.count)
+
+
+def nodes_needed(load: Load) -> int:
+    """Nodes the group's pods fill, packed first-fit-decreasing over accelerators, CPU and memory.
+
+    Pods of different models share a node when its leftovers hold them. First-fit-decreasing
+    can use a node more than an optimal packing would, never fewer, and for a single model it
+    equals ceil(replicas / pods per node).
+    """
+    if not load:
+        return 0
+    fit = load[0][1]  # one instance type per group, so one capacity
+    capacity = (fit.units, fit.cpu_millicores, fit.memory_bytes)
+    pods = sorted(
+        ((f.units_per_pod, f.cpu_per_pod, f.memory_per_pod) for placed, f in load for _ in range(placed.model.replicas)),
+        reverse=True,
+    )
+    free: list[list[int]] = []
+    for pod in pods:
+        node = next((node for node in free if all(left >= need for left, need in zip(node, pod))), None)
+        if node is None:
+            node = list(capacity)
+            free.append(node)
+        for position, need in enumerate(pod):
+            node[position] -= need
+    return len(free)
+
+
+def group_issues(placed_models: list[PlacedModel], groups_run_as_configured: bool) -> list[ConfigIssue]:
+    """Per node group: more nodes than maxSize, and (when no autoscaler runs) more than desiredSize."""
+    issues = []
+    for load in group_loads(placed_models):
+        needed = nodes_needed(load)
+        issue = _max_size_issue(load, needed)
+        if issue is None and groups_run_as_configured:
+            issue = _desired_size_issue(load, needed)
+        if issue is not None:
+            issues.append(issue)
+    return issues
+
+
+def _max_size_issue(load: Load, needed: int) -> Optional[ConfigIssue]:
+    group = load[0][0].group
+    max_size = group.resolved_max_size
+    if needed <= max_size:
+        return None
+    # Reported at the first model whose pods no longer fit, as the one a user most likely added.
+    overflow = next(k for k in range(1, len(load) + 1) if nodes_needed(load[:k]) > max_size)
+    placed, fit = load[overflow - 1]
+    listing = "; ".join(
+        f"{p.model.name}: {plural(p.model.replicas, 'replica')} at {f.count} per node = "
+        f"{plural(_nodes_for(p.model, f), 'node')}, pods per node = {f.explain()}" for p, f in load)
+    fixes = [f"raise {placed.group_path}.maxSize to {needed}"]
+    if len(load) == 1:
+        fixes += _single_model_fixes(placed.model, fit, max_size)
+    elif any(f.count < f.by_accelerators for _, f in load):
+        fixes.append("lower replicas or the cpu and memory requests that bind")
+    else:
+        fixes.append("lower replicas")
+    shared = ", packing pods of different models onto shared nodes," if len(load) > 1 else ""
+    return ConfigIssue(f"{placed.path}.replicas", (
+        f"{placed.label}: the pods on node group {group.name!r} need {needed} {group.instance_type} "
+        f"nodes{shared} but maxSize is {max_size} ({listing}); {either(fixes)}"))
+
+
+def _single_model_fixes(model: ModelConfig, fit: PodsPerNode, max_size: int) -> list[str]:
+    """Fewer replicas, or (when CPU or memory, not accelerators, bind) requests small enough to pack them."""
+    fixes = [f"lower replicas to {max_size * fit.count}"]
+    per_node = math.ceil(model.replicas / max_size)
+    if fit.by_accelerators >= per_node:
+        requests = []
+        if fit.by_cpu < per_node:
+            requests.append(f"resources.cpu to {fit.cpu_millicores // per_node // 100 * 100}m")
+        if fit.by_memory < per_node:
+            requests.append(f"resources.memory to {fit.memory_bytes // per_node // MIB // 256 * 256}Mi")
+        fixes.append(f"lower {' and '.join(requests)} so {per_node} pods share a node")
+    return fixes
+
+
+def _desired_size_issue(load: Load, needed: int) -> Optional[ConfigIssue]:
+    """No autoscaler runs, so the group keeps desiredSize nodes: pods beyond them never schedule."""
+    placed = load[0][0]
+    group = placed.group
+    if not group.resolved_desired_size < needed <= group.resolved_max_size:
+        return None
+    return ConfigIssue(f"{placed.group_path}.desiredSize", (
+        f"node group {group.name!r}: its models need {needed} {group.instance_type} nodes but the group "
+        f"runs {group.resolved_desired_size} (desiredSize, or minSize when unset) and no autoscaler adds "
+        f"more, so the other pods would stay Pending; raise desiredSize to {needed}"))

@@ -1,0 +1,121 @@
+"""Node groups: one EKS managed node group of a single instance type, and the labels models select on."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+
+from config._base import ConfigModel
+from config.accelerators import AcceleratorKind
+from config.instance_catalog import INSTANCE_TYPES, InstanceSpec
+from config.types import DnsLabel
+
+# The EKS API rejects managed node group labels under these prefixes.
+RESERVED_LABEL_PREFIXES = ("kubernetes.io/", "k8s.io/", "eks.amazonaws.com/")
+# Labels this project puts on every node group; models select on them.
+NODE_GROUP_LABEL = "vllm-eks/node-group"
+INSTANCE_FAMILY_LABEL = "vllm-eks/instance-family"
+ACCELERATOR_LABEL = "vllm-eks/accelerator"
+INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"  # set by the kubelet itself
+
+
+def check_instance_type(value: str) -> str:
+    if value not in INSTANCE_TYPES:
+        families = sorted({spec.family for spec in INSTANCE_TYPES.values()})
+        raise ValueError(
+            f"unknown instance type {value!r}; the catalog knows the families {', '.join(families)} "
+            f"(see config/instance_catalog.py, and add the type there if AWS offers it)"
+        )
+    return value
+
+
+def check_node_labels(labels: dict[str, str]) -> dict[str, str]:
+    for key in labels:
+        reserved = next((prefix for prefix in RESERVED_LABEL_PREFIXES if key.startswith(prefix) or f".{prefix}" in key), None)
+        if reserved:
+            raise ValueError(
+                f"label {key!r} uses the reserved prefix {reserved!r}, which the EKS API rejects on "
+                f"managed node groups; use a prefix of your own such as 'example.com/{key.rsplit('/', 1)[-1]}'"
+            )
+    return labels
+
+
+InstanceType = Annotated[str, AfterValidator(check_instance_type)]
+
+
+class CapacityType(str, Enum):
+    ON_DEMAND = "ON_DEMAND"
+    SPOT = "SPOT"
+
+
+class NodeGroupConfig(ConfigModel):
+    """One EKS managed node group of a single instance type."""
+
+    name: DnsLabel
+    """Node group name; models point at it with `nodeGroup`."""
+    instance_type: InstanceType
+    """EC2 instance type from the catalog; its accelerator decides AMI type, taint and labels."""
+    min_size: int = Field(1, ge=0)
+    """Fewest nodes, and the node count when desiredSize is unset. 0 suits a group kept for later:
+    a group with models needs as many nodes as their pods fill (checked)."""
+    desired_size: Optional[int] = Field(None, ge=0)
+    """Node count; defaults to `minSize`. No autoscaler is installed: every `pulumi up` sets the
+    group to this count, so raise it (up to `maxSize`) to add nodes."""
+    max_size: Optional[int] = Field(None, ge=1, validate_default=True)
+    """Most nodes; defaults to `max(minSize, 1)`."""
+    disk_size_gib: int = Field(200, ge=20)
+    """Root volume size. vLLM and Neuron images are tens of GiB; the default leaves room for two."""
+    capacity_type: CapacityType = CapacityType.ON_DEMAND
+    """ON_DEMAND or SPOT. Spot accelerators can be reclaimed mid-request."""
+    labels: Annotated[dict[str, str], AfterValidator(check_node_labels)] = Field(default_factory=dict)
+    """Extra node labels (the project's own labels are always added)."""
+
+    @field_validator("max_size")
+    @classmethod
+    def _sizes_are_ordered(cls, value: Optional[int], info: ValidationInfo) -> Optional[int]:
+        if "min_size" not in info.data or "desired_size" not in info.data:
+            return value  # already reported on their own keys
+        minimum = info.data["min_size"]
+        desired = minimum if info.data["desired_size"] is None else info.data["desired_size"]
+        maximum = value if value is not None else max(minimum, 1)
+        if not minimum <= desired <= maximum:
+            raise ValueError(
+                f"sizes must satisfy minSize <= desiredSize <= maxSize (got {minimum} <= {desired} <= {maximum}); "
+                f"raise maxSize to at least {max(minimum, desired)} or lower minSize/desiredSize"
+            )
+        return value
+
+    @property
+    def resolved_desired_size(self) -> int:
+        return self.min_size if self.desired_size is None else self.desired_size
+
+    @property
+    def resolved_max_size(self) -> int:
+        return self.max_size if self.max_size is not None else max(self.min_size, 1)
+
+    @property
+    def instance(self) -> InstanceSpec:
+        return INSTANCE_TYPES[self.instance_type]
+
+    @property
+    def accelerator(self) -> Optional[AcceleratorKind]:
+        return self.instance.accelerator
+
+    @property
+    def node_labels(self) -> dict[str, str]:
+        """Labels every node of the group carries; models' nodeSelectors are a subset of these."""
+        labels = {
+            NODE_GROUP_LABEL: self.name,
+            INSTANCE_FAMILY_LABEL: self.instance.family,
+            ACCELERATOR_LABEL: self.accelerator.value if self.accelerator else "none",
+        }
+        return {**self.labels, **labels}
+
+
+SYSTEM_NODE_GROUP_NAME = "system"
+
+
+def default_system_node_group() -> NodeGroupConfig:
+    return NodeGroupConfig(name=SYSTEM_NODE_GROUP_NAME, instance_type="m6i.large", min_size=2, max_size=3, disk_size_gib=50)

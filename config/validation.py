@@ -1,0 +1,141 @@
+"""Every rule of a stack, run once, before anything is registered.
+
+pydantic checks each entry on its own (config/stack.py and the models it holds); the rules here
+span entries: unique names, the platform (config/platform/rules.py), each model against the node
+group it names, the token hub models need, and placement (config/placement/). The result, a
+`ValidatedStack`, carries what later steps need (per-model placement records with their sizing,
+the warnings), so the program, the CLI and the components reuse it instead of checking again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Optional
+
+from config.errors import ConfigError, ConfigIssue
+from config.model import ModelConfig, ModelSource
+from config.placement.checks import placement_issues, placement_warnings
+from config.placement.records import PlacedModel, place
+from config.platform.node_groups import NodeGroupConfig
+from config.platform.rules import platform_issues, platform_warnings
+from config.stack import StackConfig
+
+
+@dataclass(frozen=True)
+class ValidatedStack:
+    """A stack that passed every rule, with what the rules computed on the way."""
+
+    stack: StackConfig
+    placed: tuple[PlacedModel, ...]
+    """One record per model, in `models` order (every model is placed once the stack is valid)."""
+    warnings: tuple[str, ...]
+    """Legitimate but probably unintended setups; printed, fatal only under `--strict`."""
+
+    def placement(self, model: ModelConfig) -> PlacedModel:
+        """The record of one of this stack's models."""
+        return next(placed for placed in self.placed if placed.model is model)
+
+
+def validate_stack(stack: StackConfig, source: str = "stack config") -> ValidatedStack:
+    """Run every cross-entry rule once; raise ConfigError listing every problem."""
+    issues = _duplicates(stack) + platform_issues(stack)
+    placed = []
+    for index, model in enumerate(stack.models):
+        record = _place_model(stack, index, model)
+        if isinstance(record, PlacedModel):
+            placed.append(record)
+        else:
+            issues.append(record)
+        issues += _token_issues(stack, index, model)
+    issues += placement_issues(placed)
+    if issues:
+        raise ConfigError(issues, source)
+    warnings = _idle_group_warnings(stack) + platform_warnings(stack) + placement_warnings(placed)
+    return ValidatedStack(stack, tuple(placed), tuple(warnings))
+
+
+def validate_model(model: ModelConfig, group: NodeGroupConfig, source: str) -> PlacedModel:
+    """One model's rules against the node group it targets, for a model deployed outside a stack
+    file (the VllmModel component used as a library): accelerator kind, sizing and placement.
+
+    Left out: the token rule (whoever owns the namespace's Secret decides) and the running node
+    count, since another cluster may run an autoscaler; `maxSize` still bounds the nodes.
+    """
+    mismatch = _accelerator_issue(model, group, "models[0]")
+    if mismatch:
+        raise ConfigError([mismatch], source)
+    placed = place(0, model, group, 0)
+    issues = placement_issues([placed], groups_run_as_configured=False)
+    if issues:
+        raise ConfigError(issues, source)
+    return placed
+
+
+def _place_model(stack: StackConfig, index: int, model: ModelConfig) -> PlacedModel | ConfigIssue:
+    """The model's record when its node group exists and offers its accelerator, else the issue."""
+    path = f"models[{index}]"
+    group_index = next((i for i, group in enumerate(stack.node_groups) if group.name == model.node_group), None)
+    if group_index is None:
+        known = ", ".join(repr(g.name) for g in stack.node_groups) or "none are configured"
+        return ConfigIssue(
+            f"{path}.nodeGroup",
+            f"node group {model.node_group!r} does not exist (node groups: {known}); "
+            f"add it under nodeGroups or point the model at an existing one",
+        )
+    group = stack.node_groups[group_index]
+    return _accelerator_issue(model, group, path) or place(index, model, group, group_index)
+
+
+def _accelerator_issue(model: ModelConfig, group: NodeGroupConfig, path: str) -> Optional[ConfigIssue]:
+    if group.accelerator is model.accelerator:
+        return None
+    offered = group.accelerator.value if group.accelerator else "no accelerator"
+    return ConfigIssue(
+        f"{path}.accelerator",
+        f"model {model.name!r} needs {model.accelerator.value} but node group {group.name!r} "
+        f"runs {group.instance_type} ({offered}); choose a {model.accelerator.value} node group "
+        f"or change accelerator",
+    )
+
+
+def _token_issues(stack: StackConfig, index: int, model: ModelConfig) -> list[ConfigIssue]:
+    if model.source is not ModelSource.HUB or stack.hf_token is not None:
+        return []
+    return [ConfigIssue(
+        f"models[{index}].source",
+        f"model {model.name!r} downloads {model.model!r} from the Hugging Face hub but no token "
+        f"is configured; run `pulumi config set --secret hfToken <token>`, or serve weights "
+        f"baked into the image with source: image",
+    )]
+
+
+def _idle_group_warnings(stack: StackConfig) -> list[str]:
+    used = {model.node_group for model in stack.models}
+    return [
+        f"nodeGroups[{index}] {group.name!r} runs no model; its nodes cost money while idle "
+        f"(fine for a platform-only stack)"
+        for index, group in enumerate(stack.node_groups)
+        if group.name not in used
+    ]
+
+
+def _duplicates(stack: StackConfig) -> list[ConfigIssue]:
+    issues = []
+    checks = [
+        ("nodeGroups", "name", [group.name for group in stack.node_groups]),
+        ("models", "name", [model.name for model in stack.models]),
+        ("models", "servedModelName", [model.resolved_served_model_name for model in stack.models]),
+    ]
+    for section, field, values in checks:
+        counts = Counter(values)
+        seen: set[str] = set()
+        for index, value in enumerate(values):
+            if counts[value] > 1 and value in seen:
+                first = values.index(value)
+                issues.append(ConfigIssue(
+                    f"{section}[{index}].{field}",
+                    f"{value!r} is already used by {section}[{first}]; names must be unique in the stack",
+                ))
+            seen.add(value)
+    return issues
