@@ -12,6 +12,8 @@ import yaml
 from preview.engine import Recording, RegisteredResource
 
 _TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata")
+JSON_DOCUMENT_NOTE = ("string inputs that hold a JSON document (IAM and file system policies) are shown parsed, "
+                      "so a review reads and diffs them by statement; the provider receives the string")
 
 
 def manifest(resource: RegisteredResource) -> dict[str, Any]:
@@ -38,6 +40,7 @@ def plan(recording: Recording) -> dict[str, Any]:
     names = {resource.urn: resource.name for resource in recording.resources}
     return {
         "stack": recording.stack,
+        "note": JSON_DOCUMENT_NOTE,
         "resources": [
             {
                 "urn": resource.urn,
@@ -50,7 +53,7 @@ def plan(recording: Recording) -> dict[str, Any]:
                 "retainOnDelete": resource.retain_on_delete,
                 "customTimeouts": resource.custom_timeouts,
                 "ignoreChanges": resource.ignore_changes,
-                "inputs": _sorted(resource.inputs),
+                "inputs": _readable(_sorted(resource.inputs)),
             }
             # Registration order varies with async scheduling; the plan must not.
             for resource in sorted(recording.resources, key=lambda r: (r.type, r.name))
@@ -99,6 +102,21 @@ def _provider_name(reference: str | None) -> str | None:
         return None
     urn = reference.rsplit("::", 1)[0]
     return urn.rsplit("::", 1)[-1]
+
+
+def _readable(value: Any) -> Any:
+    """JSON documents sent as strings (policies) parsed, with sorted keys; everything else as is."""
+    if isinstance(value, dict):
+        return {key: _readable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_readable(item) for item in value]
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        try:
+            document = json.loads(value)
+        except json.JSONDecodeError:
+            return value
+        return _sorted(document) if isinstance(document, dict) else value
+    return value
 
 
 def _sorted(value: Any) -> Any:
