@@ -3,7 +3,7 @@
 import pulumi
 
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
-from components.platform import build_platform, model_dependencies
+from components.platform import build_platform, model_dependencies, storage_dependencies
 from components.stack_config import load_stack_config
 from components.vllm_model import VllmModel, VllmModelArgs
 
@@ -21,6 +21,7 @@ namespaces = {
         cache_volumes=stack.cache_volumes,
         network_policy=stack.network_policy,
         monitoring=stack.monitoring,
+        claims_depend_on=storage_dependencies(platform),
     ), on_cluster)
     for name, models in stack.namespaces().items()
 }

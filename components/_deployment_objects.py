@@ -255,10 +255,21 @@ def model_network_policy_object(model: ModelConfig, allowed_namespaces: list[str
 
 
 def service_object(model: ModelConfig) -> Object:
+    """A ClusterIP Service that `pulumi up` does not wait on.
+
+    pulumi-kubernetes waits for a Service's endpoints to hold no not-ready address, 10 minutes by
+    default (v4.32.0 provider/pkg/await/service.go); a Service created while model pods start
+    (adding a model, re-creating the Service) would time out on a model that takes 20 to 60 minutes
+    to load. A ClusterIP Service has nothing else to become ready (no load balancer), and the
+    Deployment's own await, sized to the startup budget, already waits for the pods.
+    """
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": model.name, "namespace": model.namespace, "labels": model_labels(model)},
+        "metadata": {
+            "name": model.name, "namespace": model.namespace, "labels": model_labels(model),
+            "annotations": {"pulumi.com/skipAwait": "true"},
+        },
         "spec": {
             "type": "ClusterIP",
             "selector": {"app": model.name},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 
@@ -24,6 +24,12 @@ class ModelNamespaceArgs:
     network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     """With `service_monitors`, every model's NetworkPolicy also admits Prometheus's namespace."""
+    claims_depend_on: Sequence[pulumi.Resource] = ()
+    """What a cache claim needs before it can bind: the StorageClass and its CSI driver
+    (`storage_dependencies(platform)`). pulumi-kubernetes waits a fixed 5 minutes for a claim to
+    bind, whatever customTimeouts say (v4.32.0 provider/pkg/await/awaiters.go
+    untilCoreV1PersistentVolumeClaimReady), so a claim created while the class or its driver is
+    still minutes away fails the apply."""
 
 
 class ModelNamespace(pulumi.ComponentResource):
@@ -46,7 +52,9 @@ class ModelNamespace(pulumi.ComponentResource):
         # EFS is elastic and its CSI driver cannot expand claims, so a claim's size is nominal;
         # a later size change would be rejected by the API server, so it is not applied.
         after_namespace = pulumi.ResourceOptions.merge(
-            kept, pulumi.ResourceOptions(depends_on=[namespace], ignore_changes=["spec.resources.requests.storage"]),
+            kept, pulumi.ResourceOptions(
+                depends_on=[namespace, *args.claims_depend_on], ignore_changes=["spec.resources.requests.storage"],
+            ),
         )
         claims = [
             register_object(f"{resource_name}-{claim['metadata']['name']}", claim, after_namespace)

@@ -112,6 +112,11 @@ def build_platform(validated: ValidatedStack, opts: Optional[pulumi.ResourceOpti
     return Platform(name, PlatformArgs(stack=validated.stack, stack_name=pulumi.get_stack()), opts)
 
 
+def storage_dependencies(platform: Platform) -> list[pulumi.Resource]:
+    """What a cache claim needs to bind at once: the StorageClass and the CSI driver that provisions it."""
+    return [platform.storage_class, platform.storage.csi_driver]
+
+
 def model_dependencies(platform: Platform, model: ModelConfig) -> list[pulumi.Resource]:
     """What a model's pods need before they can schedule and mount their caches."""
     return [

@@ -71,6 +71,8 @@ class VllmModel(pulumi.ComponentResource):
                 cache_volumes=args.cache_volumes,
                 network_policy=args.network_policy,
                 monitoring=args.monitoring,
+                # The storage class (and whatever else the pods need) comes first, so the claims bind at once.
+                claims_depend_on=args.depends_on,
             ),
             pulumi.ResourceOptions(parent=self),
         )

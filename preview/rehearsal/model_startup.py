@@ -1,0 +1,116 @@
+"""How long one model pod takes from scheduled to Ready: image pull, weight download, Neuron compile, load.
+
+Stated assumptions (estimates as of 2026-12-01, each a constant below so a test or a reader can
+see it; none is a measurement of this project's images):
+- pull + unpack at 100 MB/s per node (containerd unpacks layers one by one; an EC2 node pulls
+  from ECR Public or Docker Hub well below its network line rate);
+- hub download at 100 MB/s per model (Hugging Face's CDN through one NAT gateway into EFS with
+  elastic throughput), shared by the replicas (huggingface_hub locks each file, so one replica
+  downloads and the others wait for it);
+- load at 200 MB/s from EFS and 500 MB/s from the node's own disk (weights baked into the image);
+- engine start after load: 2 minutes on GPUs (profiling run, CUDA graph capture), 3 minutes on
+  Neuron to load precompiled graphs onto the NeuronCores;
+- Neuron compile of a hub model (first run, empty cache): 3 minutes per billion parameters
+  (neuronx-cc over every bucket of the TP degree); a pre-compiled image skips it.
+Image sizes: the table below (compressed size as the registry lists it, estimates), plus the
+checkpoint for an image that carries the model (`source: image`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from config.accelerators import AcceleratorKind
+from config.model import ModelConfig, ModelSource
+from config.model_catalog import resolve_architecture
+from config.sizing import checkpoint_bytes, weight_precision, weights_size
+
+MB = 1_000_000
+GB = 1_000_000_000
+PULL_BYTES_PER_SECOND = 100 * MB
+DOWNLOAD_BYTES_PER_SECOND = 100 * MB
+LOAD_FROM_EFS_BYTES_PER_SECOND = 200 * MB
+LOAD_FROM_DISK_BYTES_PER_SECOND = 500 * MB
+ENGINE_START_SECONDS = {AcceleratorKind.GPU: 120, AcceleratorKind.NEURON: 180}
+NEURON_COMPILE_SECONDS_PER_BILLION_PARAMETERS = 180
+DEFAULT_IMAGE_BYTES = 10 * GB
+IMAGE_BYTES = {
+    # repository (no tag) -> compressed size without model weights (estimates)
+    "vllm/vllm-openai": 9 * GB,
+    "public.ecr.aws/t0h7h1e6/vllm-neuron": 6 * GB,
+    "public.ecr.aws/neuron/neuron-device-plugin": int(0.1 * GB),
+    "nvcr.io/nvidia/k8s-device-plugin": int(0.2 * GB),
+}
+DEVICE_PLUGIN_READY_SECONDS = 30
+"""Device-plugin pod on a new node: pull a small image, register the resource with the kubelet."""
+POD_IP_SECONDS = 5
+"""Scheduled to sandbox with an IP (the VPC CNI attaches an address): when a Service sees it."""
+
+
+@dataclass(frozen=True)
+class ModelStartup:
+    pull_seconds: float
+    download_seconds: float
+    compile_seconds: float
+    load_seconds: float
+    image_bytes: float
+    checkpoint_bytes: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def after_pull_seconds(self) -> float:
+        """Container start to Ready: what the startup probe's budget must cover."""
+        return self.download_seconds + self.compile_seconds + self.load_seconds
+
+    @property
+    def total_seconds(self) -> float:
+        return self.pull_seconds + self.after_pull_seconds
+
+
+def image_repository(image: str) -> str:
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return name[: len(name) - len(last)] + last.split(":", 1)[0]
+
+
+def model_startup(model: ModelConfig) -> ModelStartup:
+    arch, _ = resolve_architecture(model.model, model.architecture, model.name)
+    notes: list[str] = []
+    if arch is None:
+        checkpoint = served = 0.0
+        notes.append("architecture unknown: weights not counted")
+    else:
+        checkpoint = checkpoint_bytes(model, arch)
+        served = weights_size(arch, weight_precision(model, arch))
+    image = IMAGE_BYTES.get(image_repository(model.image), DEFAULT_IMAGE_BYTES)
+    hub = model.source is ModelSource.HUB
+    if not hub:
+        image += checkpoint  # the weights ship inside the image
+    download = checkpoint / DOWNLOAD_BYTES_PER_SECOND if hub else 0.0
+    compile_seconds = 0.0
+    if hub and model.accelerator is AcceleratorKind.NEURON and arch is not None:  # an image carries its graphs
+        compile_seconds = arch.parameters / 1e9 * NEURON_COMPILE_SECONDS_PER_BILLION_PARAMETERS
+    rate = LOAD_FROM_EFS_BYTES_PER_SECOND if hub else LOAD_FROM_DISK_BYTES_PER_SECOND
+    load = max(checkpoint, served) / rate + ENGINE_START_SECONDS[model.accelerator]
+    return ModelStartup(
+        pull_seconds=image / PULL_BYTES_PER_SECOND, download_seconds=download, compile_seconds=compile_seconds,
+        load_seconds=load, image_bytes=image, checkpoint_bytes=checkpoint, notes=tuple(notes),
+    )
+
+
+def describe(startup: ModelStartup) -> str:
+    parts = [f"pull {minutes(startup.pull_seconds)} ({startup.image_bytes / GB:.0f} GB)"]
+    if startup.download_seconds:
+        parts.append(f"download {minutes(startup.download_seconds)} ({startup.checkpoint_bytes / GB:.0f} GB)")
+    if startup.compile_seconds:
+        parts.append(f"Neuron compile {minutes(startup.compile_seconds)}")
+    parts.append(f"load {minutes(startup.load_seconds)}")
+    return ", ".join(parts + list(startup.notes))
+
+
+def minutes(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "-"
+    whole = int(round(seconds))
+    return f"{whole // 60}m{whole % 60:02d}s"
