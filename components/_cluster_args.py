@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from config.errors import ConfigIssue
 from config.platform.cluster import ClusterConfig, NatGateways, VpcConfig
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -46,7 +48,42 @@ def subnet_tags(cluster_name: str, public: bool) -> dict[str, str]:
     return {role: "1", f"kubernetes.io/cluster/{cluster_name}": "shared"}
 
 
-def access_entries(cluster: ClusterConfig) -> dict[str, dict[str, Any]]:
+# arn:aws:iam::123456789012:role/path/name, arn:aws:iam::123456789012:user/name,
+# arn:aws:sts::123456789012:assumed-role/name/session (what GetCallerIdentity returns for a role).
+_PRINCIPAL = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):(?:iam|sts)::(?P<account>[0-9]{12}):"
+    r"(?P<kind>role|user|assumed-role)/(?P<path>.+)$"
+)
+
+
+def principal_key(arn: str) -> Optional[tuple[str, str, str, str]]:
+    """(partition, account, role|user, name) of an IAM principal or of an assumed-role session.
+
+    An assumed-role ARN names the role without its path (`assumed-role/<name>/<session>`), and
+    role names are unique in an account whatever their path, so a role ARN and a session of it
+    compare by name. Root and federated-user ARNs give None (no access entry can name them)."""
+    match = _PRINCIPAL.match(arn)
+    if not match:
+        return None
+    parts = match["path"].split("/")
+    if match["kind"] == "assumed-role":
+        return match["partition"], match["account"], "role", parts[0]
+    return match["partition"], match["account"], match["kind"], parts[-1]
+
+
+def is_same_principal(principal_arn: str, caller_arn: str) -> bool:
+    key = principal_key(principal_arn)
+    return key is not None and key == principal_key(caller_arn)
+
+
+def access_entries(cluster: ClusterConfig, caller_arn: Optional[str] = None) -> dict[str, dict[str, Any]]:
+    """One cluster-admin access entry per `cluster.admins` item, keyed by its index.
+
+    The entry for the identity running `pulumi up` is left out: pulumi-eks creates the cluster with
+    `bootstrapClusterCreatorAdminPermissions: true` (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts,
+    v4.3.0), so EKS already made that identity an admin and a second entry for it fails with 409
+    ResourceInUseException. Keys keep the config index, so skipping one renames no other entry.
+    """
     return {
         f"admin-{index}": {
             "principal_arn": admin.principal_arn,
@@ -55,11 +92,55 @@ def access_entries(cluster: ClusterConfig) -> dict[str, dict[str, Any]]:
             },
         }
         for index, admin in enumerate(cluster.admins)
+        if caller_arn is None or not is_same_principal(admin.principal_arn, caller_arn)
     }
 
 
-def cluster_args(cluster: ClusterConfig, name: str, *, irsa: bool) -> dict[str, Any]:
-    """`pulumi_eks.Cluster` arguments that follow from config (VPC and subnets are added by the component)."""
+def skipped_admins(cluster: ClusterConfig, caller_arn: str) -> list[str]:
+    """Paths of the `cluster.admins` items `access_entries` leaves out for this caller."""
+    return [f"cluster.admins[{index}]" for index, admin in enumerate(cluster.admins) if is_same_principal(admin.principal_arn, caller_arn)]
+
+
+# DescribeAvailabilityZones returns opted-in Local Zones and Wavelength Zones with the region's own
+# zones, sorted by name (us-west-2-lax-1a before us-west-2a); only Availability Zones have
+# opt-in-status `opt-in-not-required` (EC2 API Reference, DescribeAvailabilityZones, Filters;
+# pulumi-aws docs getAvailabilityZones, "By Filter"). EKS, NAT gateways and EFS need real zones.
+AVAILABILITY_ZONE_FILTER = {"name": "opt-in-status", "values": ["opt-in-not-required"]}
+
+
+def zone_count_issues(available: list[str], count: int, region: Optional[str]) -> list[ConfigIssue]:
+    """The stack asks for more zones than the region has (checked before anything is registered)."""
+    if len(available) >= count:
+        return []
+    where = f"region {region!r}" if region else "the region"
+    return [ConfigIssue(
+        "cluster.vpc.availabilityZoneCount",
+        f"{count} zones asked for, but {where} has {len(available)} Availability Zones "
+        f"({', '.join(available) or 'none'}); set availabilityZoneCount to {max(len(available), 2)} or fewer, "
+        f"or choose a region with more zones",
+    )]
+
+
+def kubeconfig_with_profile(kubeconfig: Any, profile: str) -> str:
+    """The cluster's kubeconfig with `--profile <profile>` on its `aws eks get-token` call.
+
+    pulumi-eks' `kubeconfig`/`kubeconfigJson` outputs are built without the profile (cluster.ts
+    `genKubeconfig(false)`, v4.3.0; pulumi/pulumi-eks#1082 left it out for multi-user use, #1426),
+    so a Kubernetes provider fed from them ignores `aws:profile`. This adds it the way
+    pulumi-eks' own `getKubeconfig({profileName})` does (`--profile`, not AWS_PROFILE, which
+    environment credentials override: pulumi/pulumi-eks#1484).
+    """
+    config = json.loads(kubeconfig) if isinstance(kubeconfig, str) else json.loads(json.dumps(kubeconfig))
+    for user in config.get("users", []):
+        exec_ = (user.get("user") or {}).get("exec")
+        if exec_ and exec_.get("command") == "aws" and "--profile" not in exec_.get("args", []):
+            exec_["args"] = [*exec_.get("args", []), "--profile", profile]
+    return json.dumps(config)
+
+
+def cluster_args(cluster: ClusterConfig, name: str, *, irsa: bool, caller_arn: Optional[str] = None) -> dict[str, Any]:
+    """`pulumi_eks.Cluster` arguments that follow from config (VPC and subnets are added by the component);
+    `caller_arn` is the identity running `pulumi up`, whose admin entry EKS already bootstraps."""
     public_cidrs = cluster.endpoint_public_access_cidrs
     return {
         "name": name,
@@ -71,7 +152,7 @@ def cluster_args(cluster: ClusterConfig, name: str, *, irsa: bool) -> dict[str, 
         "skip_default_security_groups": True,
         "node_associate_public_ip_address": False,
         "authentication_mode": "API",
-        "access_entries": access_entries(cluster),
+        "access_entries": access_entries(cluster, caller_arn),
         "enabled_cluster_log_types": list(cluster.control_plane_logs),
         "endpoint_private_access": True,
         "endpoint_public_access": bool(public_cidrs),

@@ -64,13 +64,25 @@ class EksCluster(pulumi.ComponentResource):
     oidc_issuer: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        # Before anything is registered: a cluster pulumi could not reach must not be half-created.
+        # Before anything is registered: a cluster pulumi could not reach must not be half-created,
+        # and a region with too few zones must fail here, not as an IndexError inside an apply.
         issues = [] if args.rules_checked else endpoint_issues(args.cluster)
+        zones = self._zones(args.cluster)
+        aws_config = pulumi.Config("aws")
+        if not args.cluster.existing_vpc and not args.cluster.vpc.availability_zones:
+            issues += build.zone_count_issues(zones, args.cluster.vpc.availability_zone_count, aws_config.get("region"))
         if issues:
             raise ConfigError(issues, source=f"EksCluster {resource_name!r}")
         super().__init__("vllm-eks:index:EksCluster", resource_name, None, opts)
         config = args.cluster
-        network = self._existing_network(config) if config.existing_vpc else self._create_network(resource_name, args)
+        caller_arn = aws.get_caller_identity().arn if config.admins else None
+        for path in build.skipped_admins(config, caller_arn) if caller_arn else []:
+            pulumi.log.info(
+                f"{path}: {caller_arn} runs this `pulumi up` and so already is a cluster admin (EKS bootstraps "
+                f"the creator); no access entry is created for it. Run later updates as the same identity, "
+                f"or give another identity (CI) its own entry in cluster.admins.", self,
+            )
+        network = self._existing_network(config) if config.existing_vpc else self._create_network(resource_name, args, zones)
         self.cluster = eks.Cluster(
             resource_name,
             vpc_id=network.vpc_id,
@@ -78,15 +90,22 @@ class EksCluster(pulumi.ComponentResource):
             public_subnet_ids=network.public_subnet_ids or None,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
-            **build.cluster_args(config, args.name, irsa=args.create_oidc_provider),
+            **build.cluster_args(config, args.name, irsa=args.create_oidc_provider, caller_arn=caller_arn),
         )
         # The name is ours, but taking it from a cluster output makes every consumer (add-ons,
         # node groups) wait for the control plane.
         self.cluster_name = self.cluster.cluster_security_group_id.apply(lambda _: args.name)
+        # Exported as pulumi-eks builds it: without a profile, so each user's own credentials apply.
         self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
+        # The provider runs `aws eks get-token` as this run does: with `aws:profile` when the stack sets one.
+        profile = aws_config.get("profile")
+        provider_kubeconfig = (
+            pulumi.Output.secret(self.cluster.kubeconfig_json.apply(lambda text: build.kubeconfig_with_profile(text, profile)))
+            if profile else self.kubeconfig
+        )
         self.provider = k8s.Provider(
             f"{resource_name}-k8s",
-            kubeconfig=self.kubeconfig,
+            kubeconfig=provider_kubeconfig,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.addons = {}
@@ -144,15 +163,19 @@ class EksCluster(pulumi.ComponentResource):
             mount_target_subnet_ids=[subnet.id for subnet in existing.subnet_per_zone()],
         )
 
-    def _create_network(self, resource_name: str, args: EksClusterArgs) -> _Network:
+    @staticmethod
+    def _zones(config: ClusterConfig) -> list[str]:
+        """The region's Availability Zones (no Local or Wavelength Zones), looked up before registering."""
+        if config.existing_vpc or config.vpc.availability_zones:
+            return list(config.vpc.availability_zones)
+        available = aws.get_availability_zones(state="available", filters=[build.AVAILABILITY_ZONE_FILTER])
+        return sorted(available.names)
+
+    def _create_network(self, resource_name: str, args: EksClusterArgs, available: list[str]) -> _Network:
         config = args.cluster.vpc
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags
-        if config.availability_zones:
-            zones: list[pulumi.Input[str]] = list(config.availability_zones)
-        else:
-            available = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
-            zones = [available.names.apply(lambda names, i=i: names[i]) for i in range(config.zone_count)]
+        zones = list(config.availability_zones or available[: config.zone_count])
         vpc = aws.ec2.Vpc(
             f"{resource_name}-vpc", cidr_block=config.cidr_block,
             enable_dns_hostnames=True, enable_dns_support=True,

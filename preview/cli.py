@@ -14,6 +14,7 @@ from config.units import PROJECT
 from config.validation import ValidatedStack
 from config.wording import plural
 from preview.engine import Recording
+from preview.rehearsal import Rehearsal, rehearse
 from preview.render import resource_tree, write_render
 from preview.runner import project_name, run_stack, stack_file
 from preview.sizing_table import format_sizing_table
@@ -68,11 +69,18 @@ def _print_config_error(error: ConfigError, registered: int) -> None:
     print(f"Nothing was created: {plural(registered, 'resource')} registered.", file=sys.stderr)
 
 
-def _finish(recording: Recording, strict: bool) -> int:
-    for warning in recording.warnings:
+def _rehearsal(recording: Recording, validated: Optional[ValidatedStack]) -> Optional[Rehearsal]:
+    """The deploy rehearsal of this project's stacks (another project's program has no models to time)."""
+    return rehearse(recording, validated.stack) if validated is not None else None
+
+
+def _finish(recording: Recording, strict: bool, rehearsal: Optional[Rehearsal] = None) -> int:
+    """Print the program's warnings and the rehearsal's predicted timeouts; --strict fails on any."""
+    warnings = [*recording.warnings, *(rehearsal.warnings() if rehearsal else [])]
+    for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if strict and recording.warnings:
-        count = len(recording.warnings)
+    if strict and warnings:
+        count = len(warnings)
         print(f"--strict: {plural(count, 'warning')} {'counts as an error' if count == 1 else 'count as errors'}.",
               file=sys.stderr)
         return EXIT_WARNINGS_STRICT
@@ -92,20 +100,24 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print("\nModels:")
         print("\n".join(model_summary(validated, recording)) or "  (none)")
         print("\n".join(sizing_lines(validated)))
+    rehearsal = _rehearsal(recording, validated)
+    if rehearsal is not None:
+        print("\n".join(rehearsal.lines()))
     print(f"\n{plural(len(recording.resources), 'resource')}, {plural(len(recording.kubernetes_objects()), 'Kubernetes object')} "
           f"(previewed offline in {time.perf_counter() - started:.2f}s)")
-    return _finish(recording, args.strict)
+    return _finish(recording, args.strict, rehearsal)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    recording, _ = _run(args.project_dir, args.stack)
+    recording, validated = _run(args.project_dir, args.stack)
     if recording is None:
         return EXIT_INVALID_CONFIG
-    status = _finish(recording, args.strict)
+    rehearsal = _rehearsal(recording, validated)
+    status = _finish(recording, args.strict, rehearsal)
     if status:  # a render that fails writes nothing, so no stale or half-checked manifests are left to apply
         print(f"Nothing was written under {args.out}.", file=sys.stderr)
         return status
-    written = write_render(recording, args.out)
+    written = write_render(recording, args.out, rehearsal.as_plan() if rehearsal else None)
     print(f"Wrote {plural(len(written) - 1, 'manifest')} and plan.json under {args.out}")
     return status
 

@@ -58,8 +58,14 @@ def _iam_role(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _availability_zones(_: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    names = [f"{_REGION}{suffix}" for suffix in "abcd"]
-    return {"names": names, "zoneIds": [f"usw2-az{i}" for i in range(1, 5)], "id": _REGION}
+    # An account that opted in to the Los Angeles Local Zone: EC2 lists it with the region's zones,
+    # sorted by name, unless the call filters on opt-in-status.
+    zones = [(f"{_REGION}-lax-1a", "usw2-lax1-az1", "opted-in")]
+    zones += [(f"{_REGION}{suffix}", f"usw2-az{i}", "opt-in-not-required") for i, suffix in enumerate("abcd", 1)]
+    for wanted in inputs.get("filters") or []:
+        if wanted.get("name") == "opt-in-status":
+            zones = [zone for zone in zones if zone[2] in wanted.get("values", [])]
+    return {"names": [z[0] for z in zones], "zoneIds": [z[1] for z in zones], "id": _REGION}
 
 
 _OUTPUTS: dict[str, _OutputsFor] = {
@@ -83,6 +89,11 @@ _OUTPUTS: dict[str, _OutputsFor] = {
     "aws:ec2/securityGroup:SecurityGroup": lambda name, inputs: {"arn": _arn("ec2", f"security-group/{name}-id")},
     "aws:ec2/vpc:Vpc": lambda name, inputs: {"arn": _arn("ec2", f"vpc/{name}-id"), "defaultSecurityGroupId": f"{name}-default-sg"},
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    # The identity the offline preview pretends to run as: a session of a deployer role.
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda _, inputs: {
+        "accountId": _ACCOUNT, "arn": f"arn:aws:sts::{_ACCOUNT}:assumed-role/vllm-eks-deployer/preview",
+        "userId": "AROA0123456789EXAMPLE:preview", "id": _ACCOUNT,
+    },
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -35,9 +35,11 @@ def manifest_path(obj: dict[str, Any]) -> str:
     return f"{folder}/{obj['kind'].lower()}-{metadata.get('name', 'unnamed')}.yaml"
 
 
-def plan(recording: Recording) -> dict[str, Any]:
-    """Every registered resource with its type, name, parent, provider and inputs (secrets masked)."""
+def plan(recording: Recording, rehearsal: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """Every registered resource with its type, name, parent, provider and inputs (secrets masked),
+    and the deploy rehearsal (`preview.rehearsal.Rehearsal.as_plan()`) when given."""
     names = {resource.urn: resource.name for resource in recording.resources}
+    extra = {"rehearsal": rehearsal} if rehearsal is not None else {}
     return {
         "stack": recording.stack,
         "note": JSON_DOCUMENT_NOTE,
@@ -59,10 +61,11 @@ def plan(recording: Recording) -> dict[str, Any]:
             for resource in sorted(recording.resources, key=lambda r: (r.type, r.name))
         ],
         "outputs": recording.outputs,
+        **extra,
     }
 
 
-def write_render(recording: Recording, out_dir: Path) -> list[Path]:
+def write_render(recording: Recording, out_dir: Path, rehearsal: Optional[dict[str, Any]] = None) -> list[Path]:
     """Write `manifests/**.yaml` and `plan.json` under `out_dir`, replacing an earlier render."""
     manifest_dir = out_dir / "manifests"
     if manifest_dir.exists():
@@ -74,7 +77,7 @@ def write_render(recording: Recording, out_dir: Path) -> list[Path]:
         path.write_text(yaml.safe_dump(obj, sort_keys=False, width=1000))
         written.append(path)
     plan_path = out_dir / "plan.json"
-    plan_path.write_text(json.dumps(plan(recording), indent=2) + "\n")
+    plan_path.write_text(json.dumps(plan(recording, rehearsal), indent=2) + "\n")
     return [*written, plan_path]
 
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from config.loader import load_stack_file
+from preview.rehearsal import rehearse
 from preview.render import write_render
-from tests.conftest import recording_for
+from tests.conftest import PROJECT_DIR, recording_for
 
 GOLDEN = Path(__file__).parent / "golden"
 # prod's plan.json would add thousands of lines of AWS inputs that dev's plan already covers.
@@ -28,7 +30,9 @@ def _files(root: Path, kept: tuple[str, ...]) -> dict[str, str]:
 
 @pytest.mark.parametrize("stack", sorted(KEPT))
 def test_the_render_matches_the_reviewed_snapshot(stack, tmp_path):
-    write_render(recording_for(stack), tmp_path)
+    recording = recording_for(stack)
+    rehearsal = rehearse(recording, load_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml"))
+    write_render(recording, tmp_path, rehearsal.as_plan())
     golden = GOLDEN / stack
     if os.environ.get("UPDATE_GOLDEN"):
         shutil.rmtree(golden, ignore_errors=True)

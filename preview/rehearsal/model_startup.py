@@ -24,7 +24,7 @@ from typing import Optional
 from config.accelerators import AcceleratorKind
 from config.model import ModelConfig, ModelSource
 from config.model_catalog import resolve_architecture
-from config.sizing import checkpoint_bytes, weight_precision, weights_size
+from config.sizing.precision import checkpoint_bytes, weight_precision, weights_size
 
 MB = 1_000_000
 GB = 1_000_000_000

@@ -110,7 +110,10 @@ class _Replay:
         self.scenario = scenario
         self.stack = stack
         self.result = ScenarioResult(scenario)
-        self.resources = [r for r in recording.resources if r.custom or r.type in aws_timings.AWS_TIMINGS]
+        # Sorted, so ties (and the critical path through them) do not depend on registration order.
+        self.resources = sorted(
+            (r for r in recording.resources if r.custom or r.type in aws_timings.AWS_TIMINGS), key=lambda r: (r.type, r.name, r.urn),
+        )
         self.by_urn = {r.urn: r for r in self.resources}
         self.all_by_urn = {r.urn: r for r in recording.resources}
         self.children: dict[str, list[RegisteredResource]] = {}
@@ -149,7 +152,7 @@ class _Replay:
         expanded: list[str] = []
         for urn in urns:
             expanded += [u for u in self._simulated(urn) if u != resource.urn]
-        return list(dict.fromkeys(expanded))
+        return sorted(set(expanded))
 
     def find(self, predicate: Callable[[RegisteredResource], bool]) -> list[RegisteredResource]:
         return [r for r in self.resources if predicate(r)]
@@ -165,7 +168,7 @@ class _Replay:
         start, cause = 0.0, None
         for dep in self.dependencies(resource):
             finished = self.step(dep).finish
-            if finished > start or cause is None and finished == start and start > 0:
+            if finished > start:
                 start, cause = finished, dep
         if self.existing(resource):
             step = Step(resource, 0.0, 0.0, 0.0, note="exists")

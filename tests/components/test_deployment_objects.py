@@ -69,3 +69,11 @@ def test_a_writable_root_filesystem_is_an_opt_out_that_claims_its_scanner_except
     assert "CKV_K8S_22" in skips
     hardened = objects.deployment_object(_neuron_hub(), INF2)
     assert "CKV_K8S_22" not in {v.split("=")[0] for v in hardened["metadata"]["annotations"].values()}
+
+
+def test_the_service_skips_the_providers_await_so_a_slow_model_cannot_time_it_out():
+    # pulumi-kubernetes v4.32.0 await/service.go waits 10 minutes for not-ready endpoints to clear;
+    # the Deployment's own await (startup budget x replicas + 10 minutes) is the one that waits for pods.
+    service = objects.service_object(_neuron_hub())
+    assert service["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+    assert service["spec"]["type"] == "ClusterIP"

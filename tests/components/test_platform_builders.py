@@ -191,3 +191,41 @@ def test_efs_csi_roles_trust_only_pod_identity_or_the_controller_account():
     assert pod_identity["Action"] == ["sts:AssumeRole", "sts:TagSession"]
     irsa = json.loads(_efs_args.irsa_trust_policy("arn:oidc", "oidc.eks.example/id/X"))["Statement"][0]
     assert irsa["Condition"]["StringEquals"]["oidc.eks.example/id/X:sub"] == "system:serviceaccount:kube-system:efs-csi-controller-sa"
+
+
+@pytest.mark.parametrize("admin, caller, same", [
+    # GetCallerIdentity names a role session without the role's path.
+    ("arn:aws:iam::123456789012:role/teams/ml/deployer", "arn:aws:sts::123456789012:assumed-role/deployer/alice", True),
+    ("arn:aws:iam::123456789012:role/deployer", "arn:aws:sts::123456789012:assumed-role/deployer/ci-run-7", True),
+    ("arn:aws:iam::123456789012:role/deployer", "arn:aws:sts::210987654321:assumed-role/deployer/alice", False),
+    ("arn:aws:iam::123456789012:role/deployer", "arn:aws:sts::123456789012:assumed-role/deployer-2/alice", False),
+    ("arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/alice", True),
+    ("arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:role/alice", False),
+    ("arn:aws:iam::123456789012:role/root", "arn:aws:iam::123456789012:root", False),
+])
+def test_an_admin_matches_the_caller_by_account_kind_and_name_whatever_the_roles_path(admin, caller, same):
+    assert _cluster_args.is_same_principal(admin, caller) is same
+
+
+def test_access_entries_leave_out_the_caller_and_keep_the_other_entries_keys():
+    config = ClusterConfig(admins=[
+        {"principalArn": "arn:aws:iam::123456789012:role/platform-admins"},
+        {"principalArn": "arn:aws:iam::123456789012:role/deployer"},
+    ])
+    caller = "arn:aws:sts::123456789012:assumed-role/deployer/alice"
+    assert sorted(_cluster_args.access_entries(config, caller)) == ["admin-0"]
+    assert sorted(_cluster_args.access_entries(config)) == ["admin-0", "admin-1"]
+    assert _cluster_args.skipped_admins(config, caller) == ["cluster.admins[1]"]
+
+
+def test_the_providers_kubeconfig_calls_get_token_with_the_stacks_aws_profile():
+    kubeconfig = {"users": [{"name": "aws", "user": {"exec": {
+        "command": "aws", "args": ["eks", "get-token", "--cluster-name", "c", "--output", "json"],
+    }}}]}
+    with_profile = json.loads(_cluster_args.kubeconfig_with_profile(json.dumps(kubeconfig), "team-prod"))
+    assert with_profile["users"][0]["user"]["exec"]["args"] == [
+        "eks", "get-token", "--cluster-name", "c", "--output", "json", "--profile", "team-prod",
+    ]
+    # Applying it twice adds nothing.
+    again = json.loads(_cluster_args.kubeconfig_with_profile(json.dumps(with_profile), "team-prod"))
+    assert again == with_profile

@@ -260,3 +260,44 @@ def test_an_eks_cluster_built_directly_refuses_an_unreachable_private_endpoint_b
     assert isinstance(recording.error, ConfigError)
     assert [issue.path for issue in recording.error.issues] == ["cluster.endpointPublicAccessCidrs"]
     assert recording.resources == []
+
+
+def test_new_subnets_go_in_availability_zones_only_never_an_opted_in_local_zone(dev):
+    recording, _ = dev
+    zones = sorted({subnet.inputs["availabilityZone"] for subnet in recording.by_type("aws:ec2/subnet:Subnet")})
+    # The mock account lists us-west-2-lax-1a first, as EC2 does once the Local Zone is opted in.
+    assert zones == ["us-west-2a", "us-west-2b"]
+
+
+def test_more_zones_than_the_region_has_fail_with_the_key_before_anything_registers():
+    cluster = ClusterConfig(vpc={"availabilityZoneCount": 5}, **REACHABLE_CLUSTER)
+    recording = run_program(
+        lambda: EksCluster("c", EksClusterArgs(cluster=cluster, name="c")),
+        config={"aws:region": "us-west-2"}, capture_error=True,
+    )
+    assert isinstance(recording.error, ConfigError)
+    assert [(issue.path, issue.message) for issue in recording.error.issues] == [(
+        "cluster.vpc.availabilityZoneCount",
+        "5 zones asked for, but region 'us-west-2' has 4 Availability Zones (us-west-2a, us-west-2b, us-west-2c, "
+        "us-west-2d); set availabilityZoneCount to 4 or fewer, or choose a region with more zones",
+    )]
+    assert recording.resources == []
+
+
+def test_the_identity_running_pulumi_up_gets_no_access_entry_but_every_other_admin_does():
+    # preview/mock_outputs.py runs as a session of role vllm-eks-deployer in account 123456789012.
+    cluster = ClusterConfig(admins=[
+        {"principalArn": "arn:aws:iam::123456789012:role/ci/vllm-eks-deployer"},
+        {"principalArn": "arn:aws:iam::123456789012:role/platform-admins"},
+    ], **REACHABLE_CLUSTER)
+    recording = run_program(lambda: EksCluster("c", EksClusterArgs(cluster=cluster, name="c")))
+    entries = recording.one("eks:index:Cluster", "c").inputs["accessEntries"]
+    assert sorted(entries) == ["admin-1"]
+    assert entries["admin-1"]["principalArn"] == "arn:aws:iam::123456789012:role/platform-admins"
+
+
+def test_cache_claims_wait_for_the_storage_class_and_its_csi_driver(dev_recording):
+    names_by_urn = {r.urn: r.name for r in dev_recording.resources}
+    for claim in dev_recording.by_type("kubernetes:core/v1:PersistentVolumeClaim"):
+        needs = {names_by_urn[urn] for urn in claim.dependencies}
+        assert {"vllm-namespace", "platform-cache-efs", "platform-cache-csi-driver"} <= needs

@@ -1,0 +1,130 @@
+"""The deploy rehearsal replays the recorded graph and catches the awaits a real `pulumi up` would fail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from components import _vllm_objects as objects
+from components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from components.platform import build_platform, model_dependencies, storage_dependencies
+from components.vllm_model import VllmModel, VllmModelArgs
+from config.loader import load_stack_file
+from preview.cli import main
+from preview.engine import run_program
+from preview.rehearsal import rehearse
+from preview.rehearsal.simulate import FIRST_UP, RUNNING_PLATFORM
+from tests.conftest import PROJECT_DIR, recording_for
+
+DEV = load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
+PROD = load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+
+
+def _program(stack, claims_after_storage: bool):
+    """__main__.py's wiring, optionally as it was before issue 10 (claims after their namespace only)."""
+    def program():
+        platform = build_platform(stack)
+        on_cluster = pulumi.ResourceOptions(provider=platform.provider)
+        for name, models in stack.namespaces().items():
+            namespace = ModelNamespace(name, ModelNamespaceArgs(
+                name=name, neuron_cache=any(m.has_compile_cache for m in models), cache_volumes=stack.cache_volumes,
+                claims_depend_on=storage_dependencies(platform) if claims_after_storage else (),
+            ), on_cluster)
+            for model in models:
+                VllmModel(model.name, VllmModelArgs(
+                    model=model, node_group=stack.node_group(model.node_group), namespace=namespace,
+                    depends_on=model_dependencies(platform, model),
+                ), on_cluster)
+    return program
+
+
+def _timeouts(rehearsal, scenario: str) -> list[str]:
+    found = next(s for s in rehearsal.scenarios if s.name == scenario)
+    return sorted(t.resource for t in found.timeouts)
+
+
+def test_the_rehearsal_catches_todays_two_failures_claims_before_their_class_and_services_that_await_pods(monkeypatch):
+    original = objects.service_object
+
+    def service_without_skip_await(model):
+        service = original(model)
+        service["metadata"].pop("annotations")
+        return service
+
+    monkeypatch.setattr(objects, "service_object", service_without_skip_await)
+    rehearsal = rehearse(run_program(_program(PROD, claims_after_storage=False), stack="prod"), PROD)
+    assert _timeouts(rehearsal, FIRST_UP) == [
+        "kubernetes:core/v1:PersistentVolumeClaim vllm-huggingface-cache",
+        "kubernetes:core/v1:PersistentVolumeClaim vllm-neuron-cache",
+    ]
+    # The models that take over 10 minutes to serve; the pre-compiled Qwen image serves in about 7.
+    assert _timeouts(rehearsal, RUNNING_PLATFORM) == [
+        "kubernetes:core/v1:Service llama-3-1-8b-neuron-service",
+        "kubernetes:core/v1:Service llama-3-3-70b-service",
+        "kubernetes:core/v1:Service qwen3-32b-fp8-service",
+    ]
+    claim = next(t for t in rehearsal.scenarios[0].timeouts if t.resource.endswith("vllm-huggingface-cache"))
+    assert claim.timeout_seconds == 300
+    assert claim.waited_seconds > 300
+    assert rehearsal.warnings()[0] == (
+        "rehearsal (first up): kubernetes:core/v1:PersistentVolumeClaim vllm-huggingface-cache needs 7m04s but its "
+        "wait ends after 5m00s (fixed; pulumi/pulumi-kubernetes v4.32.0 provider/pkg/await/awaiters.go "
+        "untilCoreV1PersistentVolumeClaimReady (WatchUntil 5*time.Minute)); order the claim after its StorageClass "
+        "and CSI driver (ModelNamespaceArgs.claims_depend_on; customTimeouts cannot extend this wait)"
+    )
+    service = next(s for s in rehearsal.scenarios[1].timeouts if s.resource.endswith("qwen3-32b-fp8-service"))
+    assert (service.timeout_seconds, service.fix) == (
+        600, 'set `pulumi.com/skipAwait: "true"` on the Service (components/_vllm_objects.py service_object)',
+    )
+
+
+def test_with_claims_after_the_storage_class_and_services_skipping_their_await_nothing_in_prod_times_out():
+    rehearsal = rehearse(run_program(_program(PROD, claims_after_storage=True), stack="prod"), PROD)
+    assert rehearsal.warnings() == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_committed_stacks_rehearse_without_a_predicted_timeout_and_with_a_time_to_serve_per_model(stack):
+    config = load_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+    rehearsal = rehearse(recording_for(stack), config)
+    assert rehearsal.warnings() == []
+    for scenario in rehearsal.scenarios:
+        assert sorted(e.model for e in scenario.endpoints) == sorted(m.name for m in config.models)
+        assert all(0 < e.first_replica_seconds <= e.all_replicas_seconds for e in scenario.endpoints)
+
+
+def test_on_a_fresh_account_the_claims_bind_after_the_csi_driver_and_the_models_serve_after_the_cluster():
+    first_up = rehearse(recording_for("dev"), DEV).scenarios[0]
+    steps = {step.resource.name: step for step in first_up.steps.values() if step.resource.custom}
+    assert steps["vllm-huggingface-cache"].start >= steps["platform-cache-efs"].finish
+    assert steps["vllm-huggingface-cache"].waited < 300
+    path = [step.resource.name for step in first_up.critical_path()]
+    assert path[0] == "platform-vpc"
+    assert "platform-cache-csi-driver" in path
+    cluster = next(step for step in first_up.steps.values() if step.resource.type == "eks:index:Cluster")
+    assert all(e.first_replica_seconds > cluster.finish for e in first_up.endpoints)
+
+
+def test_a_startup_budget_shorter_than_download_and_load_is_a_predicted_failure_naming_the_key():
+    prod = load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+    shortened = prod.model_copy(update={"models": [
+        m.model_copy(update={"startup_timeout_seconds": 1800}) if m.name == "llama-3-3-70b" else m for m in prod.models
+    ]})
+    rehearsal = rehearse(recording_for("prod"), shortened)
+    probes = [t for t in rehearsal.scenarios[0].timeouts if t.resource.startswith("startup probe")]
+    assert [t.resource for t in probes] == ["startup probe of kubernetes:apps/v1:Deployment llama-3-3-70b-deployment"]
+    assert probes[0].fix.startswith("raise models[3].startupTimeoutSeconds to at least ")
+
+
+def test_render_writes_the_rehearsal_into_plan_json_and_preview_prints_it(tmp_path, capsys):
+    assert main(["render", "--stack", "dev", "--project-dir", str(PROJECT_DIR), "--out", str(tmp_path)]) == 0
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert [s["name"] for s in plan["rehearsal"]["scenarios"]] == [FIRST_UP, RUNNING_PLATFORM]
+    assert sorted(plan["rehearsal"]["scenarios"][0]["endpoints"]) == ["llama-3-1-8b-int8-neuron", "qwen3-8b-fp8-neuron"]
+    assert main(["preview", "--stack", "dev", "--project-dir", str(PROJECT_DIR)]) == 0
+    printed = capsys.readouterr().out
+    assert "Deploy rehearsal (estimates as of 2026-12-01" in printed
+    assert "awaits that would exceed their timeout: none" in printed
