@@ -64,6 +64,10 @@ class AcceleratorTraits:
     """A hub model's whole checkpoint is read into host memory before it reaches the devices."""
     shm_from_memory_request: bool
     """Tensor-parallel workers exchange tensors through /dev/shm, sized from the memory request by default."""
+    engine_start_seconds: int = 120
+    """Estimated start after the weights are loaded, for the deploy rehearsal (preview/rehearsal/model_startup.py)."""
+    hub_compile_seconds_per_billion_parameters: int = 0
+    """Estimated first-start compile of a hub checkpoint (0: the backend compiles nothing ahead), for the rehearsal."""
 
 
 ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
@@ -100,6 +104,10 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         # compile it (config/placement/host_memory.py).
         loads_hub_checkpoint_in_host_memory=True,
         shm_from_memory_request=False,
+        # Estimates (preview/rehearsal/model_startup.py): loading precompiled graphs onto the
+        # NeuronCores; neuronx-cc over every bucket of the tensor-parallel degree on a first start.
+        engine_start_seconds=180,
+        hub_compile_seconds_per_billion_parameters=180,
     ),
     AcceleratorKind.GPU: AcceleratorTraits(
         kind=AcceleratorKind.GPU,
@@ -132,6 +140,8 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         # vLLM on GPUs streams safetensors shards to the device.
         loads_hub_checkpoint_in_host_memory=False,
         shm_from_memory_request=True,
+        # Estimate (preview/rehearsal/model_startup.py): vLLM's profiling run and CUDA graph capture.
+        engine_start_seconds=120,
     ),
 }
 

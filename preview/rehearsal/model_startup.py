@@ -8,10 +8,10 @@ see it; none is a measurement of this project's images):
   elastic throughput), shared by the replicas (huggingface_hub locks each file, so one replica
   downloads and the others wait for it);
 - load at 200 MB/s from EFS and 500 MB/s from the node's own disk (weights baked into the image);
-- engine start after load: 2 minutes on GPUs (profiling run, CUDA graph capture), 3 minutes on
-  Neuron to load precompiled graphs onto the NeuronCores;
-- Neuron compile of a hub model (first run, empty cache): 3 minutes per billion parameters
-  (neuronx-cc over every bucket of the TP degree); a pre-compiled image skips it.
+- engine start after load and the compile of a hub checkpoint on a first start are accelerator
+  traits (config/accelerators.py `engine_start_seconds`, `hub_compile_seconds_per_billion_parameters`):
+  2 minutes on GPUs (profiling run, CUDA graph capture); on Neuron 3 minutes to load the graphs onto
+  the NeuronCores and 3 minutes per billion parameters of neuronx-cc; an image carries its graphs.
 Image sizes: the table below (compressed size as the registry lists it, estimates), plus the
 checkpoint for an image that carries the model (`source: image`).
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from config.accelerators import AcceleratorKind
+from config.accelerators import ACCELERATORS
 from config.model import ModelConfig, ModelSource
 from config.model_catalog import resolve_architecture
 from config.sizing.precision import checkpoint_bytes, weight_precision, weights_size
@@ -32,8 +32,6 @@ PULL_BYTES_PER_SECOND = 100 * MB
 DOWNLOAD_BYTES_PER_SECOND = 100 * MB
 LOAD_FROM_EFS_BYTES_PER_SECOND = 200 * MB
 LOAD_FROM_DISK_BYTES_PER_SECOND = 500 * MB
-ENGINE_START_SECONDS = {AcceleratorKind.GPU: 120, AcceleratorKind.NEURON: 180}
-NEURON_COMPILE_SECONDS_PER_BILLION_PARAMETERS = 180
 DEFAULT_IMAGE_BYTES = 10 * GB
 IMAGE_BYTES = {
     # repository (no tag) -> compressed size without model weights (estimates)
@@ -88,11 +86,12 @@ def model_startup(model: ModelConfig) -> ModelStartup:
     if not hub:
         image += checkpoint  # the weights ship inside the image
     download = checkpoint / DOWNLOAD_BYTES_PER_SECOND if hub else 0.0
+    traits = ACCELERATORS[model.accelerator]
     compile_seconds = 0.0
-    if hub and model.accelerator is AcceleratorKind.NEURON and arch is not None:  # an image carries its graphs
-        compile_seconds = arch.parameters / 1e9 * NEURON_COMPILE_SECONDS_PER_BILLION_PARAMETERS
+    if hub and arch is not None:  # an image carries its compiled graphs
+        compile_seconds = arch.parameters / 1e9 * traits.hub_compile_seconds_per_billion_parameters
     rate = LOAD_FROM_EFS_BYTES_PER_SECOND if hub else LOAD_FROM_DISK_BYTES_PER_SECOND
-    load = max(checkpoint, served) / rate + ENGINE_START_SECONDS[model.accelerator]
+    load = max(checkpoint, served) / rate + traits.engine_start_seconds
     return ModelStartup(
         pull_seconds=image / PULL_BYTES_PER_SECOND, download_seconds=download, compile_seconds=compile_seconds,
         load_seconds=load, image_bytes=image, checkpoint_bytes=checkpoint, notes=tuple(notes),

@@ -340,7 +340,7 @@ class _Replay:
             return ("order the claim after its StorageClass and CSI driver (ModelNamespaceArgs.claims_depend_on; "
                     "customTimeouts cannot extend this wait)")
         if kind == "v1/Service":
-            return "set `pulumi.com/skipAwait: \"true\"` on the Service (components/_vllm_objects.py service_object)"
+            return "set `pulumi.com/skipAwait: \"true\"` on the Service (components/_deployment_objects.py service_object)"
         if kind == "apps/v1/Deployment":
             found = self.model_for(resource.inputs)
             if found:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components import _vllm_objects as objects
+from components import _deployment_objects as objects
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from components.platform import build_platform, model_dependencies, storage_dependencies
 from components.vllm_model import VllmModel, VllmModelArgs
-from config.loader import load_stack_file
+from config.loader import load_stack_file, validate_stack_file
 from preview.cli import main
 from preview.engine import run_program
 from preview.rehearsal import rehearse
@@ -21,23 +21,28 @@ from tests.conftest import PROJECT_DIR, recording_for
 
 DEV = load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
 PROD = load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+PROD_VALIDATED = validate_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
 
 
-def _program(stack, claims_after_storage: bool):
+def _program(validated, claims_after_storage: bool):
     """__main__.py's wiring, optionally as it was before issue 10 (claims after their namespace only)."""
+    stack = validated.stack
+
     def program():
-        platform = build_platform(stack)
+        platform = build_platform(validated)
         on_cluster = pulumi.ResourceOptions(provider=platform.provider)
-        for name, models in stack.namespaces().items():
-            namespace = ModelNamespace(name, ModelNamespaceArgs(
+        namespaces = {
+            name: ModelNamespace(name, ModelNamespaceArgs(
                 name=name, neuron_cache=any(m.has_compile_cache for m in models), cache_volumes=stack.cache_volumes,
                 claims_depend_on=storage_dependencies(platform) if claims_after_storage else (),
             ), on_cluster)
-            for model in models:
-                VllmModel(model.name, VllmModelArgs(
-                    model=model, node_group=stack.node_group(model.node_group), namespace=namespace,
-                    depends_on=model_dependencies(platform, model),
-                ), on_cluster)
+            for name, models in stack.namespaces().items()
+        }
+        for placed in validated.placed:
+            VllmModel(placed.model.name, VllmModelArgs(
+                model=placed.model, node_group=placed.group, namespace=namespaces[placed.model.namespace],
+                depends_on=model_dependencies(platform, placed.model), placement=placed,
+            ), on_cluster)
     return program
 
 
@@ -55,7 +60,7 @@ def test_the_rehearsal_catches_todays_two_failures_claims_before_their_class_and
         return service
 
     monkeypatch.setattr(objects, "service_object", service_without_skip_await)
-    rehearsal = rehearse(run_program(_program(PROD, claims_after_storage=False), stack="prod"), PROD)
+    rehearsal = rehearse(run_program(_program(PROD_VALIDATED, claims_after_storage=False), stack="prod"), PROD)
     assert _timeouts(rehearsal, FIRST_UP) == [
         "kubernetes:core/v1:PersistentVolumeClaim vllm-huggingface-cache",
         "kubernetes:core/v1:PersistentVolumeClaim vllm-neuron-cache",
@@ -77,12 +82,12 @@ def test_the_rehearsal_catches_todays_two_failures_claims_before_their_class_and
     )
     service = next(s for s in rehearsal.scenarios[1].timeouts if s.resource.endswith("qwen3-32b-fp8-service"))
     assert (service.timeout_seconds, service.fix) == (
-        600, 'set `pulumi.com/skipAwait: "true"` on the Service (components/_vllm_objects.py service_object)',
+        600, 'set `pulumi.com/skipAwait: "true"` on the Service (components/_deployment_objects.py service_object)',
     )
 
 
 def test_with_claims_after_the_storage_class_and_services_skipping_their_await_nothing_in_prod_times_out():
-    rehearsal = rehearse(run_program(_program(PROD, claims_after_storage=True), stack="prod"), PROD)
+    rehearsal = rehearse(run_program(_program(PROD_VALIDATED, claims_after_storage=True), stack="prod"), PROD)
     assert rehearsal.warnings() == []
 
 
