@@ -35,6 +35,15 @@ def vllm_args(model: ModelConfig) -> list[str]:
         args.append(f"--max-num-seqs={model.max_num_seqs}")
     if model.enable_prefix_caching is not None:
         args.append("--enable-prefix-caching" if model.enable_prefix_caching else "--no-enable-prefix-caching")
+    if model.kv_cache_dtype is not None:
+        args.append(f"--kv-cache-dtype={model.kv_cache_dtype}")
+    if model.max_num_batched_tokens is not None:
+        args.append(f"--max-num-batched-tokens={model.max_num_batched_tokens}")
+    if model.speculative_config is not None:
+        # JSON in one argument, as vLLM's parser reads it (vllm/engine/arg_utils.py, --speculative-config).
+        args.append(f"--speculative-config={json.dumps(model.speculative_config.to_vllm(), separators=(',', ':'))}")
+    if model.enable_expert_parallel:
+        args.append("--enable-expert-parallel")
     if model.port != 8000:
         args.append(f"--port={model.port}")
     if model.neuron_config is not None:

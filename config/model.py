@@ -38,11 +38,15 @@ MANAGED_FLAGS = {
     "--enable-prefix-caching": "enablePrefixCaching",
     "--no-enable-prefix-caching": "enablePrefixCaching",
     "--port": "port",
+    "--kv-cache-dtype": "kvCacheDtype",
+    "--max-num-batched-tokens": "maxNumBatchedTokens",
+    "--speculative-config": "speculativeConfig",
+    "--enable-expert-parallel": "enableExpertParallel",
 }
 # Flags current vLLM rejects, with what replaced them.
 REMOVED_FLAGS = {
-    "--speculative-model": "pass --speculative-config='{\"model\": \"<draft model>\", \"num_speculative_tokens\": 5}' in extraArgs",
-    "--num-speculative-tokens": "set num_speculative_tokens inside --speculative-config in extraArgs",
+    "--speculative-model": "set speculativeConfig: {model: <draft model>, numSpeculativeTokens: 5} instead",
+    "--num-speculative-tokens": "set speculativeConfig.numSpeculativeTokens instead",
 }
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -68,6 +72,27 @@ class NeuronConfigArg(str, Enum):
     """`--additional-config={"override_neuron_config": <json>}`: the NxD Inference vllm-neuron plugin."""
     ADDITIONAL_CONFIG_NEURON_CONFIG = "additional-config-neuron-config"
     """`--additional-config={"neuron_config": <json>}`: the plugin shipped with Neuron 2.31."""
+
+
+class SpeculativeConfig(ConfigModel):
+    """Speculative decoding, rendered as `--speculative-config=<json>` (vLLM's only form since the
+    `--speculative-model`/`--num-speculative-tokens` flags were removed)."""
+
+    num_speculative_tokens: int = Field(ge=1, le=32)
+    """Tokens the draft proposes per step (`num_speculative_tokens`)."""
+    model: Optional[str] = None
+    """Draft model: a hub id or a path in the image. Its weights and KV cache share the GPUs with the target's,
+    and the sizing counts them when the architecture catalog knows it. Unset for methods without one (`ngram`)."""
+    method: Optional[str] = None
+    """`draft_model`, `eagle`, `eagle3`, `mtp`, `ngram`, ...; vLLM infers it from the draft model when unset."""
+    draft_tensor_parallel_size: Optional[int] = Field(None, ge=1)
+    """Tensor-parallel size of the draft (`draft_tensor_parallel_size`); vLLM's default is the target's."""
+
+    def to_vllm(self) -> dict[str, Any]:
+        """The JSON vLLM's `SpeculativeConfig` takes (vllm/config/speculative.py), keys in its snake_case."""
+        fields = {"method": self.method, "model": self.model, "num_speculative_tokens": self.num_speculative_tokens,
+                  "draft_tensor_parallel_size": self.draft_tensor_parallel_size}
+        return {key: value for key, value in fields.items() if value is not None}
 
 
 class ResourcesConfig(ConfigModel):
@@ -132,6 +157,17 @@ class ModelConfig(ConfigModel):
     """The flag form `neuronConfig` is rendered in; must match the image's vLLM version (see NeuronConfigArg)."""
     enable_prefix_caching: Optional[bool] = None
     """`true`/`false` renders the flag; unset keeps vLLM's default."""
+    kv_cache_dtype: Optional[Literal["auto", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2"]] = None
+    """`--kv-cache-dtype` (GPU; the values of vllm/config/cache.py CacheDType): `fp8` halves the KV cache's bytes per token, doubling the tokens that fit. Unset
+    keeps vLLM's `auto` (the model's 16-bit dtype). On Neuron, set `kv_cache_quant` in neuronConfig instead."""
+    max_num_batched_tokens: Optional[int] = Field(None, ge=1)
+    """`--max-num-batched-tokens`: the chunked-prefill budget per step, which sets the batch vLLM profiles its peak
+    activation with. vLLM's default when unset: 8192 on GPUs reporting >= 70 GiB other than A100, else 2048."""
+    speculative_config: Optional[SpeculativeConfig] = None
+    """Speculative decoding (`--speculative-config`): `numSpeculativeTokens`, and `model`/`method` of the draft."""
+    enable_expert_parallel: bool = False
+    """`--enable-expert-parallel`: shard a mixture-of-experts model's experts across the ranks instead of slicing
+    each expert with tensor parallelism. Per-GPU memory is the same (the experts are split over the same ranks)."""
     extra_args: list[str] = Field(default_factory=list)
     """Further vLLM flags, verbatim, for settings without a field."""
     env: dict[str, str] = Field(default_factory=dict)
@@ -189,6 +225,16 @@ class ModelConfig(ConfigModel):
                 f"{value!r} is not a vLLM quantization method on {accelerator.value} "
                 f"(supported: {', '.join(sorted(traits.quantization_methods))}); {traits.quantization_hint}"
             )
+        return value
+
+    @field_validator("kv_cache_dtype")
+    @classmethod
+    def _kv_cache_dtype_on_gpus(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        accelerator = info.data.get("accelerator")
+        if value is not None and accelerator is not None and not ACCELERATORS[accelerator].kv_cache_dtype_flag:
+            raise ValueError(
+                f"kvCacheDtype is a flag of vLLM's GPU backend, which {accelerator.value} does not run; remove it and "
+                f"set kv_cache_quant: true in neuronConfig for an FP8 KV cache")
         return value
 
     @field_validator("extra_args")

@@ -84,7 +84,7 @@ def test_the_guides_qwen3_32b_fp8_on_one_l40s_matches_the_issue_figures():
 
 
 def test_fp8_kv_cache_dtype_in_extra_args_halves_kv_per_token():
-    sizing = sizings_of(_gpu(maxModelLen=32768, extraArgs=["--kv-cache-dtype=fp8"]))[0]
+    sizing = sizings_of(_gpu(maxModelLen=32768, kvCacheDtype="fp8"))[0]
     assert sizing.kv_bytes_per_token == 128 * KIB
 
 
