@@ -64,6 +64,9 @@ class AcceleratorTraits:
     """A hub model's whole checkpoint is read into host memory before it reaches the devices."""
     shm_from_memory_request: bool
     """Tensor-parallel workers exchange tensors through /dev/shm, sized from the memory request by default."""
+    kv_from_memory_profile: bool
+    """vLLM profiles a dummy batch at start and gives the KV cache what is left of total x
+    gpu-memory-utilization (config/sizing/vllm_memory.py); else KV is reserved as configured."""
     engine_start_seconds: int = 120
     """Estimated start after the weights are loaded, for the deploy rehearsal (preview/rehearsal/model_startup.py)."""
     hub_compile_seconds_per_billion_parameters: int = 0
@@ -108,6 +111,7 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         # NeuronCores; neuronx-cc over every bucket of the tensor-parallel degree on a first start.
         engine_start_seconds=180,
         hub_compile_seconds_per_billion_parameters=180,
+        kv_from_memory_profile=False,
     ),
     AcceleratorKind.GPU: AcceleratorTraits(
         kind=AcceleratorKind.GPU,
@@ -142,6 +146,8 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         shm_from_memory_request=True,
         # Estimate (preview/rehearsal/model_startup.py): vLLM's profiling run and CUDA graph capture.
         engine_start_seconds=120,
+        # vllm/v1/worker/gpu_worker.py determine_available_memory (config/sizing/vllm_memory.py).
+        kv_from_memory_profile=True,
     ),
 }
 

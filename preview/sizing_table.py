@@ -22,6 +22,36 @@ def device_label(sizing: ModelSizing) -> str:
     return f"{sizing.devices} x {unit} {per_device} x {sizing.utilization:g}"
 
 
+def _gib2(value: float) -> str:
+    """Two decimals, as vLLM's own log line prints them."""
+    return f"{value / 2**30:.2f} GiB"
+
+
+def vllm_rows(sizing: ModelSizing) -> list[tuple[str, str]]:
+    """vLLM's accounting of one GPU, in the order its log line prints it, and what it leaves."""
+    memory = sizing.vllm
+    assert memory is not None
+    graphs = "in the budget" if memory.graphs_in_budget else "outside the budget, captured after the KV cache"
+    subtracted = "weights - activation - non-torch" + (" - graphs" if memory.graphs_in_budget else "")
+    batched = f"{memory.max_num_batched_tokens}" + (
+        f" (unset: {memory.max_num_batched_tokens_rule}, assumed)" if memory.max_num_batched_tokens_rule else "")
+    headroom = (f"{_gib2(memory.headroom_bytes)} outside the budget for the CUDA context {_gib2(memory.context_bytes)}"
+                + ("" if memory.graphs_in_budget else f" + graphs {_gib2(memory.graph_bytes)}")
+                + f" = {_gib2(memory.outside_budget_bytes)}: " + ("enough" if memory.headroom_fits else "TOO LITTLE"))
+    per = "per GPU" if sizing.devices == 1 else f"per GPU, 1 of {sizing.devices}"
+    return [
+        ("vLLM", f"{memory.version.describe()}; {memory.accounting.source.split(':', 1)[0]}"),
+        ("maxNumBatchedTokens", batched),
+        (f"memory {per}", f"weights {_gib2(memory.weights_bytes)}, activation {_gib2(memory.activation.peak_bytes)} "
+                          f"({memory.activation.phase}), non-torch {_gib2(memory.non_torch_bytes)}, CUDA graphs "
+                          f"{_gib2(memory.graph_bytes)} ({graphs}, estimated), KV {_gib2(memory.kv_cache_bytes)} = "
+                          f"{memory.total_bytes / 2**30:.2f} GiB x {memory.utilization:g} - {subtracted}"),
+        ("KV capacity", f"{sizing.kv_capacity_tokens:,} tokens; concurrency {sizing.concurrency:.2f}x at maxModelLen "
+                        f"{sizing.max_model_len}"),
+        ("headroom", headroom),
+    ]
+
+
 def format_model_sizing(placed: PlacedModel) -> str:
     sizing = placed.sizing
     title = f"{sizing.path} {sizing.name} on {sizing.instance.name}"
@@ -35,6 +65,9 @@ def format_model_sizing(placed: PlacedModel) -> str:
     if sizing.kv_bytes_per_token != sizing.kv_bytes_per_token_formula:
         kv_line += f"; {kib(sizing.kv_bytes_per_token)}/token as allocated ({sizing.notes[0]})"
     verdict = "fits" if sizing.fits else "DOES NOT FIT"
+    if sizing.vllm is not None:
+        verdict = ("fits" if sizing.fits else "DOES NOT FIT") + f": one {sizing.max_model_len}-token sequence " + (
+            "fits" if sizing.fits else "does not fit") + " in vLLM's KV cache"
     if sizing.reserves_all_sequences:
         verdict += f" ({sizing.traits.backend_name} reserves KV for all sequences up front)"
         capacity = f"{sizing.requested_tokens} tokens reserved = {gib(sizing.requested_kv_bytes)}"
@@ -51,9 +84,15 @@ def format_model_sizing(placed: PlacedModel) -> str:
         ("usable memory", f"{gib(sizing.usable_bytes)} ({device_label(sizing)})"),
         ("maxModelLen", f"{sizing.max_model_len}{len_note}"),
         ("maxNumSeqs", f"{sizing.max_num_seqs}{seqs_note}"),
-        ("KV capacity", capacity),
-        ("verdict", f"{verdict}: needs {gib(sizing.needed_bytes)} of {gib(sizing.usable_bytes)}"),
     ]
+    if sizing.draft:
+        rows.append(("speculative", sizing.draft))
+    if sizing.vllm is not None:
+        rows += vllm_rows(sizing)
+        rows.append(("verdict", verdict))
+    else:
+        rows += [("KV capacity", capacity),
+                 ("verdict", f"{verdict}: needs {gib(sizing.needed_bytes)} of {gib(sizing.usable_bytes)}")]
     if placed.compiled_into_image:
         rows.append(("compiled", "graphs baked into the image: tensorParallelSize, maxNumSeqs and maxModelLen "
                                  "are fixed; changing them means recompiling"))

@@ -8,6 +8,7 @@ from typing import Optional
 from config.errors import ConfigIssue
 from config.placement.alternatives import larger_configuration
 from config.placement.records import RECOMPILE_NOTE, PlacedModel
+from config.placement.vllm_budget import fit_issue
 from config.sizing.memory import ModelSizing
 from config.units import gib, kib
 from config.wording import either
@@ -33,6 +34,8 @@ def device_phrase(sizing: ModelSizing) -> str:
 
 def memory_issue(placed: PlacedModel) -> Optional[ConfigIssue]:
     sizing = placed.sizing
+    if sizing.vllm is not None:
+        return fit_issue(placed)  # vLLM's own accounting, in its terms
     if sizing.fits:
         return None
     usable = f"{gib(sizing.usable_bytes)} usable on {placed.spec.name} ({device_phrase(sizing)})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from config.placement.accelerator_memory import largest_power_of_two_at_most
 from config.placement.host_memory import host_memory_warning
 from config.placement.records import RECOMPILE_NOTE, PlacedModel
+from config.placement.vllm_budget import budget_warnings
 from config.units import gib, kib
 
 
@@ -24,7 +25,9 @@ def model_warnings(placed: PlacedModel) -> list[str]:
     host_warning = host_memory_warning(placed)
     if host_warning:
         warnings.append(host_warning)
-    if not sizing.reserves_all_sequences:
+    if sizing.vllm is not None:
+        warnings += budget_warnings(placed)
+    elif not sizing.reserves_all_sequences:
         warnings += _paged_kv_warnings(placed)
     return warnings
 

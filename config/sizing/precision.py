@@ -82,7 +82,16 @@ def weight_precision(model: ModelConfig, arch: Architecture) -> Precision:
 
 
 def _name_hint(model: ModelConfig) -> Optional[Precision]:
-    name = model.model.lower()
+    return _hint(model.model)
+
+
+def named_checkpoint_precision(name: str, arch: Architecture) -> Precision:
+    """What a checkpoint named `name` stores (a speculative draft's): its name's hint, else its dtype."""
+    return _hint(name) or _checkpoint_dtype(arch)
+
+
+def _hint(model_name: str) -> Optional[Precision]:
+    name = model_name.lower()
     for hint, precision, size in _NAME_HINTS:
         if hint in name:
             return Precision(precision, size, f"'{hint}' in the model name")
@@ -133,9 +142,9 @@ def kv_precision(model: ModelConfig, weights: Precision) -> Precision:
     traits = ACCELERATORS[model.accelerator]
     if (model.neuron_config or {}).get("kv_cache_quant") is True:
         return Precision("fp8", 1, "neuronConfig kv_cache_quant (FP8 e4m3)")
-    kv_dtype = extra_arg(model, traits.kv_cache_dtype_flag) if traits.kv_cache_dtype_flag else None
+    kv_dtype = model.kv_cache_dtype if traits.kv_cache_dtype_flag else None
     if kv_dtype and kv_dtype.startswith("fp8"):
-        return Precision("fp8", 1, f"{traits.kv_cache_dtype_flag} {kv_dtype}")
+        return Precision("fp8", 1, f"kvCacheDtype {kv_dtype}")
     if traits.kv_cache_follows_model_dtype and weights.bytes == 4:
         return Precision("fp32", 4, "model dtype float32")
     return Precision("bf16", 2, traits.kv_cache_default_source)

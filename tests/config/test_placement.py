@@ -97,19 +97,46 @@ def _gpu(**model):
     return parse_stack({"nodeGroups": [{"name": "g6e", "instanceType": "g6e.xlarge"}], "models": [{**base, **model}]})
 
 
-def test_less_than_one_full_length_sequence_of_headroom_is_a_warning():
-    warnings = warnings_of(_gpu(maxModelLen=32768))
-    assert any("less than one full-length sequence of headroom" in w for w in warnings)
+def test_fewer_than_two_full_length_sequences_is_a_warning_at_max_model_len_with_the_fix_that_clears_it():
+    warnings = warnings_of(_gpu(maxModelLen=32768, gpuMemoryUtilization=0.94))
+    assert [w for w in warnings if w.startswith("models[")] == [
+        "models[0].maxModelLen: qwen's KV cache holds 37,360 tokens (9.1 GiB per GPU: L40S 44.39 GiB x 0.94 = 41.7 GiB, "
+        "less weights 32.0 GiB, peak activation 0.4 GiB, non-torch 0.2 GiB), 1.14x maxModelLen 32768: fewer than 2 "
+        "full-length requests at once, so a second long request waits or is preempted; set kvCacheDtype to fp8 "
+        "(74,736 tokens, 2.28x at 32768)"]
 
 
-def test_an_explicit_max_num_seqs_that_cannot_all_be_full_length_is_a_warning():
-    warnings = warnings_of(_gpu(maxModelLen=4096, maxNumSeqs=64))
-    assert any("maxNumSeqs 64 x maxModelLen 4096" in w for w in warnings)
+def test_095_on_an_l40s_leaves_too_little_room_for_the_cuda_context_and_graphs():
+    # The public report: Qwen3-32B-FP8 at 0.95 on an L40S runs out of memory capturing CUDA graphs.
+    warnings = [w for w in warnings_of(_gpu(maxModelLen=16384)) if w.startswith("models[")]
+    assert warnings == [
+        "models[0].gpuMemoryUtilization: 0.95 leaves 2.2 GiB of each L40S (44.39 GiB) outside vLLM's budget, but the "
+        "CUDA context (0.5 GiB) and the CUDA graphs vLLM 0.10.2 captures after sizing the KV cache (1.8 GiB, estimated) "
+        "need 2.3 GiB, so graph capture can run out of memory; set gpuMemoryUtilization to 0.94 (37,360 tokens, 2.28x "
+        "at 16384)"]
+
+
+def test_the_guides_32768_on_one_l40s_needs_fp8_kv_and_a_lower_utilization_and_the_fix_names_both():
+    warnings = [w for w in warnings_of(_gpu(maxModelLen=32768)) if w.startswith("models[")]
+    assert [w.split(": ", 1)[0] for w in warnings] == ["models[0].maxModelLen", "models[0].gpuMemoryUtilization"]
+    assert all(w.endswith("; set kvCacheDtype to fp8 and gpuMemoryUtilization to 0.94 (74,736 tokens, 2.28x at 32768)")
+               for w in warnings)
+
+
+def test_the_suggested_fix_clears_every_check_at_once():
+    fixed = _gpu(maxModelLen=32768, gpuMemoryUtilization=0.94, kvCacheDtype="fp8")
+    assert [w for w in warnings_of(fixed) if w.startswith("models[")] == []
+
+
+def test_max_num_seqs_reserves_nothing_on_gpus_so_a_large_one_changes_no_verdict():
+    assert [w for w in warnings_of(_gpu(maxModelLen=4096, maxNumSeqs=64, gpuMemoryUtilization=0.94))
+            if w.startswith("models[")] == []
 
 
 @pytest.mark.parametrize("max_model_len", [8192, 16384])
 def test_a_comfortable_gpu_model_loads_without_model_warnings(max_model_len):
-    assert [w for w in warnings_of(_gpu(maxModelLen=max_model_len)) if w.startswith("models[")] == []
+    assert [w for w in warnings_of(_gpu(maxModelLen=max_model_len, gpuMemoryUtilization=0.94))
+            if w.startswith("models[")] == []
 
 
 def _g5(replicas: int, max_size: int = 1, desired=None, cpu: str = "16", memory: str = "64Gi", tp: int = 1, **extra):
@@ -275,8 +302,8 @@ def test_the_accelerator_error_comes_before_the_host_memory_one():
     # The fix for the accelerator may move the model to another instance, which changes the host
     # memory on offer; the checkpoint is checked on the next load.
     with pytest.raises(ConfigError) as raised:
-        parse_stack(_hub_llama(maxModelLen=131072, maxNumSeqs=1))
-    assert [issue.path for issue in raised.value.issues] == ["models[0].maxModelLen"]
+        parse_stack(_hub_llama(maxModelLen=131072, maxNumSeqs=2))
+    assert [issue.path for issue in raised.value.issues] == ["models[0].maxNumSeqs"]
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])

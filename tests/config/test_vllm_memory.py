@@ -7,7 +7,7 @@ import pytest
 from config.device_memory import DEVICE_MEMORY, device_memory
 from config.instance_catalog import INSTANCE_TYPES
 from config.model_catalog import CATALOG
-from config.vllm_memory import (
+from config.sizing.vllm_memory import (
     GIB, VllmVersion, accounting, cudagraph_capture_sizes, default_max_num_batched_tokens, image_vllm_version,
     non_torch_memory, peak_activation,
 )
