@@ -10,7 +10,7 @@ from config._base import ConfigModel
 from config.model import ModelConfig
 from config.platform.cluster import ClusterConfig
 from config.platform.efs import EfsConfig
-from config.platform.node_groups import NodeGroupConfig, default_system_node_group
+from config.platform.node_groups import NodeGroupConfig, SystemNodeGroupConfig
 from config.types import ByteQuantity, DnsLabel
 
 
@@ -67,7 +67,7 @@ class StackConfig(ConfigModel):
     """Prometheus scraping of the models (off by default: it needs the Prometheus Operator)."""
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     """The EKS cluster and its network (see docs/platform.md)."""
-    system_node_group: NodeGroupConfig = Field(default_factory=default_system_node_group)
+    system_node_group: SystemNodeGroupConfig = Field(default_factory=SystemNodeGroupConfig)
     """CPU nodes for CoreDNS, the EFS CSI controller and other add-ons (2-3 m6i.large by default)."""
     efs: EfsConfig = Field(default_factory=EfsConfig)
     """The encrypted EFS file system behind the cache StorageClass."""

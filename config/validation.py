@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Optional
 
 from config.errors import ConfigError, ConfigIssue
+from config.instance_catalog import INSTANCE_TYPES
 from config.model import ModelConfig, ModelSource
 from config.placement.checks import placement_issues, placement_warnings
 from config.placement.records import PlacedModel, place
 from config.platform.node_groups import NodeGroupConfig
 from config.platform.rules import platform_issues, platform_warnings
 from config.stack import StackConfig
+from config.wording import either
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def validate_model(model: ModelConfig, group: NodeGroupConfig, source: str) -> P
     Left out: the token rule (whoever owns the namespace's Secret decides) and the running node
     count, since another cluster may run an autoscaler; `maxSize` still bounds the nodes.
     """
-    mismatch = _accelerator_issue(model, group, "models[0]")
+    mismatch = _accelerator_issue(model, group, "models[0]", "nodeGroups[0]")
     if mismatch:
         raise ConfigError([mismatch], source)
     placed = place(0, model, group, 0)
@@ -84,13 +86,27 @@ def _place_model(stack: StackConfig, index: int, model: ModelConfig) -> PlacedMo
             f"add it under nodeGroups or point the model at an existing one",
         )
     group = stack.node_groups[group_index]
-    return _accelerator_issue(model, group, path) or place(index, model, group, group_index)
+    return (_accelerator_issue(model, group, path, f"nodeGroups[{group_index}]")
+            or place(index, model, group, group_index))
 
 
-def _accelerator_issue(model: ModelConfig, group: NodeGroupConfig, path: str) -> Optional[ConfigIssue]:
+def _accelerator_issue(model: ModelConfig, group: NodeGroupConfig, path: str, group_path: str) -> Optional[ConfigIssue]:
+    """The model and its node group disagree on the accelerator. A group of CPU instances can run no
+    model, so the key to change is the group's instanceType; between two accelerators either side
+    may be the mistake, and the model's accelerator is named."""
     if group.accelerator is model.accelerator:
         return None
-    offered = group.accelerator.value if group.accelerator else "no accelerator"
+    if group.accelerator is None:
+        kind = model.accelerator
+        choices = sorted((spec for spec in INSTANCE_TYPES.values() if spec.accelerator is kind),
+                         key=lambda spec: (spec.schedulable_accelerators, spec.vcpu, spec.name))
+        return ConfigIssue(
+            f"{group_path}.instanceType",
+            f"{group.instance_type!r} has no accelerator, but {path} {model.name!r} runs on node group "
+            f"{group.name!r} and needs {kind.value}; run the group on a {kind.value} instance type such as "
+            f"{either([spec.name for spec in choices[:3]])}",
+        )
+    offered = group.accelerator.value
     return ConfigIssue(
         f"{path}.accelerator",
         f"model {model.name!r} needs {model.accelerator.value} but node group {group.name!r} "

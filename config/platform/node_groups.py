@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, ClassVar, Optional
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
@@ -65,6 +65,8 @@ class NodeGroupConfig(ConfigModel):
     group to this count, so raise it (up to `maxSize`) to add nodes."""
     max_size: Optional[int] = Field(None, ge=1, validate_default=True)
     """Most nodes; defaults to `max(minSize, 1)`."""
+    DEFAULT_MAX_SIZE: ClassVar[int] = 1
+    """The floor of maxSize's default, `max(minSize, DEFAULT_MAX_SIZE)`."""
     disk_size_gib: int = Field(200, ge=20)
     """Root volume size. vLLM and Neuron images are tens of GiB; the default leaves room for two."""
     capacity_type: CapacityType = CapacityType.ON_DEMAND
@@ -79,7 +81,7 @@ class NodeGroupConfig(ConfigModel):
             return value  # already reported on their own keys
         minimum = info.data["min_size"]
         desired = minimum if info.data["desired_size"] is None else info.data["desired_size"]
-        maximum = value if value is not None else max(minimum, 1)
+        maximum = value if value is not None else max(minimum, cls.DEFAULT_MAX_SIZE)
         if not minimum <= desired <= maximum:
             raise ValueError(
                 f"sizes must satisfy minSize <= desiredSize <= maxSize (got {minimum} <= {desired} <= {maximum}); "
@@ -93,7 +95,7 @@ class NodeGroupConfig(ConfigModel):
 
     @property
     def resolved_max_size(self) -> int:
-        return self.max_size if self.max_size is not None else max(self.min_size, 1)
+        return self.max_size if self.max_size is not None else max(self.min_size, self.DEFAULT_MAX_SIZE)
 
     @property
     def instance(self) -> InstanceSpec:
@@ -117,5 +119,25 @@ class NodeGroupConfig(ConfigModel):
 SYSTEM_NODE_GROUP_NAME = "system"
 
 
-def default_system_node_group() -> NodeGroupConfig:
-    return NodeGroupConfig(name=SYSTEM_NODE_GROUP_NAME, instance_type="m6i.large", min_size=2, max_size=3, disk_size_gib=50)
+class SystemNodeGroupConfig(NodeGroupConfig):
+    """CPU nodes for CoreDNS, the EFS CSI controller and other add-ons; each key has a default, and setting one keeps the others.
+
+    `instanceType` alone, say, still gives the `system` group of 2 to 3 nodes with 50 GiB disks."""
+
+    name: DnsLabel = SYSTEM_NODE_GROUP_NAME
+    """Node group name; no model runs here (accelerator node groups may not reuse it)."""
+    instance_type: InstanceType = "m6i.large"
+    """A CPU instance type from the catalog (an accelerated type's taint would keep the add-ons off it)."""
+    min_size: int = Field(2, ge=0)
+    """Fewest nodes, and the node count when desiredSize is unset; two, so CoreDNS survives losing a node."""
+    desired_size: Optional[int] = Field(None, ge=0)
+    """Node count; defaults to `minSize`."""
+    max_size: Optional[int] = Field(None, ge=1, validate_default=True)
+    """Most nodes; defaults to `max(minSize, 3)`."""
+    DEFAULT_MAX_SIZE: ClassVar[int] = 3
+    disk_size_gib: int = Field(50, ge=20)
+    """Root volume size; add-on images are small."""
+
+
+def default_system_node_group() -> SystemNodeGroupConfig:
+    return SystemNodeGroupConfig()

@@ -301,3 +301,12 @@ def test_cache_claims_wait_for_the_storage_class_and_its_csi_driver(dev_recordin
     for claim in dev_recording.by_type("kubernetes:core/v1:PersistentVolumeClaim"):
         needs = {names_by_urn[urn] for urn in claim.dependencies}
         assert {"vllm-namespace", "platform-cache-efs", "platform-cache-csi-driver"} <= needs
+
+
+def test_setting_only_the_system_instance_type_keeps_the_default_name_sizes_and_disk():
+    recording, _ = record(parse_stack_config({"cluster": REACHABLE_CLUSTER, "systemNodeGroup": {"instanceType": "m5.xlarge"}}))
+    system = recording.one(NODE_GROUP, "platform-system")
+    assert system.inputs["instanceTypes"] == ["m5.xlarge"]
+    assert system.inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 3}
+    template = recording.one("aws:ec2/launchTemplate:LaunchTemplate", "platform-system-lt").inputs
+    assert template["blockDeviceMappings"][0]["ebs"]["volumeSize"] == 50
