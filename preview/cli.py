@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Optional, Sequence
@@ -13,12 +14,15 @@ from config.loader import validate_stack_file
 from config.units import PROJECT
 from config.validation import ValidatedStack
 from config.wording import plural
+from preview.diff import SIZING_FILE, Render, diff_renders, format_markdown, format_text
+from preview.diff_stack import RenderFailed, render_ref_and_work_tree
 from preview.engine import Recording
 from preview.rehearsal import Rehearsal, rehearse
 from preview.render import resource_tree, write_render
 from preview.runner import project_name, run_stack, stack_file
 from preview.sizing_table import format_sizing_table
 
+EXIT_CHANGED = 1
 EXIT_INVALID_CONFIG = 2
 EXIT_WARNINGS_STRICT = 3
 
@@ -118,8 +122,37 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"Nothing was written under {args.out}.", file=sys.stderr)
         return status
     written = write_render(recording, args.out, rehearsal.as_plan() if rehearsal else None)
-    print(f"Wrote {plural(len(written) - 1, 'manifest')} and plan.json under {args.out}")
+    extra = ""
+    if validated is not None and validated.placed:
+        # What `vllm-eks diff` compares besides the plan.
+        (args.out / SIZING_FILE).write_text(format_sizing_table(validated) + "\n")
+        extra = f" and {SIZING_FILE}"
+    print(f"Wrote {plural(len(written) - 1, 'manifest')}, plan.json{extra} under {args.out}")
     return status
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Exit 0 (or 1 with --exit-code when anything changed); 2 when a side cannot be rendered."""
+    try:
+        if args.stack:
+            if args.dirs or not args.base:
+                print("diff --stack NAME needs --base GIT_REF and no folders", file=sys.stderr)
+                return EXIT_INVALID_CONFIG
+            with tempfile.TemporaryDirectory(prefix="vllm-eks-diff-") as scratch:
+                base, head = render_ref_and_work_tree(args.project_dir, args.stack, args.base, Path(scratch))
+            title = f"vllm-eks offline diff: stack `{args.stack}`"
+        else:
+            if len(args.dirs) != 2 or args.base:
+                print("diff needs BASE_DIR HEAD_DIR, or --stack NAME --base GIT_REF", file=sys.stderr)
+                return EXIT_INVALID_CONFIG
+            base, head = (Render.read(Path(folder), folder) for folder in args.dirs)
+            title = None
+    except (RenderFailed, FileNotFoundError) as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    diff = diff_renders(base, head)
+    print(format_markdown(diff, title) if args.format == "markdown" else format_text(diff), end="")
+    return EXIT_CHANGED if args.exit_code and diff.changed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,6 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         if name == "render":
             command.add_argument("--out", type=Path, required=True, help="output folder")
+    diff = commands.add_parser(
+        "diff", help="compare two renders, or a stack at a git ref with the work tree, resource by resource",
+        description="vllm-eks diff BASE_DIR HEAD_DIR  |  vllm-eks diff --stack NAME --base GIT_REF",
+    )
+    diff.add_argument("dirs", nargs="*", metavar="DIR", help="two `vllm-eks render` folders: base, then head")
+    diff.add_argument("--stack", help="stack to render at --base and in the work tree")
+    diff.add_argument("--base", metavar="GIT_REF", help="git ref to compare the work tree with (rendered in a temporary worktree)")
+    diff.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml (default: current)")
+    diff.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: for a pull-request comment")
+    diff.add_argument("--exit-code", action="store_true", help="exit 1 when anything changed")
+    diff.set_defaults(handler=cmd_diff)
     return parser
 
 

@@ -1,0 +1,345 @@
+"""Compare two offline renders (`vllm-eks render` folders): what a pull request changes, per resource.
+
+Resources are matched by type and name (Pulumi's URN is the stack, parent types, type and name;
+a changed URN under the same type and name means a new parent, which Pulumi also replaces). Each
+change is an input path with old -> new values; secrets were masked to `[secret]` when rendered,
+so they stay masked here. A change that forces Pulumi to replace the resource is marked `!`
+with the rule and its upstream source (preview/replacement_rules.py). Output is sorted and has
+no timings, so the same two renders always give the same text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from preview.replacement_rules import ADDED_CONSEQUENCES, ReplacementRule, covered_by, has_rules, replacing_rule
+
+SIZING_FILE = "sizing.txt"
+PLAN_FILE = "plan.json"
+_OPTION_KEYS = ("parent", "provider", "dependsOn", "protect", "retainOnDelete", "customTimeouts", "ignoreChanges")
+_REHEARSAL_KEYS = ("rehearsal", "deployRehearsal")
+
+
+@dataclass(frozen=True)
+class Render:
+    """One render folder, read back: its plan and (for this project's stacks) the sizing table."""
+
+    label: str
+    plan: dict[str, Any]
+    sizing: Optional[list[str]] = None
+    """Sizing-table lines; None when the render did not record one (another project, older code)."""
+
+    @classmethod
+    def read(cls, folder: Path, label: Optional[str] = None) -> "Render":
+        plan_path = folder / PLAN_FILE
+        if not plan_path.is_file():
+            raise FileNotFoundError(f"{plan_path} does not exist; make it with `vllm-eks render --stack NAME --out {folder}`")
+        sizing_path = folder / SIZING_FILE
+        sizing = sizing_path.read_text().splitlines() if sizing_path.is_file() else None
+        return cls(label or str(folder), json.loads(plan_path.read_text()), sizing)
+
+    @classmethod
+    def empty(cls, label: str) -> "Render":
+        """A stack that does not exist on one side: everything on the other side is added or removed."""
+        return cls(label, {"resources": [], "outputs": {}}, [])
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+"""Where one side has no value at a path (a key added or removed)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    old: Any
+    new: Any
+    replaces: Optional[ReplacementRule] = None
+    ignored: bool = False
+    """Under the resource's ignoreChanges: Pulumi will not apply it."""
+
+
+@dataclass
+class ResourceDiff:
+    type: str
+    name: str
+    action: str
+    """`+` added, `-` removed, `~` updated in place, `!` replaced."""
+    changes: list[Change] = field(default_factory=list)
+    rules_known: bool = True
+    """False when this project has no replacement table for the type (changes shown without a verdict)."""
+    delete_first: bool = False
+    """A Kubernetes object replaced under the same name and namespace is deleted before it is re-created
+    (pulumi-kubernetes provider/pkg/provider/provider.go, Diff: deleteBeforeReplace)."""
+
+    @property
+    def replacing(self) -> list[Change]:
+        return [change for change in self.changes if change.replaces is not None]
+
+
+@dataclass
+class StackDiff:
+    base: str
+    head: str
+    resources: list[ResourceDiff]
+    sizing: list[str]
+    """Changed sizing-table lines, `-`/`+` prefixed."""
+    rehearsal: list[Change]
+    outputs: list[Change]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.resources or self.sizing or self.rehearsal or self.outputs)
+
+    def count(self, action: str) -> int:
+        return sum(1 for resource in self.resources if resource.action == action)
+
+
+def diff_renders(base: Render, head: Render) -> StackDiff:
+    old = {(r["type"], r["name"]): r for r in base.plan.get("resources", [])}
+    new = {(r["type"], r["name"]): r for r in head.plan.get("resources", [])}
+    resources = []
+    for key in sorted(old.keys() | new.keys()):
+        type_, name = key
+        if key not in old:
+            resources.append(ResourceDiff(type_, name, "+"))
+        elif key not in new:
+            resources.append(ResourceDiff(type_, name, "-"))
+        else:
+            resource = _resource_diff(old[key], new[key])
+            if resource is not None:
+                resources.append(resource)
+    return StackDiff(
+        base=base.label, head=head.label, resources=resources,
+        sizing=_line_changes(base.sizing, head.sizing) if base.sizing is not None and head.sizing is not None else [],
+        rehearsal=_value_changes(_rehearsal(base.plan), _rehearsal(head.plan)),
+        outputs=_value_changes(base.plan.get("outputs", {}), head.plan.get("outputs", {})),
+    )
+
+
+def _rehearsal(plan: dict[str, Any]) -> Any:
+    return next((plan[key] for key in _REHEARSAL_KEYS if key in plan), {})
+
+
+def _resource_diff(old: dict[str, Any], new: dict[str, Any]) -> Optional[ResourceDiff]:
+    type_ = new["type"]
+    ignore = list(new.get("ignoreChanges") or [])
+    changes = []
+    for path, before, after in _leaf_changes(old.get("inputs", {}), new.get("inputs", {})):
+        ignored = covered_by(ignore, path)
+        rule = None if ignored else replacing_rule(type_, path)
+        changes.append(Change(path, before, after, rule, ignored))
+    if old.get("urn") and new.get("urn") and old["urn"] != new["urn"]:
+        changes.append(Change("urn", old["urn"], new["urn"], _REPARENTED))
+    for key in _OPTION_KEYS:
+        if key == "parent" and old.get("urn") and new.get("urn"):
+            continue  # a new parent shows as the URN change above
+        if key == "dependsOn":
+            # A set: show what left and what joined, not a shifted list.
+            before, after = set(old.get(key) or []), set(new.get(key) or [])
+            if before != after:
+                changes.append(Change("options.dependsOn", sorted(before - after), sorted(after - before)))
+            continue
+        for path, before, after in _leaf_changes(old.get(key), new.get(key), f"options.{key}"):
+            changes.append(Change(path, before, after, _REPARENTED if key == "parent" else None))
+    if not changes:
+        return None
+    action = "!" if any(change.replaces for change in changes) else "~"
+    identity = lambda r: ((r.get("inputs") or {}).get("metadata") or {}).get("name"), ((r.get("inputs") or {}).get("metadata") or {}).get("namespace")  # noqa: E731
+    return ResourceDiff(type_, new["name"], action, changes, rules_known=has_rules(type_),
+                        delete_first=action == "!" and identity(old) == identity(new))
+
+
+_REPARENTED = ReplacementRule(
+    ("urn",), "Pulumi URNs include the parent's type (pulumi/pulumi sdk/go/common/resource/urn.go); a new URN is a new resource unless aliased",
+)
+
+
+def _leaf_changes(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Every changed leaf as (path, old, new); MISSING where a side has no value there."""
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        changes = []
+        for key in sorted(old.keys() | new.keys()):
+            changes += _leaf_changes(old.get(key, MISSING), new.get(key, MISSING), join_key(path, str(key)))
+        return changes
+    if isinstance(old, list) and isinstance(new, list):
+        return _list_changes(old, new, path)
+    return [(path, old, new)]
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
+
+
+def join_key(path: str, key: str) -> str:
+    """Pulumi's property-path syntax: `a.b`, and `a["node.kubernetes.io/instance-type"]` for keys with dots or slashes."""
+    if _PLAIN_KEY.match(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)}]"
+
+
+def _list_changes(old: list, new: list, path: str) -> list[tuple[str, Any, Any]]:
+    # Named items (containers, env, ports, volumes) pair by name, so inserting one changes one path.
+    old_names, new_names = _names(old), _names(new)
+    if old_names is not None and new_names is not None:
+        old_by, new_by = dict(zip(old_names, old)), dict(zip(new_names, new))
+        order = old_names + [name for name in new_names if name not in old_by]
+        changes = []
+        for name in order:
+            changes += _leaf_changes(old_by.get(name, MISSING), new_by.get(name, MISSING), f"{path}[name={name}]")
+        return changes
+    if len(old) == len(new):
+        changes = []
+        for index, (before, after) in enumerate(zip(old, new)):
+            changes += _leaf_changes(before, after, f"{path}[{index}]")
+        return changes
+    # Scalars of different lengths (args): report insertions and deletions, not a shifted tail.
+    keys_old, keys_new = [_key(item) for item in old], [_key(item) for item in new]
+    changes = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=keys_old, b=keys_new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for offset in range(i2 - i1):
+                changes += _leaf_changes(old[i1 + offset], new[j1 + offset], f"{path}[{j1 + offset}]")
+            continue
+        changes += [(f"{path}[{i}]", old[i], MISSING) for i in range(i1, i2)]
+        changes += [(f"{path}[{j}]", MISSING, new[j]) for j in range(j1, j2)]
+    return changes
+
+
+def _names(items: list) -> Optional[list[str]]:
+    if not items or not all(isinstance(item, dict) and isinstance(item.get("name"), str) for item in items):
+        return None
+    names = [item["name"] for item in items]
+    return names if len(set(names)) == len(names) else None
+
+
+def _key(item: Any) -> str:
+    return json.dumps(item, sort_keys=True)
+
+
+def _value_changes(old: Any, new: Any) -> list[Change]:
+    return [Change(path, before, after) for path, before, after in _leaf_changes(old, new)]
+
+
+def _line_changes(old: list[str], new: list[str]) -> list[str]:
+    lines = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag != "equal":
+            lines += [f"- {line}" for line in old[i1:i2]] + [f"+ {line}" for line in new[j1:j2]]
+    return lines
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+def value_text(value: Any) -> str:
+    if value is MISSING:
+        return "(none)"
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _change_line(change: Change) -> str:
+    line = f"{change.path}: {value_text(change.old)} -> {value_text(change.new)}"
+    if change.ignored:
+        line += "  (ignoreChanges: not applied)"
+    elif change.replaces is not None:
+        line += "  [forces replacement]"
+    return line
+
+
+def summary(diff: StackDiff) -> str:
+    if not diff.changed:
+        return "No changes."
+    parts = [f"{diff.count('+')} to add", f"{diff.count('-')} to remove", f"{diff.count('~')} to update in place",
+             f"{diff.count('!')} to replace"]
+    extras = [label for label, present in (("sizing", diff.sizing), ("deploy rehearsal", diff.rehearsal), ("outputs", diff.outputs)) if present]
+    text = ", ".join(parts)
+    return text + (f"; changed: {', '.join(extras)}" if extras else "")
+
+
+def resource_lines(diff: StackDiff) -> list[str]:
+    lines = []
+    for resource in diff.resources:
+        header = f"{resource.action} {resource.type} {resource.name}"
+        if resource.action == "!":
+            forced = sorted({change.path for change in resource.replacing})
+            header += f"  (replaced: {', '.join(forced)})"
+        elif resource.action == "~" and not resource.rules_known:
+            header += "  (no replacement rules for this type: check `pulumi preview --diff`)"
+        lines.append(header)
+        lines += [f"    {_change_line(change)}" for change in resource.changes]
+    return lines
+
+
+def replacement_reasons(diff: StackDiff) -> list[str]:
+    """One line per (resource, rule): why it is replaced, what that means, and the source."""
+    lines = []
+    for resource in diff.resources:
+        seen: list[ReplacementRule] = []
+        for change in resource.replacing:
+            if change.replaces in seen:
+                continue
+            seen.append(change.replaces)
+            rule = change.replaces
+            paths = sorted({c.path for c in resource.replacing if c.replaces == rule})
+            text = f"{resource.name}: {', '.join(paths)} forces replacement"
+            if rule.consequence:
+                text += f"; {rule.consequence}"
+            if resource.type.startswith("kubernetes:"):
+                text += "; " + ("deleted before it is re-created (same name and namespace), so it is gone in between"
+                                if resource.delete_first else "the new object is created before the old one is deleted")
+            lines.append(f"{text} (source: {rule.source})")
+    return lines
+
+
+def notes(diff: StackDiff) -> list[str]:
+    """Replacements with their reasons and sources, then what some additions imply."""
+    added = [
+        f"{resource.name}: {ADDED_CONSEQUENCES[resource.type]}"
+        for resource in diff.resources if resource.action == "+" and resource.type in ADDED_CONSEQUENCES
+    ]
+    return replacement_reasons(diff) + added
+
+
+def format_text(diff: StackDiff) -> str:
+    lines = [f"Offline diff {diff.base} -> {diff.head}: {summary(diff)}"]
+    if diff.resources:
+        lines += ["", *resource_lines(diff)]
+    reasons = notes(diff)
+    if reasons:
+        lines += ["", "Notes:", *[f"  {reason}" for reason in reasons]]
+    if diff.sizing:
+        lines += ["", "Sizing:", *[f"  {line}" for line in diff.sizing]]
+    if diff.rehearsal:
+        lines += ["", "Deploy rehearsal:", *[f"  {_change_line(change)}" for change in diff.rehearsal]]
+    if diff.outputs:
+        lines += ["", "Outputs:", *[f"  {_change_line(change)}" for change in diff.outputs]]
+    return "\n".join(lines) + "\n"
+
+
+def format_markdown(diff: StackDiff, title: Optional[str] = None) -> str:
+    """A pull-request comment: summary, the resource diff (GitHub colours `diff` blocks), reasons, sizing."""
+    lines = [f"### {title or 'vllm-eks offline diff'}", "", f"`{diff.base}` → `{diff.head}`: **{summary(diff)}**"]
+    if diff.resources:
+        lines += ["", "```diff", *resource_lines(diff), "```"]
+    reasons = notes(diff)
+    if reasons:
+        lines += ["", "**Notes**", "", *[f"- {reason}" for reason in reasons]]
+    if diff.sizing:
+        lines += ["", "**Sizing**", "", "```diff", *diff.sizing, "```"]
+    if diff.rehearsal:
+        lines += ["", "**Deploy rehearsal**", "", "```", *[_change_line(change) for change in diff.rehearsal], "```"]
+    if diff.outputs:
+        lines += ["", "**Outputs**", "", "```", *[_change_line(change) for change in diff.outputs], "```"]
+    return "\n".join(lines) + "\n"

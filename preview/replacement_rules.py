@@ -1,0 +1,122 @@
+"""Which input changes make Pulumi replace a resource instead of updating it, per resource type.
+
+Only the types this project registers, and only rules read in the providers' own source:
+
+- Kubernetes: pulumi-kubernetes decides in its provider's Diff (provider/pkg/provider/provider.go,
+  `Diff`): a change at or under a "force new" path replaces the object. The paths are
+  `.metadata.name` and `.metadata.namespace` for every kind plus the per-kind table in
+  provider/pkg/provider/diff.go (`forceNew`, `forceNewProperties`); read at pulumi/pulumi-kubernetes
+  v4.32.0-27-g94977969d (2026-07-01; the table is unchanged since #1951, 2022). A named object
+  replaced under the same name and namespace is deleted first (`deleteBeforeReplace`, same Diff).
+  Secrets replace on `.type`, `.stringData` and `.data` unless the provider sets
+  `enableSecretMutable` (this project does not).
+- AWS: pulumi-aws bridges terraform-provider-aws, whose `ForceNew: true` schema attributes are
+  the inputs that replace (the bridge reports them as replacements); read in
+  hashicorp/terraform-provider-aws internal/service/<service>/<resource>.go, as cited per type.
+  Attribute names are Pulumi's camelCase of the Terraform snake_case ones.
+
+A type without a rule here is still diffed; its changes are shown without a replacement verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReplacementRule:
+    paths: tuple[str, ...]
+    """Input paths (dotted, `[*]` for any list item) whose change, or any change beneath, replaces."""
+    source: str
+    """Where the rule is stated upstream."""
+    consequence: str = ""
+    """What the replacement means for a user, when it is more than 'deleted and re-created'."""
+
+
+_K8S_DIFF = "pulumi-kubernetes provider/pkg/provider/diff.go (forceNew) and provider.go (Diff)"
+_TF = "terraform-provider-aws internal/service/"
+
+_IDENTITY_SOURCE = (
+    "pulumi-kubernetes provider/pkg/provider/provider.go (Diff: \"Changing the identity of the resource always causes a replacement\")"
+)
+_IDENTITY_CONSEQUENCES = {
+    "kubernetes:core/v1:Service": "the model gets a new in-cluster endpoint (DNS name); callers must change",
+    "kubernetes:core/v1:PersistentVolumeClaim": "a new claim starts empty: its models download (and Neuron models compile) again",
+    "kubernetes:apps/v1:Deployment": "new pods that start from scratch (image pull, weight load, Neuron graphs)",
+    "kubernetes:core/v1:Namespace": "deleting a namespace deletes everything in it",
+}
+
+
+def _identity_rule(type_: str) -> ReplacementRule:
+    return ReplacementRule(("metadata.name", "metadata.namespace"), _IDENTITY_SOURCE, _IDENTITY_CONSEQUENCES.get(type_, ""))
+
+
+ADDED_CONSEQUENCES = {
+    "kubernetes:core/v1:PersistentVolumeClaim": "a new claim starts empty: models that mount it download (and Neuron models compile) again",
+}
+"""What a newly added resource of a type means beyond 'created' (shown in the diff's notes)."""
+
+RULES: dict[str, tuple[ReplacementRule, ...]] = {
+    "kubernetes:apps/v1:Deployment": (ReplacementRule(
+        ("spec.selector",), _K8S_DIFF, "the selector is immutable in apps/v1; new pods start from scratch"),),
+    "kubernetes:apps/v1:DaemonSet": (ReplacementRule(("spec.selector",), _K8S_DIFF),),
+    "kubernetes:core/v1:PersistentVolumeClaim": (ReplacementRule(
+        ("spec",), _K8S_DIFF,
+        "a new claim and a new, empty volume: the model cache is downloaded (and Neuron graphs compiled) again"),),
+    "kubernetes:core/v1:Secret": (ReplacementRule(("type", "stringData", "data"), _K8S_DIFF),),
+    "kubernetes:core/v1:Service": (ReplacementRule(("spec.clusterIP",), _K8S_DIFF),),
+    "kubernetes:storage.k8s.io/v1:StorageClass": (ReplacementRule(("parameters", "provisioner"), _K8S_DIFF),),
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": (ReplacementRule(("roleRef",), _K8S_DIFF),),
+    "aws:eks/nodeGroup:NodeGroup": (ReplacementRule(
+        ("amiType", "capacityType", "clusterName", "diskSize", "instanceTypes", "launchTemplate.id",
+         "launchTemplate.name", "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn", "remoteAccess", "subnetIds"),
+        _TF + "eks/node_group.go (ForceNew attributes)",
+        "a new node group: its nodes are drained and replaced, and every pod on them restarts"),),
+    "aws:eks/addon:Addon": (ReplacementRule(("addonName", "clusterName"), _TF + "eks/addon.go (ForceNew attributes)"),),
+    "aws:efs/fileSystem:FileSystem": (ReplacementRule(
+        ("availabilityZoneName", "creationToken", "encrypted", "kmsKeyId", "performanceMode"),
+        _TF + "efs/file_system.go (ForceNew attributes)",
+        "a new, empty file system: every cached model and compiled graph is gone"),),
+    "aws:efs/mountTarget:MountTarget": (ReplacementRule(
+        ("fileSystemId", "ipAddress", "subnetId"), _TF + "efs/mount_target.go (ForceNew attributes)"),),
+}
+
+
+def rules_for(type_: str) -> tuple[ReplacementRule, ...]:
+    """Every rule that applies to a resource type (Kubernetes identity rules apply to every kind)."""
+    identity = (_identity_rule(type_),) if type_.startswith("kubernetes:") else ()
+    return identity + RULES.get(type_, ())
+
+
+def has_rules(type_: str) -> bool:
+    return bool(rules_for(type_))
+
+
+_TOKEN = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[([^\]]*)\]|\.?([^.\[]+)')
+
+
+def _segments(path: str) -> list[str]:
+    """`spec.containers[name=vllm].args[3]` -> spec, containers, [], args, []; a quoted `["a.b"]` is one key."""
+    return [quoted or plain or "[]" for quoted, _index, plain in _TOKEN.findall(path)]
+
+
+def _covers(rule_path: str, changed: str) -> bool:
+    """A change at or beneath `rule_path`, or a change of a whole value containing it."""
+    rule, change = _segments(rule_path), _segments(changed)
+    shorter = min(len(rule), len(change))
+    return all(a == b or "[]" in (a, b) for a, b in zip(rule[:shorter], change[:shorter]))
+
+
+def replacing_rule(type_: str, changed_path: str) -> ReplacementRule | None:
+    """The rule that makes a change at `changed_path` replace a resource of `type_`, if any."""
+    for rule in rules_for(type_):
+        if any(_covers(path, changed_path) for path in rule.paths):
+            return rule
+    return None
+
+
+def covered_by(paths: list[str], changed_path: str) -> bool:
+    """Whether `changed_path` is at or beneath one of `paths` (ignoreChanges uses dotted paths)."""
+    change = _segments(changed_path)
+    return any(_segments(path) == change[:len(_segments(path))] for path in paths)
