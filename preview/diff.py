@@ -154,9 +154,13 @@ def _resource_diff(old: dict[str, Any], new: dict[str, Any]) -> Optional[Resourc
     if not changes:
         return None
     action = "!" if any(change.replaces for change in changes) else "~"
-    identity = lambda r: ((r.get("inputs") or {}).get("metadata") or {}).get("name"), ((r.get("inputs") or {}).get("metadata") or {}).get("namespace")  # noqa: E731
     return ResourceDiff(type_, new["name"], action, changes, rules_known=has_rules(type_),
-                        delete_first=action == "!" and identity(old) == identity(new))
+                        delete_first=action == "!" and _object_identity(old) == _object_identity(new))
+
+
+def _object_identity(resource: dict[str, Any]) -> tuple[Any, Any]:
+    metadata = (resource.get("inputs") or {}).get("metadata") or {}
+    return metadata.get("name"), metadata.get("namespace")
 
 
 _REPARENTED = ReplacementRule(
