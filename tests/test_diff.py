@@ -1,0 +1,197 @@
+"""`vllm-eks diff`: what a stack change does, resource by resource, with the inputs that force replacement."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from preview.cli import EXIT_CHANGED, main
+from preview.diff import Render, diff_renders, format_markdown, format_text
+from preview.replacement_rules import RULES, replacing_rule
+from tests.conftest import PROJECT_DIR, recording_for
+
+LLAMA = "llama-3-1-8b-int8-neuron"
+QWEN = "qwen3-8b-fp8-neuron"
+
+
+def _render(project: Path, out: Path) -> Path:
+    assert main(["render", "--stack", "dev", "--project-dir", str(project), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    return _render(PROJECT_DIR, tmp_path_factory.mktemp("base"))
+
+
+def _changed_dev(tmp_path: Path, old: str, new: str, after: str = "") -> Path:
+    """A copy of the project whose dev stack has `old` replaced by `new` (first match after `after`)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(PROJECT_DIR / name, project / name)
+    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    start = text.index(after) if after else 0
+    assert old in text[start:], old
+    (project / "Pulumi.dev.yaml").write_text(text[:start] + text[start:].replace(old, new, 1))
+    return _render(project, tmp_path / "head")
+
+
+def _diff(base: Path, head: Path) -> str:
+    return format_text(diff_renders(Render.read(base, "base"), Render.read(head, "head")))
+
+
+def test_a_one_line_stack_change_prints_exactly_that_field(base, tmp_path):
+    head = _changed_dev(tmp_path, "toolCallParser: hermes", "toolCallParser: pythonic")
+    assert _diff(base, head) == (
+        "Offline diff base -> head: 0 to add, 0 to remove, 1 to update in place, 0 to replace\n"
+        "\n"
+        f"~ kubernetes:apps/v1:Deployment {QWEN}-deployment\n"
+        '    spec.template.spec.containers[name=vllm].args[6]: "--tool-call-parser=hermes" -> "--tool-call-parser=pythonic"\n'
+    )
+
+
+def test_an_instance_type_change_replaces_the_node_group_and_says_which_input_and_source(base, tmp_path):
+    head = _changed_dev(tmp_path, "instanceType: inf2.xlarge", "instanceType: inf2.8xlarge")
+    text = _diff(base, head)
+    assert "! aws:eks/nodeGroup:NodeGroup platform-inf2  (replaced: instanceTypes[0])\n" in text
+    assert '    instanceTypes[0]: "inf2.xlarge" -> "inf2.8xlarge"  [forces replacement]\n' in text
+    assert ('    spec.template.spec.nodeSelector["node.kubernetes.io/instance-type"]: "inf2.xlarge" -> "inf2.8xlarge"\n') in text
+    assert "platform-inf2: instanceTypes[0] forces replacement; a new node group" in text
+    assert "(source: terraform-provider-aws internal/service/eks/node_group.go (ForceNew attributes))" in text
+    assert "Sizing:\n  - models[0] llama-3-1-8b-int8-neuron on inf2.xlarge\n  + models[0] llama-3-1-8b-int8-neuron on inf2.8xlarge\n" in text
+
+
+def test_moving_a_model_to_another_namespace_replaces_its_objects_and_warns_of_the_new_endpoint_and_empty_cache(base, tmp_path):
+    head = _changed_dev(tmp_path, "namespace: vllm", "namespace: team-b", after=f"- name: {QWEN}")
+    diff = diff_renders(Render.read(base, "base"), Render.read(head, "head"))
+    actions = {(r.action, r.type, r.name) for r in diff.resources}
+    assert ("!", "kubernetes:core/v1:Service", f"{QWEN}-service") in actions
+    assert ("!", "kubernetes:apps/v1:Deployment", f"{QWEN}-deployment") in actions
+    assert ("+", "kubernetes:core/v1:PersistentVolumeClaim", "team-b-huggingface-cache") in actions
+    assert not [r for r in diff.resources if r.name.startswith(LLAMA) or r.name.startswith("vllm-")]
+    text = format_text(diff)
+    assert f"{QWEN}-service: metadata.namespace forces replacement; the model gets a new in-cluster endpoint" in text
+    assert "team-b-huggingface-cache: a new claim starts empty" in text
+    assert (f'modelEndpoints.{QWEN}: "http://{QWEN}.vllm.svc.cluster.local:8000" -> '
+            f'"http://{QWEN}.team-b.svc.cluster.local:8000"') in text
+
+
+def test_a_change_under_ignore_changes_is_shown_as_not_applied_and_replaces_nothing(base, tmp_path):
+    head = _changed_dev(tmp_path, "huggingfaceSize: 100Gi", "huggingfaceSize: 200Gi")
+    diff = diff_renders(Render.read(base, "base"), Render.read(head, "head"))
+    [claim] = diff.resources
+    assert (claim.action, claim.name) == ("~", "vllm-huggingface-cache")
+    assert format_text(diff).endswith('    spec.resources.requests.storage: "100Gi" -> "200Gi"  (ignoreChanges: not applied)\n')
+
+
+def test_the_same_renders_give_the_same_text_whatever_the_plan_order(base, tmp_path):
+    head = _changed_dev(tmp_path, "instanceType: inf2.xlarge", "instanceType: inf2.8xlarge")
+    plan = json.loads((head / "plan.json").read_text())
+    plan["resources"].reverse()
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(head, shuffled)
+    (shuffled / "plan.json").write_text(json.dumps(plan))
+    assert _diff(base, head) == _diff(base, shuffled)
+    assert not re.search(r"\d+\.\d+ ?s\b", _diff(base, head))  # no timings
+
+
+def test_secrets_stay_masked_and_a_changed_token_key_replaces_the_secret():
+    secret = {"type": "kubernetes:core/v1:Secret", "name": "vllm-hf-token",
+              "inputs": {"metadata": {"name": "hf-token", "namespace": "vllm"}, "stringData": {"token": "[secret]"}}}
+    changed = json.loads(json.dumps(secret))
+    changed["inputs"]["stringData"] = {"HF_TOKEN": "[secret]"}
+    diff = diff_renders(Render("base", {"resources": [secret]}), Render("head", {"resources": [changed]}))
+    text = format_text(diff)
+    assert '    stringData.HF_TOKEN: (none) -> "[secret]"  [forces replacement]\n' in text
+    assert '    stringData.token: "[secret]" -> (none)  [forces replacement]\n' in text
+    assert "deleted before it is re-created (same name and namespace)" in text
+
+
+def test_markdown_is_a_pull_request_comment_with_a_diff_block(base, tmp_path):
+    head = _changed_dev(tmp_path, "instanceType: inf2.xlarge", "instanceType: inf2.8xlarge")
+    markdown = format_markdown(diff_renders(Render.read(base, "main"), Render.read(head, "pr")), "stack `dev`")
+    assert markdown.startswith("### stack `dev`\n\n`main` → `pr`: **0 to add, 0 to remove, 3 to update in place, 1 to replace; changed: sizing**\n")
+    assert "\n```diff\n~ aws:ec2/launchTemplate:LaunchTemplate platform-inf2-lt" in markdown
+    assert "\n! aws:eks/nodeGroup:NodeGroup platform-inf2  (replaced: instanceTypes[0])\n" in markdown
+    assert "\n**Notes**\n\n- platform-inf2: instanceTypes[0] forces replacement" in markdown
+
+
+def test_exit_code_is_1_only_when_something_changed(base, tmp_path, capsys):
+    assert main(["diff", str(base), str(base), "--exit-code"]) == 0
+    assert capsys.readouterr().out == f"Offline diff {base} -> {base}: No changes.\n"
+    head = _changed_dev(tmp_path, "toolCallParser: hermes", "toolCallParser: pythonic")
+    assert main(["diff", str(base), str(head), "--exit-code"]) == EXIT_CHANGED
+    assert main(["diff", str(base), str(head)]) == 0
+
+
+def test_a_folder_without_a_plan_is_refused_with_the_command_that_makes_one(tmp_path, capsys):
+    assert main(["diff", str(tmp_path), str(tmp_path)]) == 2
+    assert "plan.json does not exist; make it with `vllm-eks render --stack NAME --out" in capsys.readouterr().err
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def test_diff_against_a_git_ref_renders_the_ref_in_a_worktree_and_leaves_none_behind(tmp_path, capsys):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(PROJECT_DIR / name, repo / name)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    stack_file = repo / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text().replace("toolCallParser: hermes", "toolCallParser: pythonic", 1))
+    assert main(["diff", "--stack", "dev", "--base", "HEAD", "--project-dir", str(repo), "--exit-code"]) == EXIT_CHANGED
+    out = capsys.readouterr().out
+    assert out.startswith("Offline diff HEAD (")
+    assert out.endswith(
+        f"~ kubernetes:apps/v1:Deployment {QWEN}-deployment\n"
+        '    spec.template.spec.containers[name=vllm].args[6]: "--tool-call-parser=hermes" -> "--tool-call-parser=pythonic"\n'
+    )
+    worktrees = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True).stdout
+    assert len(worktrees.splitlines()) == 1
+
+
+def test_a_stack_that_is_new_since_the_ref_is_all_additions(tmp_path, capsys):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(PROJECT_DIR / name, repo / name)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    shutil.copy(PROJECT_DIR / "Pulumi.dev.yaml", repo / "Pulumi.dev.yaml")
+    assert main(["diff", "--stack", "dev", "--base", "HEAD", "--project-dir", str(repo)]) == 0
+    out = capsys.readouterr().out
+    assert f"+ kubernetes:apps/v1:Deployment {LLAMA}-deployment\n" in out
+    assert " 0 to remove, 0 to update in place, 0 to replace" in out
+
+
+def test_every_replacement_rule_names_a_type_this_project_registers():
+    registered = {r.type for stack in ("dev", "prod") for r in recording_for(stack).resources}
+    assert sorted(set(RULES) - registered) == []
+
+
+@pytest.mark.parametrize(("type_", "path", "replaces"), [
+    ("aws:eks/nodeGroup:NodeGroup", "instanceTypes[0]", True),
+    ("aws:eks/nodeGroup:NodeGroup", "labels.vllm-eks/node-group", False),
+    ("aws:eks/nodeGroup:NodeGroup", "scalingConfig.desiredSize", False),
+    ("kubernetes:apps/v1:Deployment", "spec.selector.matchLabels.app", True),
+    ("kubernetes:apps/v1:Deployment", "spec.replicas", False),
+    ("kubernetes:apps/v1:Deployment", "spec.template.spec.containers[name=vllm].image", False),
+    ("kubernetes:core/v1:PersistentVolumeClaim", "spec.accessModes[0]", True),
+    ("kubernetes:core/v1:Service", "metadata.namespace", True),
+    ("kubernetes:core/v1:Service", 'metadata.labels["app.kubernetes.io/name"]', False),
+    ("aws:efs/fileSystem:FileSystem", "encrypted", True),
+    ("aws:efs/fileSystem:FileSystem", "throughputMode", False),
+])
+def test_replacement_rules_follow_the_providers_force_new_inputs(type_, path, replaces):
+    assert (replacing_rule(type_, path) is not None) is replaces
