@@ -1,0 +1,171 @@
+"""The CrossGuard policy pack (policy/): run in-process on resource inputs, as the Pulumi CLI's
+analyzer would (pulumi_policy's _PolicyAnalyzerServicer.Analyze builds ResourceValidationArgs and
+calls each ResourceValidationPolicy.validate with a report_violation callback)."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import sys
+
+import pytest
+
+pulumi_policy = pytest.importorskip("pulumi_policy", reason="pulumi-policy is in requirements-dev.txt (CI)")
+
+from config.accelerators import ACCELERATORS  # noqa: E402
+from tests.conftest import PROJECT_DIR, recording_for  # noqa: E402
+
+POLICY_DIR = PROJECT_DIR / "policy"
+
+
+def _load_policies():
+    spec = importlib.util.spec_from_file_location("vllm_policies", POLICY_DIR / "vllm_policies.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["vllm_policies"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+policies = _load_policies()
+
+
+def violations(resource_type: str, props: dict, name: str = "model") -> dict[str, list[str]]:
+    """Every policy's violations for one resource, keyed by policy name (policies with none left out)."""
+    options = pulumi_policy.PolicyResourceOptions(
+        protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
+        custom_timeouts=pulumi_policy.PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[],
+    )
+    args = pulumi_policy.ResourceValidationArgs(resource_type, props, f"urn:pulumi:s::p::{resource_type}::{name}", name, options, None)
+    found: dict[str, list[str]] = {}
+    for policy in policies.POLICIES:
+        reported: list[str] = []
+        policy.validate(args, lambda message, urn=None: reported.append(message))
+        if reported:
+            found[policy.name] = reported
+    return found
+
+
+def _deployment(stack: str = "prod", name: str = "qwen3-32b-fp8-deployment") -> dict:
+    return copy.deepcopy(recording_for(stack).one("kubernetes:apps/v1:Deployment", name).inputs)
+
+
+def _pod(deployment: dict) -> dict:
+    return deployment["spec"]["template"]["spec"]
+
+
+def test_the_pack_declares_the_five_policies_with_mandatory_enforcement():
+    assert [policy.name for policy in policies.POLICIES] == [
+        "vllm-tolerates-accelerator-taint", "vllm-accelerators-match-parallelism", "vllm-has-probes",
+        "vllm-security-baseline", "vllm-no-clear-text-token",
+    ]
+    assert {policy.enforcement_level for policy in policies.POLICIES} == {pulumi_policy.EnforcementLevel.MANDATORY}
+    assert "PolicyPack(" in (POLICY_DIR / "__main__.py").read_text()
+    assert (POLICY_DIR / "requirements.txt").read_text().strip() == "pulumi-policy==1.21.0"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_deployment_this_project_renders_passes_every_policy(stack):
+    deployments = recording_for(stack).by_type("kubernetes:apps/v1:Deployment")
+    assert deployments
+    assert {d.name: violations(d.type, d.inputs, d.name) for d in deployments} == {d.name: {} for d in deployments}
+
+
+def test_the_gpu_guides_deployment_without_the_toleration_is_refused_with_the_fix():
+    deployment = _deployment()
+    del _pod(deployment)["tolerations"]
+    assert violations("kubernetes:apps/v1:Deployment", deployment, "qwen") == {"vllm-tolerates-accelerator-taint": [
+        "Deployment 'qwen', container 'vllm' requests nvidia.com/gpu but the pod does not tolerate the nvidia.com/gpu:NoSchedule "
+        "taint of the accelerator nodes, so it stays Pending; add the toleration {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}"
+    ]}
+
+
+def test_a_toleration_of_every_taint_counts():
+    deployment = _deployment()
+    _pod(deployment)["tolerations"] = [{"operator": "Exists"}]
+    assert violations("kubernetes:apps/v1:Deployment", deployment) == {}
+
+
+def test_fewer_gpus_than_tensor_parallel_ranks_is_refused():
+    deployment = _deployment("prod", "llama-3-3-70b-deployment")
+    container = _pod(deployment)["containers"][0]
+    container["resources"]["requests"]["nvidia.com/gpu"] = container["resources"]["limits"]["nvidia.com/gpu"] = "2"
+    assert violations("kubernetes:apps/v1:Deployment", deployment, "llama") == {"vllm-accelerators-match-parallelism": [
+        "Deployment 'llama', container 'vllm' requests 2 nvidia.com/gpu (2 ranks) but vLLM runs 4 (tensor 4); "
+        "set nvidia.com/gpu to 4 or the parallel sizes to match"
+    ]}
+
+
+def test_neuron_devices_count_two_cores_each():
+    deployment = _deployment("dev", "llama-3-1-8b-int8-neuron-deployment")
+    resources = _pod(deployment)["containers"][0]["resources"]
+    for section in ("requests", "limits"):
+        del resources[section]["aws.amazon.com/neuroncore"]
+        resources[section]["aws.amazon.com/neuron"] = "1"
+    assert violations("kubernetes:apps/v1:Deployment", deployment) == {}
+
+
+@pytest.mark.parametrize(("words", "ranks"), [
+    (["vllm", "serve", "m"], 1),
+    (["vllm", "serve", "m", "--tensor-parallel-size", "4", "--pipeline-parallel-size=2"], 8),
+    (["vllm", "serve", "m", "-tp", "2", "--data-parallel-size", "4", "--data-parallel-size-local", "2"], 4),
+])
+def test_parallel_degree_reads_both_flag_spellings(words, ranks):
+    assert policies.parallel_degree(words)[0] == ranks
+
+
+def test_a_liveness_probe_without_a_startup_probe_is_refused_because_it_kills_a_loading_model():
+    deployment = _deployment()
+    del _pod(deployment)["containers"][0]["startupProbe"]
+    [message] = violations("kubernetes:apps/v1:Deployment", deployment)["vllm-has-probes"]
+    assert message.startswith("Deployment 'model', container 'vllm' has a livenessProbe but no startupProbe")
+
+
+def test_no_probes_at_all_is_refused():
+    deployment = _deployment()
+    container = _pod(deployment)["containers"][0]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        del container[probe]
+    assert violations("kubernetes:apps/v1:Deployment", deployment)["vllm-has-probes"] == [
+        "Deployment 'model', container 'vllm' has no readinessProbe or livenessProbe; probe vLLM's GET /health so "
+        "traffic waits for a loaded model and a hung server restarts"
+    ]
+
+
+def test_the_guides_host_ipc_and_a_privileged_container_break_the_baseline():
+    deployment = _deployment()
+    pod = _pod(deployment)
+    pod["hostIPC"] = True
+    pod["hostNetwork"] = True
+    context = pod["containers"][0]["securityContext"]
+    context.update(privileged=True, allowPrivilegeEscalation=True, capabilities={"add": ["SYS_ADMIN"]})
+    found = violations("kubernetes:apps/v1:Deployment", deployment)["vllm-security-baseline"]
+    assert [message.split(" ", 3)[3].split(";")[0] for message in found] == [
+        "hostNetwork, hostIPC: the pod shares the node's namespaces (Pod Security baseline forbids it)",
+        "'vllm' is privileged (Pod Security baseline forbids it)",
+        "'vllm' may escalate privileges",
+        "'vllm' adds capabilities ['SYS_ADMIN'] beyond the Pod Security baseline",
+        "'vllm' keeps the default capabilities (NET_RAW among them)",
+    ]
+
+
+def test_a_token_in_clear_text_is_refused_wherever_it_appears():
+    deployment = _deployment()
+    container = _pod(deployment)["containers"][0]
+    container["env"].append({"name": "HF_TOKEN", "value": "hf_abcdefghijklmnopqrstuvwxyz0123"})
+    container["args"] += ["--api-key", "sk-local"]
+    found = violations("kubernetes:apps/v1:Deployment", deployment)["vllm-no-clear-text-token"]
+    assert [message.split(": ", 1)[1].split(" in clear text")[0] for message in found] == [
+        "env HF_TOKEN holds a token", "--api-key passes a token on the command line",
+    ]
+
+
+def test_containers_that_are_not_vllm_are_left_alone():
+    nginx = {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27", "env": [{"name": "API_TOKEN", "value": "x"}]}]}}}}
+    assert violations("kubernetes:apps/v1:Deployment", nginx) == {}
+    assert violations("kubernetes:core/v1:Service", {"spec": {}}) == {}
+
+
+def test_the_packs_accelerator_table_agrees_with_the_projects():
+    for traits in ACCELERATORS.values():
+        assert policies.ACCELERATOR_RESOURCES[traits.resource_name].taint_key == traits.taint_key
+        assert policies.ACCELERATOR_RESOURCES[traits.resource_name].ranks_per_unit == 1
