@@ -195,3 +195,18 @@ def test_every_replacement_rule_names_a_type_this_project_registers():
 ])
 def test_replacement_rules_follow_the_providers_force_new_inputs(type_, path, replaces):
     assert (replacing_rule(type_, path) is not None) is replaces
+
+
+def test_changes_in_the_deploy_rehearsal_are_listed_by_scenario_and_model():
+    def plan(seconds: int) -> dict:
+        return {"resources": [], "rehearsal": {"scenarios": [
+            {"name": "first up", "finishSeconds": seconds, "endpoints": {"qwen": {"firstReplicaSeconds": seconds}}},
+        ]}}
+    text = format_text(diff_renders(Render("base", plan(1780)), Render("head", plan(1900))))
+    assert text == (
+        "Offline diff base -> head: 0 to add, 0 to remove, 0 to update in place, 0 to replace; changed: deploy rehearsal\n"
+        "\n"
+        "Deploy rehearsal:\n"
+        "  scenarios[name=first up].endpoints.qwen.firstReplicaSeconds: 1780 -> 1900\n"
+        "  scenarios[name=first up].finishSeconds: 1780 -> 1900\n"
+    )
