@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from config.model import ModelConfig, NeuronConfigArg
+from config.model import ModelConfig, NeuronConfigArg, SpeculativeConfig
+from config.sizing.vllm_memory import SPECULATIVE_CONFIG_SINCE, image_vllm_version
 
 VLLM_COMMAND = ["vllm", "serve"]
 
@@ -40,8 +41,7 @@ def vllm_args(model: ModelConfig) -> list[str]:
     if model.max_num_batched_tokens is not None:
         args.append(f"--max-num-batched-tokens={model.max_num_batched_tokens}")
     if model.speculative_config is not None:
-        # JSON in one argument, as vLLM's parser reads it (vllm/engine/arg_utils.py, --speculative-config).
-        args.append(f"--speculative-config={json.dumps(model.speculative_config.to_vllm(), separators=(',', ':'))}")
+        args += _speculative_args(model.speculative_config, model.image)
     if model.enable_expert_parallel:
         args.append("--enable-expert-parallel")
     if model.port != 8000:
@@ -49,6 +49,19 @@ def vllm_args(model: ModelConfig) -> list[str]:
     if model.neuron_config is not None:
         args.append(_neuron_config_arg(model.neuron_config, model.neuron_config_arg))
     return args + list(model.extra_args)
+
+
+def _speculative_args(spec: SpeculativeConfig, image: str) -> list[str]:
+    """`--speculative-config=<json>` (one argument, as vllm/engine/arg_utils.py parses it) from vLLM 0.8.0;
+    the separate flags before it, where a method without a draft model is named as `[ngram]`."""
+    if image_vllm_version(image).version >= SPECULATIVE_CONFIG_SINCE:
+        return [f"--speculative-config={json.dumps(spec.to_vllm(), separators=(',', ':'))}"]
+    draft = spec.model or f"[{spec.method or 'ngram'}]"
+    args = [f"--speculative-model={draft}",
+            f"--num-speculative-tokens={spec.num_speculative_tokens}"]
+    if spec.draft_tensor_parallel_size is not None:
+        args.append(f"--speculative-draft-tensor-parallel-size={spec.draft_tensor_parallel_size}")
+    return args
 
 
 def _fraction(value: float) -> str:

@@ -75,8 +75,8 @@ class NeuronConfigArg(str, Enum):
 
 
 class SpeculativeConfig(ConfigModel):
-    """Speculative decoding, rendered as `--speculative-config=<json>` (vLLM's only form since the
-    `--speculative-model`/`--num-speculative-tokens` flags were removed)."""
+    """Speculative decoding, rendered in the form of the image's vLLM: `--speculative-config=<json>` from 0.8.0
+    (the guide's `--speculative-model`/`--num-speculative-tokens` were removed after it), the separate flags before."""
 
     num_speculative_tokens: int = Field(ge=1, le=32)
     """Tokens the draft proposes per step (`num_speculative_tokens`)."""

@@ -86,6 +86,12 @@ def image_vllm_version(image: str) -> ImageVersion:
     return ImageVersion(VllmVersion(int(found["major"]), int(found["minor"]), int(found["patch"] or 0)), False, tag)
 
 
+SPECULATIVE_CONFIG_SINCE = VllmVersion(0, 8, 0)
+"""The first vLLM that takes `--speculative-config=<json>` (vllm-project/vllm PR #14434 deprecated the
+separate `--speculative-model`/`--num-speculative-tokens` flags, PR #15466 removed them); older images
+take only the separate flags."""
+
+
 @dataclass(frozen=True)
 class Accounting:
     """How one range of vLLM versions sizes the KV cache."""

@@ -28,6 +28,18 @@ def test_speculative_decoding_renders_one_json_argument_in_vllms_own_keys():
     assert json.loads(flag.split("=", 1)[1]) == {"model": "Qwen/Qwen3-0.6B", "num_speculative_tokens": 5}
 
 
+def test_an_image_older_than_vllm_0_8_gets_the_separate_speculative_flags_it_still_takes():
+    args = vllm_args(_gpu(image="vllm/vllm-openai:v0.7.3",
+                          speculativeConfig={"model": "Qwen/Qwen3-0.6B", "numSpeculativeTokens": 5}))
+    assert [arg for arg in args if "speculative" in arg] == ["--speculative-model=Qwen/Qwen3-0.6B",
+                                                              "--num-speculative-tokens=5"]
+
+
+def test_an_image_naming_no_version_gets_the_newest_form():
+    args = vllm_args(_gpu(image="vllm/vllm-openai:latest", speculativeConfig={"method": "ngram", "numSpeculativeTokens": 4}))
+    assert '--speculative-config={"method":"ngram","num_speculative_tokens":4}' in args
+
+
 def test_expert_parallelism_renders_its_switch_only_when_on():
     assert "--enable-expert-parallel" in vllm_args(_gpu(enableExpertParallel=True))
     assert "--enable-expert-parallel" not in vllm_args(_gpu())
