@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -10,6 +11,7 @@ import pulumi
 from components import _deployment_objects as objects
 from components._kubernetes import register_object
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from config.errors import ConfigError, ConfigIssue
 from config.model import ModelConfig
 from config.placement.records import PlacedModel
 from config.platform.node_groups import NodeGroupConfig
@@ -41,6 +43,30 @@ class VllmModelArgs:
     already ran; when omitted the component checks the model against `node_group` itself."""
 
 
+# Namespaces that VllmModels without a shared ModelNamespace created for themselves in this program,
+# by cluster provider. A second one would register the same Namespace, Secret, claims and
+# NetworkPolicy again, which the API server refuses only at `pulumi up`. A ContextVar, so each
+# program run (one per process under the CLI; one per Context in the offline engine) starts empty.
+_OWN_NAMESPACES: ContextVar[Optional[dict[tuple[str, int], str]]] = ContextVar("vllm_eks_own_namespaces", default=None)
+
+
+def _claim_own_namespace(resource_name: str, namespace: str, opts: Optional[pulumi.ResourceOptions]) -> None:
+    claimed = _OWN_NAMESPACES.get()
+    if claimed is None:
+        claimed = {}
+        _OWN_NAMESPACES.set(claimed)
+    provider = opts.provider if opts is not None else None
+    key = (namespace, id(provider) if provider is not None else 0)
+    if key in claimed:
+        raise ConfigError([ConfigIssue("model.namespace", (
+            f"VllmModel {claimed[key]!r} already creates namespace {namespace!r} (its Namespace, hf-token Secret, "
+            f"cache claims and NetworkPolicy) on this cluster, so a second one would collide at `pulumi up`; "
+            f"create one ModelNamespace(\"{namespace}\", ModelNamespaceArgs(name=\"{namespace}\", ...)) and pass it "
+            f"to both as VllmModelArgs(namespace=...), or give this model another namespace"))],
+            source=f"VllmModel {resource_name!r}")
+    claimed[key] = resource_name
+
+
 class VllmModel(pulumi.ComponentResource):
     """A vLLM server: Deployment, ClusterIP Service and the NetworkPolicy opening its port, plus its namespace when not shared.
 
@@ -60,6 +86,8 @@ class VllmModel(pulumi.ComponentResource):
         elif args.placement.model is not args.model or args.placement.group is not args.node_group:
             raise ValueError(f"VllmModel {resource_name!r}: placement is the record of another model or node group; "
                              f"pass ValidatedStack.placement(model) for this model, or omit it")
+        if args.namespace is None:
+            _claim_own_namespace(resource_name, args.model.namespace, opts)
         super().__init__("vllm-eks:index:VllmModel", resource_name, None, opts)
         model = args.model
         shared = args.namespace or ModelNamespace(

@@ -9,13 +9,15 @@ the warnings), so the program, the CLI and the components reuse it instead of ch
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Optional
 
 from config.errors import ConfigError, ConfigIssue
 from config.instance_catalog import INSTANCE_TYPES
-from config.model import ModelConfig, ModelSource
+from config.model import ModelConfig, ModelSource, ResourcesConfig
+from config.model_catalog import ArchitectureBlock
 from config.placement.checks import placement_issues, placement_warnings
 from config.placement.records import PlacedModel, place
 from config.platform.node_groups import NodeGroupConfig
@@ -65,13 +67,31 @@ def validate_model(model: ModelConfig, group: NodeGroupConfig, source: str) -> P
     count, since another cluster may run an autoscaler; `maxSize` still bounds the nodes.
     """
     mismatch = _accelerator_issue(model, group, "models[0]", "nodeGroups[0]")
-    if mismatch:
-        raise ConfigError([mismatch], source)
     placed = place(0, model, group, 0)
-    issues = placement_issues([placed], groups_run_as_configured=False)
+    issues = [mismatch] if mismatch else placement_issues([placed], groups_run_as_configured=False)
     if issues:
-        raise ConfigError(issues, source)
+        raise ConfigError([in_python_terms(issue) for issue in issues], source)
     return placed
+
+
+# A library caller wrote `VllmModelArgs(model=ModelConfig(tensor_parallel_size=...), node_group=...)`,
+# not a stack file: its issues name the Python arguments (`node_group.max_size`).
+_LIBRARY_ARGUMENTS = {"models[0]": "model", "nodeGroups[0]": "node_group"}
+_KEY_NAMES = {
+    field.alias: name
+    for config_class in (ModelConfig, ResourcesConfig, NodeGroupConfig, ArchitectureBlock)
+    for name, field in config_class.model_fields.items() if field.alias and field.alias != name
+}
+_KEY = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _KEY_NAMES), key=len, reverse=True)) + r")\b")
+
+
+def in_python_terms(issue: ConfigIssue) -> ConfigIssue:
+    """`nodeGroups[0].maxSize` -> `node_group.max_size`, in the path and the message alike."""
+    def translate(text: str) -> str:
+        for stack_path, argument in _LIBRARY_ARGUMENTS.items():
+            text = text.replace(stack_path, argument)
+        return _KEY.sub(lambda match: _KEY_NAMES[match.group(1)], text)
+    return ConfigIssue(translate(issue.path), translate(issue.message))
 
 
 def _place_model(stack: StackConfig, index: int, model: ModelConfig) -> PlacedModel | ConfigIssue:

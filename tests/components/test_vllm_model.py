@@ -214,7 +214,11 @@ def test_a_model_that_does_not_fit_its_node_group_fails_before_anything_register
         VllmModel("qwen", VllmModelArgs(model=_qwen(tensor_parallel_size=2), node_group=GPU_GROUP, hf_token="hf_x"))
     recording = run_program(program, capture_error=True)
     assert isinstance(recording.error, ConfigError)
-    assert str(recording.error).startswith("Invalid VllmModel 'qwen' (1 problem):\n  - models[0].tensorParallelSize: ")
+    assert str(recording.error) == (
+        "Invalid VllmModel 'qwen' (1 problem):\n"
+        "  - model.tensor_parallel_size: model qwen3-32b-fp8: needs 2 GPUs per pod (tensor_parallel_size 2 x "
+        "pipeline_parallel_size 1) but one g6e.xlarge node has 1, and a pod cannot span nodes; run node_group on "
+        "g6e.12xlarge (4 GPUs), or lower tensor_parallel_size to at most 1")
     assert recording.resources == []
 
 
@@ -223,4 +227,32 @@ def test_a_library_model_is_not_held_to_the_running_node_count_because_its_clust
     assert validate_model(_qwen(replicas=2), group, source="VllmModel 'qwen'").model.replicas == 2
     with pytest.raises(ConfigError) as refused:
         validate_model(_qwen(replicas=5), group, source="VllmModel 'qwen'")
-    assert [issue.path for issue in refused.value.issues] == ["models[0].replicas"]
+    assert [str(issue) for issue in refused.value.issues] == [
+        "model.replicas: model qwen3-32b-fp8: the pods on node group 'gpu' need 5 g6e.xlarge nodes but max_size is 4 "
+        "(qwen3-32b-fp8: 5 replicas at 1 per node = 5 nodes, pods per node = min(GPUs 1/1, cpu 3920m/3000m, memory "
+        "31.0 GiB/24.0 GiB)); raise node_group.max_size to 5 or lower replicas to 4"]
+
+
+def test_two_standalone_models_in_one_namespace_are_refused_at_construction_with_the_shared_namespace_fix():
+    def program():
+        VllmModel("a", VllmModelArgs(model=_qwen(), node_group=GPU_GROUP, hf_token="hf_x"))
+        VllmModel("b", VllmModelArgs(model=_qwen(name="qwen-b", served_model_name="b"), node_group=GPU_GROUP, hf_token="hf_x"))
+    recording = run_program(program, capture_error=True)
+    assert str(recording.error) == (
+        "Invalid VllmModel 'b' (1 problem):\n"
+        "  - model.namespace: VllmModel 'a' already creates namespace 'vllm' (its Namespace, hf-token Secret, cache "
+        "claims and NetworkPolicy) on this cluster, so a second one would collide at `pulumi up`; create one "
+        "ModelNamespace(\"vllm\", ModelNamespaceArgs(name=\"vllm\", ...)) and pass it to both as "
+        "VllmModelArgs(namespace=...), or give this model another namespace")
+    assert not [r for r in recording.resources if r.name.startswith("b")]
+
+
+def test_standalone_models_on_two_clusters_may_each_create_the_same_namespace():
+    def program():
+        for cluster in ("east", "west"):
+            provider = k8s.Provider(cluster, kubeconfig="{}")
+            VllmModel(f"qwen-{cluster}", VllmModelArgs(model=_qwen(), node_group=GPU_GROUP, hf_token="hf_x"),
+                      pulumi.ResourceOptions(provider=provider))
+    recording = run_program(program)
+    assert recording.error is None
+    assert len([r for r in recording.resources if r.type == "kubernetes:core/v1:Namespace"]) == 2
