@@ -75,4 +75,4 @@ def test_a_model_the_consumers_nodes_cannot_hold_fails_with_the_components_check
     assert main(["preview", "--stack", "demo", "--project-dir", str(example)]) == EXIT_INVALID_CONFIG
     err = capsys.readouterr().err
     assert err.startswith("Invalid VllmModel 'assistant' (1 problem):\n  - model.replicas: ")
-    assert "need 5 g6e.xlarge nodes but maxSize is 2" in err
+    assert "need 5 g6e.xlarge nodes but max_size is 2" in err
