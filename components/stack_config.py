@@ -8,6 +8,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from config.loader import validate_stack_config
+from config.platform.region import REGION_KEY
 from config.units import PROJECT
 from config.validation import ValidatedStack
 
@@ -35,8 +36,9 @@ def _config_bag() -> dict[str, Any]:
 
 def load_stack_config() -> ValidatedStack:
     """Validated config for the running stack; raises ConfigError before anything is registered."""
+    region = _config_bag().get(REGION_KEY)
     validated = validate_stack_config(project_config_values(), source=f"config of stack {pulumi.get_stack()!r}",
-                                      secret_keys=project_secret_keys())
+                                      secret_keys=project_secret_keys(), region=None if region is None else str(region))
     for warning in validated.warnings:
         pulumi.log.warn(warning)
     return validated

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from config.errors import ConfigError, ConfigIssue, format_path, issues_from_validation_error
+from config.platform.region import REGION_KEY, region_issues
 from config.stack import StackConfig
 from config.tokens import looks_like_token
 from config.units import PROJECT, SECRET_PLACEHOLDER
@@ -50,20 +51,22 @@ class StackFile:
 
 def validate_stack_config(
     values: Mapping[str, Any], source: str = "stack config", secret_keys: Optional[set[str]] = None,
+    region: Optional[str] = None,
 ) -> ValidatedStack:
     """Validate project config values (keys without the `vllm-eks:` prefix) and run every rule once.
 
     String values that hold JSON objects or lists are decoded, as Pulumi passes structured
     config that way. `secret_keys` are the keys the stack marks secret (`secure:` in the file);
-    when given, an `hfToken` outside them is refused. Raises ConfigError listing every problem found.
+    when given, an `hfToken` outside them is refused. `region` is the stack's `aws:region`, checked
+    offline (config/platform/region.py). Raises ConfigError listing every problem found.
     """
     key = (tuple(sorted((name, _to_config_string(value)) for name, value in values.items())),
-           None if secret_keys is None else tuple(sorted(secret_keys)))
+           None if secret_keys is None else tuple(sorted(secret_keys)), region)
     if key in _validated:
         _validated.move_to_end(key)
         return _validated[key]
     decoded = {name: _decode(value) for name, value in values.items()}
-    issues = _plaintext_token_issues(decoded, secret_keys) + _token_shaped_issues(decoded)
+    issues = region_issues(region) + _plaintext_token_issues(decoded, secret_keys) + _token_shaped_issues(decoded)
     try:
         stack = StackConfig.model_validate(decoded)
     except ValidationError as error:
@@ -178,7 +181,9 @@ def load_stack_file(path: Path) -> StackConfig:
 
 def validate_stack_file(path: Path) -> ValidatedStack:
     stack_file = read_stack_file(path)
-    return validate_stack_config(stack_file.values, source=str(path), secret_keys=stack_file.secret_keys)
+    region = stack_file.other.get(REGION_KEY)
+    return validate_stack_config(stack_file.values, source=str(path), secret_keys=stack_file.secret_keys,
+                                 region=None if region is None else str(region))
 
 
 def _missing_stack_message(path: Path) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
 
+from config.platform.kubernetes_versions import CALENDAR, DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, TABLE_AS_OF
 from config.stack import StackConfig
 
 HEADER = """# Config reference
@@ -23,7 +24,26 @@ def render_reference() -> str:
     sections = [HEADER]
     for title, model in _reachable(StackConfig, "vllm-eks:<key>"):
         sections.append(_section(title, model))
+    sections.append(_kubernetes_versions())
     return "\n".join(sections)
+
+
+def _kubernetes_versions() -> str:
+    """The EKS support table `cluster.kubernetesVersion` is checked against (config/platform/kubernetes_versions.py)."""
+    rows = [
+        f"| `{row.version}` | {row.end_of_standard_support.isoformat()} | {row.end_of_extended_support.isoformat()} |"
+        f"{' default |' if row.version == DEFAULT_KUBERNETES_VERSION else ' |'}"
+        for row in EKS_VERSIONS.values()
+    ]
+    return "\n".join([
+        "## EKS Kubernetes versions", "",
+        f"`cluster.kubernetesVersion` is checked against this table (as of {TABLE_AS_OF.isoformat()}, from the "
+        f"[EKS release calendar]({CALENDAR})): in extended support is a warning (`--strict` fails), past it an error.",
+        "",
+        "| version | end of standard support | end of extended support | |",
+        "|---|---|---|---|",
+        *rows, "",
+    ])
 
 
 def _reachable(root: type[BaseModel], title: str) -> list[tuple[str, type[BaseModel]]]:

@@ -10,13 +10,13 @@ from pydantic import Field
 
 from config._base import ConfigModel
 from config.platform.aws_types import AvailabilityZone, IamPrincipalArn, Ipv4Cidr, SubnetId, VpcId, matching
+from config.platform.kubernetes_versions import DEFAULT_KUBERNETES_VERSION
 from config.types import DnsLabel
 
-DEFAULT_KUBERNETES_VERSION = "1.33"
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 _KUBERNETES_VERSION = re.compile(r"^1\.[0-9]{2}$")
-KubernetesVersion = Annotated[str, matching(_KUBERNETES_VERSION, "a Kubernetes minor version", "1.33")]
+KubernetesVersion = Annotated[str, matching(_KUBERNETES_VERSION, "a Kubernetes minor version", DEFAULT_KUBERNETES_VERSION)]
 ControlPlaneLogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
@@ -85,7 +85,9 @@ class ClusterConfig(ConfigModel):
     name: Optional[DnsLabel] = None
     """EKS cluster name; defaults to `vllm-eks-<stack>`. Changing it replaces the cluster."""
     kubernetes_version: KubernetesVersion = DEFAULT_KUBERNETES_VERSION
-    """Control plane and node version. Raise one minor version at a time; EKS cannot downgrade."""
+    """Control plane and node version; defaults to the newest version in EKS standard support in
+    config/platform/kubernetes_versions.py. A version in extended support (extra cost per cluster
+    hour) is a warning, one past it an error. Raise one minor version at a time; EKS cannot downgrade."""
     endpoint_public_access_cidrs: list[Ipv4Cidr] = Field(default_factory=list)
     """Networks allowed to reach the public API endpoint. Empty (the default) turns the public
     endpoint off: only callers inside the VPC (or peered/VPN networks) reach the API. Required

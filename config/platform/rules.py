@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Protocol
+from datetime import date
+from typing import Optional, Protocol
 
 from config.errors import ConfigIssue
 from config.instance_catalog import INSTANCE_TYPES
 from config.platform.cluster import ClusterConfig, ExistingVpcConfig, VpcConfig
+from config.platform.kubernetes_versions import Support, version_note
 from config.platform.node_groups import NodeGroupConfig
 
 
@@ -17,9 +19,13 @@ class _PlatformStack(Protocol):
     node_groups: list[NodeGroupConfig]
 
 
-def platform_issues(stack: _PlatformStack) -> list[ConfigIssue]:
-    """Problems in the cluster, network and system node group, each with the path to edit."""
+def platform_issues(stack: _PlatformStack, today: Optional[date] = None) -> list[ConfigIssue]:
+    """Problems in the cluster, network and system node group, each with the path to edit.
+    `today` dates the Kubernetes version rule (default: the clock's date)."""
     issues: list[ConfigIssue] = []
+    status, message = version_note(stack.cluster.kubernetes_version, today or date.today())
+    if status is Support.ENDED:
+        issues.append(ConfigIssue("cluster.kubernetesVersion", message))
     system = stack.system_node_group
     if system.accelerator is not None:
         cpu_types = ", ".join(sorted(name for name, spec in INSTANCE_TYPES.items() if spec.accelerator is None))
@@ -79,14 +85,18 @@ def endpoint_issues(cluster: ClusterConfig) -> list[ConfigIssue]:
     )]
 
 
-def platform_warnings(stack: _PlatformStack) -> list[str]:
-    """Legal but risky platform settings; printed, never fatal."""
+def platform_warnings(stack: _PlatformStack, today: Optional[date] = None) -> list[str]:
+    """Legal but risky platform settings; printed, fatal only with --strict."""
+    warnings = []
     if "0.0.0.0/0" in stack.cluster.endpoint_public_access_cidrs:
-        return [
+        warnings.append(
             "cluster.endpointPublicAccessCidrs: 0.0.0.0/0 exposes the Kubernetes API endpoint to the whole "
             "internet (IAM authentication still applies); list only the networks you run kubectl and pulumi from"
-        ]
-    return []
+        )
+    status, message = version_note(stack.cluster.kubernetes_version, today or date.today())
+    if status in (Support.EXTENDED, Support.UNKNOWN):
+        warnings.append(f"cluster.kubernetesVersion: {message}")
+    return warnings
 
 
 def _zone_issues(path: str, zones: list[str], what: str, fix: str) -> list[ConfigIssue]:

@@ -47,7 +47,7 @@ def existing_vpc(*subnets: tuple[str, str]) -> dict:
 def test_platform_defaults_are_the_secure_and_documented_ones():
     assert ClusterConfig().endpoint_public_access_cidrs == []  # no public API endpoint unless asked
     stack = parse({"nodeGroups": [INF2]})
-    assert stack.cluster.kubernetes_version == "1.33"
+    assert stack.cluster.kubernetes_version == "1.35"
     assert stack.cluster.control_plane_logs == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     assert stack.cluster.vpc.availability_zone_count == 2
     assert stack.cluster.vpc.nat_gateways is NatGateways.SINGLE
@@ -65,7 +65,7 @@ def test_dev_stack_has_an_inf2_xlarge_group_with_a_node_per_model():
     neuron_models = [model for model in stack.models if model.node_group == "inf2"]
     assert group.instance_type == "inf2.xlarge"
     assert group.resolved_desired_size >= len(neuron_models) == 2
-    assert stack.cluster.kubernetes_version == "1.33"
+    assert stack.cluster.kubernetes_version == "1.35"
 
 
 def test_unknown_instance_type_names_the_catalog_families():
