@@ -40,7 +40,9 @@ def vllm_rows(sizing: ModelSizing) -> list[tuple[str, str]]:
                 + f" = {_gib2(memory.outside_budget_bytes)}: " + ("enough" if memory.headroom_fits else "TOO LITTLE"))
     per = "per GPU" if sizing.devices == 1 else f"per GPU, 1 of {sizing.devices}"
     return [
-        ("vLLM", f"{memory.version.describe()}; {memory.accounting.source.split(':', 1)[0]}"),
+        ("vLLM", f"{memory.version.describe()}; CUDA graphs "
+                 f"{'subtracted from the KV cache' if memory.graphs_in_budget else 'outside the KV budget'} "
+                 f"({memory.accounting.source.split(':', 1)[0]})"),
         ("maxNumBatchedTokens", batched),
         (f"memory {per}", f"weights {_gib2(memory.weights_bytes)}, activation {_gib2(memory.activation.peak_bytes)} "
                           f"({memory.activation.phase}), non-torch {_gib2(memory.non_torch_bytes)}, CUDA graphs "

@@ -132,7 +132,8 @@ def fit_issue(placed: PlacedModel) -> Optional[ConfigIssue]:
         numbers = (f"weights of {gib(memory.weights_bytes)} {per_gpu}alone exceed vLLM's budget on {placed.spec.name} "
                    f"({budget}), so no KV cache is left for one maxModelLen {sizing.max_model_len} sequence")
     else:
-        numbers = (f"vLLM {memory.version.version} would leave {gib(memory.kv_cache_bytes)} of KV cache {per_gpu}on "
+        assumed = " (assumed)" if memory.version.assumed else ""
+        numbers = (f"vLLM {memory.version.version}{assumed} would leave {gib(memory.kv_cache_bytes)} of KV cache {per_gpu}on "
                    f"{placed.spec.name} ({_budget_phrase(sizing)}) = {sizing.kv_capacity_tokens:,} tokens at "
                    f"{kib(memory.kv_bytes_per_token)}/token, less than one maxModelLen {sizing.max_model_len} sequence, "
                    f"so vLLM refuses to start")

@@ -181,3 +181,19 @@ def test_a_draft_the_catalog_lacks_is_named_as_not_counted():
     sizing = sizings_of(_gpu(maxModelLen=8192, gpuMemoryUtilization=0.94,
                              speculativeConfig={"model": "example/eagle-head", "numSpeculativeTokens": 3}))[0]
     assert sizing.draft == "draft 'example/eagle-head' is not in config/model_catalog.py: its weights and KV are not counted"
+
+
+def test_vllm_versions_that_subtract_cuda_graphs_leave_a_smaller_kv_cache_and_no_graphs_outside_it():
+    older = sizings_of(_gpu(maxModelLen=16384, gpuMemoryUtilization=0.94, image="vllm/vllm-openai:v0.22.0"))[0]
+    newer = sizings_of(_gpu(maxModelLen=16384, gpuMemoryUtilization=0.94, image="vllm/vllm-openai:v0.26.0"))[0]
+    assert older.vllm.graphs_in_budget and not newer.vllm.graphs_in_budget
+    assert older.vllm.kv_cache_bytes == newer.vllm.kv_cache_bytes - newer.vllm.graph_bytes
+    assert older.vllm.outside_budget_bytes == newer.vllm.outside_budget_bytes - newer.vllm.graph_bytes
+
+
+def test_tensor_parallelism_splits_weights_and_kv_per_token_across_the_ranks():
+    prod = sizings_of(load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml"))
+    llama = next(sizing for sizing in prod if sizing.name == "llama-3-3-70b")
+    assert llama.vllm.weights_bytes == llama.weight_bytes / 4
+    assert llama.vllm.kv_bytes_per_token == 320 * KIB / 4
+    assert llama.kv_capacity_tokens == 475616 and round(llama.concurrency, 2) == 58.06
