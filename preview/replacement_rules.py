@@ -80,6 +80,12 @@ RULES: dict[str, tuple[ReplacementRule, ...]] = {
         "a new, empty file system: every cached model and compiled graph is gone"),),
     "aws:efs/mountTarget:MountTarget": (ReplacementRule(
         ("fileSystemId", "ipAddress", "subnetId"), _TF + "efs/mount_target.go (ForceNew attributes)"),),
+    "aws:ec2/subnet:Subnet": (ReplacementRule(
+        ("availabilityZone", "availabilityZoneId", "cidrBlock", "ipv6Native", "outpostArn", "vpcId"),
+        _TF + "ec2/vpc_subnet.go (ForceNew attributes)",
+        "a new subnet: what runs in it (node groups, EFS mount targets, a NAT gateway) is replaced with it"),),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (ReplacementRule(
+        ("policyArn", "role"), _TF + "iam/role_policy_attachment.go (ForceNew attributes)"),),
 }
 
 

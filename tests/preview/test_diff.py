@@ -192,6 +192,9 @@ def test_every_replacement_rule_names_a_type_this_project_registers():
     ("kubernetes:core/v1:Service", 'metadata.labels["app.kubernetes.io/name"]', False),
     ("aws:efs/fileSystem:FileSystem", "encrypted", True),
     ("aws:efs/fileSystem:FileSystem", "throughputMode", False),
+    ("aws:ec2/subnet:Subnet", "availabilityZone", True),
+    ("aws:ec2/subnet:Subnet", "mapPublicIpOnLaunch", False),
+    ("aws:ec2/subnet:Subnet", 'tags["kubernetes.io/role/elb"]', False),
 ])
 def test_replacement_rules_follow_the_providers_force_new_inputs(type_, path, replaces):
     assert (replacing_rule(type_, path) is not None) is replaces
