@@ -213,3 +213,14 @@ def test_changes_in_the_deploy_rehearsal_are_listed_by_scenario_and_model():
         "  scenarios[name=first up].endpoints.qwen.firstReplicaSeconds: 1780 -> 1900\n"
         "  scenarios[name=first up].finishSeconds: 1780 -> 1900\n"
     )
+
+
+def test_a_policy_document_compares_as_json_whether_rendered_as_a_string_or_parsed():
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}
+    role = lambda policy: {"resources": [{"type": "aws:iam/role:Role", "name": "r", "inputs": {"assumeRolePolicy": policy}}]}  # noqa: E731
+    assert not diff_renders(Render("a", role(json.dumps(document))), Render("b", role(document))).changed
+    changed = json.loads(json.dumps(document))
+    changed["Statement"][0]["Action"] = ["sts:AssumeRole", "sts:TagSession"]
+    assert format_text(diff_renders(Render("a", role(json.dumps(document))), Render("b", role(changed)))).endswith(
+        '    assumeRolePolicy.Statement[0].Action: "sts:AssumeRole" -> ["sts:AssumeRole", "sts:TagSession"]\n'
+    )
