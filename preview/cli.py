@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 
 from config.errors import ConfigError
 from config.loader import validate_stack_file
+from config.placement.records import unit_name
 from config.units import PROJECT
 from config.validation import ValidatedStack
 from config.wording import plural
@@ -33,7 +34,8 @@ def model_summary(validated: ValidatedStack, recording: Recording) -> list[str]:
     for placed in validated.placed:
         model = placed.model
         lines.append(
-            f"  {model.name}: {model.replicas} x {model.accelerators_per_pod} {model.accelerator.value} "
+            f"  {model.name}: {plural(model.replicas, 'replica')} x {model.accelerators_per_pod} "
+            f"{unit_name(placed.traits, model.accelerators_per_pod)} "
             f"on {model.node_group} ({placed.group.instance_type}), source {model.source.value}, "
             f"namespace {model.namespace}, {endpoints.get(model.name, 'no endpoint')}"
         )

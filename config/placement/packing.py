@@ -206,6 +206,6 @@ def _desired_size_issue(load: Load, needed: int) -> Optional[ConfigIssue]:
     if not group.resolved_desired_size < needed <= group.resolved_max_size:
         return None
     return ConfigIssue(f"{placed.group_path}.desiredSize", (
-        f"node group {group.name!r}: its models need {needed} {group.instance_type} nodes but the group "
+        f"node group {group.name!r}: its models need {plural(needed, group.instance_type + ' node')} but the group "
         f"runs {group.resolved_desired_size} (desiredSize, or minSize when unset) and no autoscaler adds "
         f"more, so the other pods would stay Pending; raise desiredSize to {needed}"))

@@ -25,7 +25,7 @@ def test_preview_prints_the_resource_tree_and_one_line_per_model(capsys):
     out = capsys.readouterr().out
     assert "llama-3-1-8b-int8-neuron  (vllm-eks:index:VllmModel)" in out
     assert "    llama-3-1-8b-int8-neuron-deployment  (kubernetes:apps/v1:Deployment)" in out
-    assert ("  qwen3-8b-fp8-neuron: 1 x 2 neuron on inf2 (inf2.xlarge), source image, namespace vllm, "
+    assert ("  qwen3-8b-fp8-neuron: 1 replica x 2 NeuronCores on inf2 (inf2.xlarge), source image, namespace vllm, "
             "http://qwen3-8b-fp8-neuron.vllm.svc.cluster.local:8000") in out
 
 
