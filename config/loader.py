@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from config.errors import ConfigError, ConfigIssue, format_path, issues_from_validation_error
 from config.platform.region import REGION_KEY, region_issues
 from config.stack import StackConfig
-from config.tokens import looks_like_token
+from config.tokens import SECRET_FIX
 from config.units import PROJECT, SECRET_PLACEHOLDER
 from config.validation import ValidatedStack, validate_stack
 
@@ -66,15 +66,11 @@ def validate_stack_config(
         _validated.move_to_end(key)
         return _validated[key]
     decoded = {name: _decode(value) for name, value in values.items()}
-    issues = region_issues(region) + _plaintext_token_issues(decoded, secret_keys) + _token_shaped_issues(decoded)
+    issues = region_issues(region) + _plaintext_token_issues(decoded, secret_keys)
     try:
         stack = StackConfig.model_validate(decoded)
     except ValidationError as error:
-        # A value already refused as a token is not reported twice (its key's own rule would repeat it).
-        flagged = [issue.path for issue in issues]
-        issues += [issue for issue in issues_from_validation_error(error)
-                   if not any(path == issue.path or path.startswith(issue.path + ".") for path in flagged)]
-        raise ConfigError(issues, source) from None
+        raise ConfigError(issues + issues_from_validation_error(error), source) from None
     try:
         validated = validate_stack(stack, source)
     except ConfigError as error:
@@ -94,9 +90,6 @@ def parse_stack_config(
     return validate_stack_config(values, source, secret_keys).stack
 
 
-SECRET_FIX = "`pulumi config set --secret hfToken <token>`"
-
-
 def _plaintext_token_issues(values: Mapping[str, Any], secret_keys: Optional[set[str]]) -> list[ConfigIssue]:
     if secret_keys is None or values.get("hfToken") is None or "hfToken" in secret_keys:
         return []
@@ -104,33 +97,6 @@ def _plaintext_token_issues(values: Mapping[str, Any], secret_keys: Optional[set
         f"is in plain text (not `secure:`), so the token sits unencrypted in the stack file and in "
         f"everything that reads it; delete the line and run {SECRET_FIX}, which stores it encrypted"
     ))]
-
-
-def _token_shaped_issues(values: Mapping[str, Any]) -> list[ConfigIssue]:
-    """Every string (other than the hfToken itself) that holds a Hugging Face token."""
-    return [
-        ConfigIssue(format_path(path), (
-            f"holds what looks like a Hugging Face token (hf_ and 34 letters), and every value in the stack "
-            f"config is rendered in clear text into the manifests and plan.json; remove it and run {SECRET_FIX} "
-            f"(the pods get the token from the namespace's hf-token Secret as HF_TOKEN)"
-        ))
-        for path, text in _strings(values, ())
-        if path != ("hfToken",) and looks_like_token(text)
-    ]
-
-
-def _strings(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
-    """(path, text) for every string in a decoded config value, mapping keys included."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            if isinstance(key, str) and looks_like_token(key):
-                yield path, key
-            yield from _strings(item, (*path, str(key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*path, index))
 
 
 def read_stack_file(path: Path, project: str = PROJECT) -> StackFile:

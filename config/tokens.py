@@ -14,6 +14,8 @@ import re
 
 TOKEN_PATTERN = re.compile(r"(?<![A-Za-z0-9])(?:hf_|api_org_)[A-Za-z]{34}(?![A-Za-z0-9])")
 MASK = "hf_***"
+SECRET_FIX = "`pulumi config set --secret hfToken <token>`"
+"""How a token gets into the stack: encrypted, as `hfToken`."""
 
 
 def looks_like_token(text: str) -> bool:

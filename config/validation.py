@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
-from config.errors import ConfigError, ConfigIssue
+from config.errors import ConfigError, ConfigIssue, format_path
 from config.instance_catalog import INSTANCE_TYPES
 from config.model import ModelConfig, ModelSource, ResourcesConfig
 from config.model_catalog import ArchitectureBlock
@@ -23,6 +23,7 @@ from config.placement.records import PlacedModel, place
 from config.platform.node_groups import NodeGroupConfig
 from config.platform.rules import platform_issues, platform_warnings
 from config.stack import StackConfig
+from config.tokens import SECRET_FIX, looks_like_token
 from config.wording import either
 
 
@@ -43,7 +44,8 @@ class ValidatedStack:
 
 def validate_stack(stack: StackConfig, source: str = "stack config") -> ValidatedStack:
     """Run every cross-entry rule once; raise ConfigError listing every problem."""
-    issues = _duplicates(stack) + platform_issues(stack)
+    issues = _token_shaped_issues(stack.model_dump(mode="json", by_alias=True, exclude={"hf_token"}), ())
+    issues += _duplicates(stack) + platform_issues(stack)
     placed = []
     for index, model in enumerate(stack.models):
         record = _place_model(stack, index, model)
@@ -66,9 +68,10 @@ def validate_model(model: ModelConfig, group: NodeGroupConfig, source: str) -> P
     Left out: the token rule (whoever owns the namespace's Secret decides) and the running node
     count, since another cluster may run an autoscaler; `maxSize` still bounds the nodes.
     """
+    leaks = _token_shaped_issues(model.model_dump(mode="json", by_alias=True), ("models", 0))
     mismatch = _accelerator_issue(model, group, "models[0]", "nodeGroups[0]")
     placed = place(0, model, group, 0)
-    issues = [mismatch] if mismatch else placement_issues([placed], groups_run_as_configured=False)
+    issues = leaks + ([mismatch] if mismatch else placement_issues([placed], groups_run_as_configured=False))
     if issues:
         raise ConfigError([in_python_terms(issue) for issue in issues], source)
     return placed
@@ -133,6 +136,24 @@ def _accelerator_issue(model: ModelConfig, group: NodeGroupConfig, path: str, gr
         f"runs {group.instance_type} ({offered}); choose a {model.accelerator.value} node group "
         f"or change accelerator",
     )
+
+
+def _token_shaped_issues(value: Any, path: tuple) -> list[ConfigIssue]:
+    """Every string of the config that holds a Hugging Face token (config/tokens.py), at its path:
+    whatever the config holds is rendered in clear text into the manifests and plan.json."""
+    if isinstance(value, str):
+        return [ConfigIssue(format_path(path), (
+            f"holds what looks like a Hugging Face token (hf_ and 34 letters), and every value in the stack "
+            f"config is rendered in clear text into the manifests and plan.json; remove it and run {SECRET_FIX} "
+            f"(the pods get the token from the namespace's hf-token Secret as HF_TOKEN)"
+        ))] if looks_like_token(value) else []
+    if isinstance(value, dict):
+        keys = [ConfigIssue(format_path(path), "has a key that looks like a Hugging Face token; remove it")
+                for key in value if isinstance(key, str) and looks_like_token(key)]
+        return keys + [issue for key, item in value.items() for issue in _token_shaped_issues(item, (*path, key))]
+    if isinstance(value, list):
+        return [issue for index, item in enumerate(value) for issue in _token_shaped_issues(item, (*path, index))]
+    return []
 
 
 def _token_issues(stack: StackConfig, index: int, model: ModelConfig) -> list[ConfigIssue]:

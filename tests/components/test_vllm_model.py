@@ -256,3 +256,13 @@ def test_standalone_models_on_two_clusters_may_each_create_the_same_namespace():
     recording = run_program(program)
     assert recording.error is None
     assert len([r for r in recording.resources if r.type == "kubernetes:core/v1:Namespace"]) == 2
+
+
+def test_a_library_model_with_a_token_in_its_args_fails_before_anything_registers_and_never_prints_it():
+    token = "hf_" + "LibraryCallerPastedTheirTokenHereA"
+    def program():
+        VllmModel("qwen", VllmModelArgs(model=_qwen(extra_args=[f"--hf-token={token}"]), node_group=GPU_GROUP, hf_token="hf_x"))
+    recording = run_program(program, capture_error=True)
+    assert [issue.path for issue in recording.error.issues] == ["model.extra_args[0]"]
+    assert token not in str(recording.error)
+    assert recording.resources == []
