@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 
 from components import _cluster_args as build
 from components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
-from config.errors import ConfigError
+from config.errors import ConfigError, ConfigIssue
 from config.platform.cluster import ClusterConfig
 from config.platform.node_groups import NodeGroupConfig, default_system_node_group
 from config.platform.rules import endpoint_issues
@@ -29,9 +29,28 @@ class EksClusterArgs:
     create_oidc_provider: bool = False
     """Needed only for IRSA; Pod Identity works without it."""
     tags: dict[str, str] = field(default_factory=dict)
+    zones: Optional[list[str]] = None
+    """The zones `region_zones(cluster)` found (Platform looks them up before it registers);
+    None: EksCluster looks them up itself."""
     rules_checked: bool = False
     """Set by Platform, whose stack validation already ran the cluster rules; left False, the
     component checks the endpoint rule itself before registering anything."""
+
+
+def region_zones(config: ClusterConfig) -> list[str]:
+    """The zones a created VPC spreads over: `cluster.vpc.availabilityZones`, or the region's
+    Availability Zones (no Local or Wavelength Zones), looked up before anything is registered."""
+    if config.existing_vpc or config.vpc.availability_zones:
+        return list(config.vpc.availability_zones)
+    available = aws.get_availability_zones(state="available", filters=[build.AVAILABILITY_ZONE_FILTER])
+    return sorted(available.names)
+
+
+def zone_issues(config: ClusterConfig, zones: list[str]) -> list[ConfigIssue]:
+    """A region with fewer Availability Zones than `cluster.vpc.availabilityZoneCount`."""
+    if config.existing_vpc or config.vpc.availability_zones:
+        return []
+    return build.zone_count_issues(zones, config.vpc.availability_zone_count, pulumi.Config("aws").get("region"))
 
 
 @dataclass
@@ -56,6 +75,9 @@ class EksCluster(pulumi.ComponentResource):
     addons: dict[str, aws.eks.Addon]
     cluster_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    """Secret; as pulumi-eks builds it (no AWS profile), for people and other stacks."""
+    provider_kubeconfig: pulumi.Output[str]
+    """Secret; what `provider` authenticates with (`kubeconfig` plus `--profile` when `aws:profile` is set)."""
     vpc_id: pulumi.Output[str]
     private_subnet_ids: list[pulumi.Output[str]]
     mount_target_subnet_ids: list[pulumi.Output[str]]
@@ -67,12 +89,11 @@ class EksCluster(pulumi.ComponentResource):
         # Before anything is registered: a cluster pulumi could not reach must not be half-created,
         # and a region with too few zones must fail here, not as an IndexError inside an apply.
         issues = [] if args.rules_checked else endpoint_issues(args.cluster)
-        zones = self._zones(args.cluster)
-        aws_config = pulumi.Config("aws")
-        if not args.cluster.existing_vpc and not args.cluster.vpc.availability_zones:
-            issues += build.zone_count_issues(zones, args.cluster.vpc.availability_zone_count, aws_config.get("region"))
+        zones = args.zones if args.zones is not None else region_zones(args.cluster)
+        issues += zone_issues(args.cluster, zones)
         if issues:
             raise ConfigError(issues, source=f"EksCluster {resource_name!r}")
+        aws_config = pulumi.Config("aws")
         super().__init__("vllm-eks:index:EksCluster", resource_name, None, opts)
         config = args.cluster
         caller_arn = aws.get_caller_identity().arn if config.admins else None
@@ -103,6 +124,7 @@ class EksCluster(pulumi.ComponentResource):
             pulumi.Output.secret(self.cluster.kubeconfig_json.apply(lambda text: build.kubeconfig_with_profile(text, profile)))
             if profile else self.kubeconfig
         )
+        self.provider_kubeconfig = provider_kubeconfig
         self.provider = k8s.Provider(
             f"{resource_name}-k8s",
             kubeconfig=provider_kubeconfig,
@@ -162,14 +184,6 @@ class EksCluster(pulumi.ComponentResource):
             public_subnet_ids=[subnet.id for subnet in existing.public_subnets],
             mount_target_subnet_ids=[subnet.id for subnet in existing.subnet_per_zone()],
         )
-
-    @staticmethod
-    def _zones(config: ClusterConfig) -> list[str]:
-        """The region's Availability Zones (no Local or Wavelength Zones), looked up before registering."""
-        if config.existing_vpc or config.vpc.availability_zones:
-            return list(config.vpc.availability_zones)
-        available = aws.get_availability_zones(state="available", filters=[build.AVAILABILITY_ZONE_FILTER])
-        return sorted(available.names)
 
     def _create_network(self, resource_name: str, args: EksClusterArgs, available: list[str]) -> _Network:
         config = args.cluster.vpc

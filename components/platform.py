@@ -15,9 +15,10 @@ import pulumi_kubernetes as k8s
 
 from components.device_plugins import DEVICE_PLUGIN_COMPONENTS, DevicePlugin, DevicePluginArgs
 from components.efs_storage import EfsStorage, EfsStorageArgs
-from components.eks_cluster import EksCluster, EksClusterArgs
+from components.eks_cluster import EksCluster, EksClusterArgs, region_zones, zone_issues
 from components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
 from config.accelerators import AcceleratorKind
+from config.errors import ConfigError
 from config.model import ModelConfig
 from config.platform.efs import ServiceAccountIdentity
 from config.stack import StackConfig
@@ -46,6 +47,11 @@ class Platform(pulumi.ComponentResource):
     """Secret."""
 
     def __init__(self, resource_name: str, args: PlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # The one rule that needs the AWS account: the region's zones, before anything registers.
+        zones = region_zones(args.stack.cluster)
+        issues = zone_issues(args.stack.cluster, zones)
+        if issues:
+            raise ConfigError(issues, source=f"platform {resource_name!r}")
         super().__init__("vllm-eks:index:Platform", resource_name, None, opts)
         stack = args.stack
         irsa = stack.efs.identity is ServiceAccountIdentity.IRSA
@@ -56,6 +62,7 @@ class Platform(pulumi.ComponentResource):
                 name=stack.cluster.resolved_name(args.stack_name),
                 system_node_group=stack.system_node_group,
                 create_oidc_provider=irsa,
+                zones=zones,
                 rules_checked=True,
             ),
             pulumi.ResourceOptions(parent=self),

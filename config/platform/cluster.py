@@ -95,7 +95,8 @@ class ClusterConfig(ConfigModel):
     creating, so list the egress CIDRs of pulumi and kubectl, such as '203.0.113.7/32'."""
     admins: list[AdminAccessConfig] = Field(default_factory=list)
     """IAM roles/users given cluster-admin. The identity running `pulumi up` always is (EKS
-    bootstraps the cluster creator as admin)."""
+    bootstraps the cluster creator as admin), so an item naming it is skipped at run time (an entry
+    would fail with 409); another identity that runs `pulumi up` (CI) needs its own item here."""
     control_plane_logs: list[ControlPlaneLogType] = Field(default_factory=lambda: list(CONTROL_PLANE_LOG_TYPES))
     """Control plane log types sent to CloudWatch; all five by default (audit is the one incident
     response needs)."""

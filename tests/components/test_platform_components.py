@@ -310,3 +310,30 @@ def test_setting_only_the_system_instance_type_keeps_the_default_name_sizes_and_
     assert system.inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 3}
     template = recording.one("aws:ec2/launchTemplate:LaunchTemplate", "platform-system-lt").inputs
     assert template["blockDeviceMappings"][0]["ebs"]["volumeSize"] == 50
+
+
+def test_a_region_with_too_few_zones_fails_the_platform_before_even_the_platform_component_registers():
+    stack = parse_stack_config({"cluster": {"vpc": {"availabilityZoneCount": 5}, **REACHABLE_CLUSTER}})
+    recording = run_program(lambda: build_platform(validate_stack(stack)), capture_error=True)
+    assert isinstance(recording.error, ConfigError)
+    assert [issue.path for issue in recording.error.issues] == ["cluster.vpc.availabilityZoneCount"]
+    assert recording.resources == []
+
+
+@pytest.mark.parametrize("config, profile_args", [
+    ({"aws:profile": "team-prod"}, ["--profile", "team-prod"]),
+    ({}, []),
+])
+def test_the_kubernetes_provider_authenticates_with_the_stacks_aws_profile(config, profile_args):
+    seen = {}
+
+    def program():
+        cluster = EksCluster("c", EksClusterArgs(cluster=ClusterConfig(**REACHABLE_CLUSTER), name="c"))
+        cluster.provider_kubeconfig.apply(lambda text: seen.setdefault("provider", json.loads(text)))
+        cluster.kubeconfig.apply(lambda text: seen.setdefault("exported", json.loads(text)))
+
+    run_program(program, config=config)
+    get_token = ["eks", "get-token", "--cluster-name", "c", "--output", "json"]
+    assert seen["provider"]["users"][0]["user"]["exec"]["args"] == get_token + profile_args
+    # The exported kubeconfig stays as pulumi-eks builds it, so each user's own credentials apply.
+    assert seen["exported"]["users"][0]["user"]["exec"]["args"] == get_token

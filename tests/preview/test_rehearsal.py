@@ -13,8 +13,9 @@ from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from components.platform import build_platform, model_dependencies, storage_dependencies
 from components.vllm_model import VllmModel, VllmModelArgs
 from config.loader import load_stack_file, validate_stack_file
+from preview import cli
 from preview.cli import main
-from preview.engine import run_program
+from preview.engine import Recording, run_program
 from preview.rehearsal import rehearse
 from preview.rehearsal.simulate import FIRST_UP, RUNNING_PLATFORM
 from tests.conftest import PROJECT_DIR, recording_for
@@ -51,7 +52,8 @@ def _timeouts(rehearsal, scenario: str) -> list[str]:
     return sorted(t.resource for t in found.timeouts)
 
 
-def test_the_rehearsal_catches_todays_two_failures_claims_before_their_class_and_services_that_await_pods(monkeypatch):
+def _rehearsal_before_issue_10(monkeypatch):
+    """prod as it was: claims after their namespace only, Services without skipAwait."""
     original = objects.service_object
 
     def service_without_skip_await(model):
@@ -60,7 +62,11 @@ def test_the_rehearsal_catches_todays_two_failures_claims_before_their_class_and
         return service
 
     monkeypatch.setattr(objects, "service_object", service_without_skip_await)
-    rehearsal = rehearse(run_program(_program(PROD_VALIDATED, claims_after_storage=False), stack="prod"), PROD)
+    return rehearse(run_program(_program(PROD_VALIDATED, claims_after_storage=False), stack="prod"), PROD)
+
+
+def test_the_rehearsal_catches_todays_two_failures_claims_before_their_class_and_services_that_await_pods(monkeypatch):
+    rehearsal = _rehearsal_before_issue_10(monkeypatch)
     assert _timeouts(rehearsal, FIRST_UP) == [
         "kubernetes:core/v1:PersistentVolumeClaim vllm-huggingface-cache",
         "kubernetes:core/v1:PersistentVolumeClaim vllm-neuron-cache",
@@ -133,3 +139,13 @@ def test_render_writes_the_rehearsal_into_plan_json_and_preview_prints_it(tmp_pa
     printed = capsys.readouterr().out
     assert "Deploy rehearsal (estimates as of 2026-12-01" in printed
     assert "awaits that would exceed their timeout: none" in printed
+
+
+def test_a_predicted_timeout_is_a_warning_and_an_error_with_strict(monkeypatch, capsys):
+    rehearsal = _rehearsal_before_issue_10(monkeypatch)
+    recording = Recording(stack="prod")
+    assert cli._finish(recording, False, rehearsal) == 0
+    assert cli._finish(recording, True, rehearsal) == cli.EXIT_WARNINGS_STRICT
+    printed = capsys.readouterr().err
+    assert "warning: rehearsal (first up): kubernetes:core/v1:PersistentVolumeClaim vllm-huggingface-cache needs " in printed
+    assert "--strict: 5 warnings count as errors." in printed
