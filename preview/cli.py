@@ -15,7 +15,8 @@ from config.placement.records import unit_name
 from config.units import PROJECT
 from config.validation import ValidatedStack
 from config.wording import plural
-from preview.diff import SIZING_FILE, Render, diff_renders, format_markdown, format_text
+from preview.diff import SIZING_FILE, Render, diff_renders
+from preview.diff_format import format_markdown, format_text
 from preview.diff_stack import RenderFailed, render_ref_and_work_tree
 from preview.engine import Recording
 from preview.rehearsal import Rehearsal, rehearse

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from preview.replacement_rules import ADDED_CONSEQUENCES, ReplacementRule, covered_by, has_rules, replacing_rule
+from preview.replacement_rules import ReplacementRule, covered_by, has_rules, replacing_rule
 
 SIZING_FILE = "sizing.txt"
 PLAN_FILE = "plan.json"
@@ -256,107 +256,3 @@ def _line_changes(old: list[str], new: list[str]) -> list[str]:
         if tag != "equal":
             lines += [f"- {line}" for line in old[i1:i2]] + [f"+ {line}" for line in new[j1:j2]]
     return lines
-
-
-# --- formatting -----------------------------------------------------------------------------
-
-def value_text(value: Any) -> str:
-    if value is MISSING:
-        return "(none)"
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def _change_line(change: Change) -> str:
-    line = f"{change.path}: {value_text(change.old)} -> {value_text(change.new)}"
-    if change.ignored:
-        line += "  (ignoreChanges: not applied)"
-    elif change.replaces is not None:
-        line += "  [forces replacement]"
-    return line
-
-
-def summary(diff: StackDiff) -> str:
-    if not diff.changed:
-        return "No changes."
-    parts = [f"{diff.count('+')} to add", f"{diff.count('-')} to remove", f"{diff.count('~')} to update in place",
-             f"{diff.count('!')} to replace"]
-    extras = [label for label, present in (("sizing", diff.sizing), ("deploy rehearsal", diff.rehearsal), ("outputs", diff.outputs)) if present]
-    text = ", ".join(parts)
-    return text + (f"; changed: {', '.join(extras)}" if extras else "")
-
-
-def resource_lines(diff: StackDiff) -> list[str]:
-    lines = []
-    for resource in diff.resources:
-        header = f"{resource.action} {resource.type} {resource.name}"
-        if resource.action == "!":
-            forced = sorted({change.path for change in resource.replacing})
-            header += f"  (replaced: {', '.join(forced)})"
-        elif resource.action == "~" and not resource.rules_known:
-            header += "  (no replacement rules for this type: check `pulumi preview --diff`)"
-        lines.append(header)
-        lines += [f"    {_change_line(change)}" for change in resource.changes]
-    return lines
-
-
-def replacement_reasons(diff: StackDiff) -> list[str]:
-    """One line per (resource, rule): why it is replaced, what that means, and the source."""
-    lines = []
-    for resource in diff.resources:
-        seen: list[ReplacementRule] = []
-        for change in resource.replacing:
-            if change.replaces in seen:
-                continue
-            seen.append(change.replaces)
-            rule = change.replaces
-            paths = sorted({c.path for c in resource.replacing if c.replaces == rule})
-            text = f"{resource.name}: {', '.join(paths)} forces replacement"
-            if rule.consequence:
-                text += f"; {rule.consequence}"
-            if resource.type.startswith("kubernetes:"):
-                text += "; " + ("deleted before it is re-created (same name and namespace), so it is gone in between"
-                                if resource.delete_first else "the new object is created before the old one is deleted")
-            lines.append(f"{text} (source: {rule.source})")
-    return lines
-
-
-def notes(diff: StackDiff) -> list[str]:
-    """Replacements with their reasons and sources, then what some additions imply."""
-    added = [
-        f"{resource.name}: {ADDED_CONSEQUENCES[resource.type]}"
-        for resource in diff.resources if resource.action == "+" and resource.type in ADDED_CONSEQUENCES
-    ]
-    return replacement_reasons(diff) + added
-
-
-def format_text(diff: StackDiff) -> str:
-    lines = [f"Offline diff {diff.base} -> {diff.head}: {summary(diff)}"]
-    if diff.resources:
-        lines += ["", *resource_lines(diff)]
-    reasons = notes(diff)
-    if reasons:
-        lines += ["", "Notes:", *[f"  {reason}" for reason in reasons]]
-    if diff.sizing:
-        lines += ["", "Sizing:", *[f"  {line}" for line in diff.sizing]]
-    if diff.rehearsal:
-        lines += ["", "Deploy rehearsal:", *[f"  {_change_line(change)}" for change in diff.rehearsal]]
-    if diff.outputs:
-        lines += ["", "Outputs:", *[f"  {_change_line(change)}" for change in diff.outputs]]
-    return "\n".join(lines) + "\n"
-
-
-def format_markdown(diff: StackDiff, title: Optional[str] = None) -> str:
-    """A pull-request comment: summary, the resource diff (GitHub colours `diff` blocks), reasons, sizing."""
-    lines = [f"### {title or 'vllm-eks offline diff'}", "", f"`{diff.base}` → `{diff.head}`: **{summary(diff)}**"]
-    if diff.resources:
-        lines += ["", "```diff", *resource_lines(diff), "```"]
-    reasons = notes(diff)
-    if reasons:
-        lines += ["", "**Notes**", "", *[f"- {reason}" for reason in reasons]]
-    if diff.sizing:
-        lines += ["", "**Sizing**", "", "```diff", *diff.sizing, "```"]
-    if diff.rehearsal:
-        lines += ["", "**Deploy rehearsal**", "", "```", *[_change_line(change) for change in diff.rehearsal], "```"]
-    if diff.outputs:
-        lines += ["", "**Outputs**", "", "```", *[_change_line(change) for change in diff.outputs], "```"]
-    return "\n".join(lines) + "\n"

@@ -3,7 +3,8 @@
 The ref is checked out in a temporary `git worktree`, and each side renders in its own Python
 process with its own checkout first on `sys.path`, so the base is rendered by the base's code
 (components, builders and preview as they were) and the two runs share no imported modules.
-A stack file that does not exist at the ref renders as an empty stack (a new stack: all added).
+A stack file that does not exist at the ref renders as an empty stack (a new stack: all added),
+and one deleted from the work tree as an empty head (all removed).
 """
 
 from __future__ import annotations
@@ -56,5 +57,20 @@ def render_ref_and_work_tree(project_dir: Path, stack: str, base_ref: str, scrat
             base = Render.empty(base_label)
     finally:
         _git(repo, "worktree", "remove", "--force", str(base_tree))
+    if not (project_dir / f"Pulumi.{stack}.yaml").is_file():
+        return base, Render.empty("work tree")  # the stack was deleted: everything is removed
     render_in_subprocess(repo, project_dir.resolve(), stack, scratch / "head")
     return base, Render.read(scratch / "head", "work tree")
+
+
+def stacks_at_ref(project_dir: Path, base_ref: str) -> list[str]:
+    """Stack names with a `Pulumi.<stack>.yaml` in `project_dir` at `base_ref` (none if the folder is new)."""
+    repo = Path(_git(project_dir, "rev-parse", "--show-toplevel"))
+    relative = project_dir.resolve().relative_to(repo.resolve()).as_posix()
+    prefix = "" if relative == "." else f"{relative}/"
+    try:
+        names = _git(repo, "ls-tree", "--name-only", f"{base_ref}:{relative}" if prefix else base_ref).splitlines()
+    except RenderFailed:
+        return []
+    return sorted(name[len("Pulumi."):-len(".yaml")] for name in names if name.startswith("Pulumi.") and name.endswith(".yaml")
+                  and name not in ("Pulumi.yaml",))

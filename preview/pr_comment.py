@@ -13,8 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from preview.diff import diff_renders, format_markdown
-from preview.diff_stack import RenderFailed, render_ref_and_work_tree
+from preview.diff import diff_renders
+from preview.diff_format import format_markdown
+from preview.diff_stack import RenderFailed, render_ref_and_work_tree, stacks_at_ref
 
 MARKER = "<!-- vllm-eks offline diff -->"
 """First line of the comment, so the workflow updates its own comment instead of adding another."""
@@ -23,16 +24,18 @@ GITHUB_COMMENT_LIMIT = 65536
 
 
 def committed_stacks(project_dir: Path) -> list[str]:
+    """Stacks with a `Pulumi.<stack>.yaml` in the work tree (the PR's head)."""
     return sorted(path.name[len("Pulumi."):-len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
 
 
 def pr_comment(project_dirs: Sequence[Path], base_ref: str, root: Optional[Path] = None) -> tuple[str, bool]:
-    """(markdown, anything changed) for every stack of every project folder."""
+    """(markdown, anything changed) for every stack of every project folder, at the base or the head
+    (a stack the PR deletes shows as all removed)."""
     sections, changed = [], False
     for project_dir in project_dirs:
         shown = project_dir.resolve().relative_to(root.resolve()) if root else project_dir
         prefix = "" if str(shown) in (".", "") else f"{shown}: "
-        for stack in committed_stacks(project_dir):
+        for stack in sorted(set(committed_stacks(project_dir)) | set(stacks_at_ref(project_dir, base_ref))):
             title = f"{prefix}stack `{stack}`"
             with tempfile.TemporaryDirectory(prefix="vllm-eks-pr-") as scratch:
                 try:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from preview.cli import EXIT_CHANGED, main
-from preview.diff import Render, diff_renders, format_markdown, format_text
+from preview.diff import Render, diff_renders
+from preview.diff_format import format_markdown, format_text
 from preview.replacement_rules import RULES, replacing_rule
 from tests.conftest import PROJECT_DIR, recording_for
 
@@ -224,3 +225,14 @@ def test_a_policy_document_compares_as_json_whether_rendered_as_a_string_or_pars
     assert format_text(diff_renders(Render("a", role(json.dumps(document))), Render("b", role(changed)))).endswith(
         '    assumeRolePolicy.Statement[0].Action: "sts:AssumeRole" -> ["sts:AssumeRole", "sts:TagSession"]\n'
     )
+
+
+def test_a_new_parent_changes_the_urn_which_replaces_the_resource():
+    def plan(parent_type: str) -> dict:
+        return {"resources": [{"type": "kubernetes:core/v1:Service", "name": "qwen-service",
+                               "urn": f"urn:pulumi:dev::vllm-eks::{parent_type}$kubernetes:core/v1:Service::qwen-service",
+                               "inputs": {"metadata": {"name": "qwen", "namespace": "vllm"}}}]}
+    diff = diff_renders(Render("a", plan("vllm-eks:index:VllmModel")), Render("b", plan("vllm-eks:index:Other")))
+    [resource] = diff.resources
+    assert (resource.action, [change.path for change in resource.replacing]) == ("!", ["urn"])
+    assert "unless aliased" in format_text(diff)

@@ -95,3 +95,19 @@ def test_the_script_produces_the_comment_offline_for_a_changed_stack(tmp_path):
     assert body.startswith(f"{MARKER}\n## Infrastructure diff (offline preview, vllm-eks)\n")
     assert re.search(r"\n### stack `dev`\n\n`HEAD \([0-9a-f]{7}\)` → `work tree`: \*\*0 to add, 0 to remove, 3 to update in place, 1 to replace; changed: sizing\*\*\n", body)
     assert '\n    instanceTypes[0]: "inf2.xlarge" -> "inf2.8xlarge"  [forces replacement]\n' in body
+
+
+def test_a_stack_the_pull_request_deletes_is_shown_as_all_removed(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(PROJECT_DIR / name, repo / name)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    (repo / "Pulumi.dev.yaml").unlink()
+    body, changed = pr_comment([repo], "HEAD", root=repo)
+    assert changed
+    assert "\n### stack `dev`\n" in body
+    assert "\n- kubernetes:apps/v1:Deployment llama-3-1-8b-int8-neuron-deployment\n" in body
+    assert "**0 to add, " in body
