@@ -3,6 +3,8 @@
 The ref is checked out in a temporary `git worktree`, and each side renders in its own Python
 process with its own checkout first on `sys.path`, so the base is rendered by the base's code
 (components, builders and preview as they were) and the two runs share no imported modules.
+In a consumer's repository, which imports an installed vllm-eks, both sides run that installed
+version, so the diff is the consumer's own change.
 A stack file that does not exist at the ref renders as an empty stack (a new stack: all added),
 and one deleted from the work tree as an empty head (all removed).
 """

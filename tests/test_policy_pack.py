@@ -1,6 +1,7 @@
 """The CrossGuard policy pack (policy/): run in-process on resource inputs, as the Pulumi CLI's
-analyzer would (pulumi_policy's _PolicyAnalyzerServicer.Analyze builds ResourceValidationArgs and
-calls each ResourceValidationPolicy.validate with a report_violation callback)."""
+analyzer would (pulumi_policy 1.21.0, policy.py _PolicyAnalyzerServicer.Analyze: deserialize the
+inputs, wrap them in unknown_checking_proxy, build ResourceValidationArgs and call each
+ResourceValidationPolicy.validate with a report_violation callback)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import sys
 import pytest
 
 pulumi_policy = pytest.importorskip("pulumi_policy", reason="pulumi-policy is in requirements-dev.txt (CI)")
+
+from pulumi_policy.deserialize import deserialize_properties  # noqa: E402
+from pulumi_policy.proxy import unknown_checking_proxy  # noqa: E402
 
 from config.accelerators import ACCELERATORS  # noqa: E402
 from tests.conftest import PROJECT_DIR, recording_for  # noqa: E402
@@ -35,7 +39,10 @@ def violations(resource_type: str, props: dict, name: str = "model") -> dict[str
         protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
         custom_timeouts=pulumi_policy.PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[],
     )
-    args = pulumi_policy.ResourceValidationArgs(resource_type, props, f"urn:pulumi:s::p::{resource_type}::{name}", name, options, None)
+    # The analyzer hands policies the inputs wrapped in its unknown-checking proxy (Mapping and
+    # Sequence views, not dicts and lists); so do the tests.
+    proxied = unknown_checking_proxy(deserialize_properties(copy.deepcopy(props)))
+    args = pulumi_policy.ResourceValidationArgs(resource_type, proxied, f"urn:pulumi:s::p::{resource_type}::{name}", name, options, None)
     found: dict[str, list[str]] = {}
     for policy in policies.POLICIES:
         reported: list[str] = []

@@ -73,7 +73,8 @@ def test_the_stack_list_the_matrix_uses_matches_the_committed_stacks(tmp_path):
     [command] = [step["run"] for step in _steps("stacks") if "run" in step]
     listing = command.splitlines()[0].split("$(", 1)[1].split(" | jq", 1)[0]
     out = subprocess.run(listing, shell=True, cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout
-    assert out.split() == committed_stacks(PROJECT_DIR) == ["dev", "prod"]
+    assert out.split() == committed_stacks(PROJECT_DIR)
+    assert out.split()
 
 
 def _git(repo: Path, *args: str) -> None:
