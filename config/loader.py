@@ -109,7 +109,7 @@ def read_stack_file(path: Path, project: str = PROJECT) -> StackFile:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
-            duplicates = list(_duplicate_keys(node, ())) if node is not None else []
+            duplicates = list(_duplicate_keys(node, (), project)) if node is not None else []
             document = loader.construct_document(node) if node is not None and not duplicates else None
         finally:
             loader.dispose()
@@ -163,7 +163,7 @@ def _missing_stack_message(path: Path) -> str:
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-def _duplicate_keys(node: yaml.Node, path: tuple, seen: Optional[set[int]] = None) -> Iterator[ConfigIssue]:
+def _duplicate_keys(node: yaml.Node, path: tuple, project: str, seen: Optional[set[int]] = None) -> Iterator[ConfigIssue]:
     """Keys written twice in one mapping. PyYAML keeps the last silently, but YAML requires keys to
     be unique (yaml.org/spec/1.2.2, 3.2.1.1). Keys a merge (`<<: *anchor`) brings in are not
     duplicates: an explicit key overrides them (yaml.org/type/merge.html). Each node is visited once,
@@ -178,7 +178,7 @@ def _duplicate_keys(node: yaml.Node, path: tuple, seen: Optional[set[int]] = Non
             if key_node.tag == _MERGE_TAG:
                 continue
             scalar = isinstance(key_node, yaml.ScalarNode)
-            child = (*path, _issue_key(str(key_node.value), path) if scalar else "?")
+            child = (*path, _issue_key(str(key_node.value), path, project) if scalar else "?")
             key = (key_node.tag, key_node.value) if scalar else None
             if key is not None and key in lines:
                 shown = child[1:] if child[0] == "config" and len(child) > 1 else child  # `models[0]`, not `config.models[0]`
@@ -188,16 +188,16 @@ def _duplicate_keys(node: yaml.Node, path: tuple, seen: Optional[set[int]] = Non
                 ))
             elif key is not None:
                 lines[key] = key_node.start_mark.line + 1
-            yield from _duplicate_keys(value_node, child, seen)
+            yield from _duplicate_keys(value_node, child, project, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*path, index), seen)
+            yield from _duplicate_keys(item, (*path, index), project, seen)
 
 
-def _issue_key(key: str, path: tuple) -> str:
+def _issue_key(key: str, path: tuple, project: str) -> str:
     """Keys as every other issue names them: `config: vllm-eks:models` is `models`, `aws:region` stays."""
     if path == ("config",):
-        return key.removeprefix(f"{PROJECT}:")
+        return key.removeprefix(f"{project}:")
     return key
 
 

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
 
+from config.image_reference import image_reference_problem
+
 # DNS-1123 label (namespaces, most object names) and DNS-1035 label (Service names: must also
 # start with a letter, since a Service name becomes a DNS name and an env var prefix).
 # k8s.io/apimachinery/pkg/util/validation/validation.go (IsDNS1123Label, IsDNS1035Label);
@@ -153,8 +155,6 @@ def check_cpu_quantity(value: object) -> str:
 
 def check_image_reference(value: str) -> str:
     """An image reference the kubelet can pull; see config/image_reference.py for the grammar."""
-    from config.image_reference import image_reference_problem
-
     problem = image_reference_problem(value)
     if problem:
         raise ValueError(problem)
