@@ -104,15 +104,18 @@ def _message(item: dict) -> str:
     if kind == "string_type" and isinstance(value, bool):
         return (f"must be a string, but YAML read an unquoted {str(value).lower()} (YAML 1.1 also reads yes/no/on/off "
                 f"that way); put the value in quotes")
-    if kind == "string_type" and isinstance(value, (int, float)):
-        example = f'"{value}0"' if isinstance(value, float) and str(value).count(".") == 1 else f'"{value}"'
+    if kind == "string_type" and isinstance(value, float):
         return (f"must be a string, but YAML read the unquoted number {value!r} (it drops trailing zeros: 1.30 "
-                f"reads as 1.3); put the value in quotes exactly as meant, e.g. {example}")
+                f"reads as 1.3); put the value in quotes exactly as meant, e.g. \"{value}0\"")
+    if kind == "string_type" and isinstance(value, int):
+        return f"must be a string, but YAML read the unquoted number {value}; put it in quotes: \"{value}\""
     if kind in ("enum", "literal_error"):
         allowed = message.removeprefix("Input should be ").replace(" or ", ", ")
         if isinstance(value, bool):
             return (f"must be one of {allowed}, but YAML read an unquoted {str(value).lower()} (YAML 1.1 reads "
                     f"yes/no/on/off/true/false as booleans); write one of {allowed}")
+        if isinstance(value, (int, float)) and f"'{value}'" in allowed:
+            return f"must be one of {allowed}, but YAML read the unquoted number {value}; put it in quotes: '{value}'"
         return f"must be one of {allowed} (got {_describe(value)})"
     if kind in _TYPE_WORDS:
         return f"{_TYPE_WORDS[kind]} (got {_describe(value)})"
