@@ -162,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vllm-eks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, handler, help_text in (
-        ("preview", cmd_preview, "print the resource tree, model summary and sizing for a stack"),
-        ("render", cmd_render, "write every Kubernetes object as YAML and the full plan as JSON"),
+        ("preview", cmd_preview, "print the resource tree, model summary, sizing and deploy rehearsal for a stack"),
+        ("render", cmd_render, "write every Kubernetes object as YAML and the full plan (with the rehearsal) as JSON"),
     ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml")

@@ -15,9 +15,9 @@ from components.vllm_model import VllmModel, VllmModelArgs
 from config.loader import load_stack_file, validate_stack_file
 from preview import cli
 from preview.cli import main
-from preview.engine import Recording, run_program
+from preview.engine import Recording, RegisteredResource, run_program
 from preview.rehearsal import rehearse
-from preview.rehearsal.simulate import FIRST_UP, RUNNING_PLATFORM
+from preview.rehearsal.simulate import FIRST_UP, RUNNING_PLATFORM, replay
 from tests.conftest import PROJECT_DIR, recording_for
 
 DEV = load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
@@ -149,3 +149,53 @@ def test_a_predicted_timeout_is_a_warning_and_an_error_with_strict(monkeypatch, 
     printed = capsys.readouterr().err
     assert "warning: rehearsal (first up): kubernetes:core/v1:PersistentVolumeClaim vllm-huggingface-cache needs " in printed
     assert "--strict: 5 warnings count as errors." in printed
+
+
+def _resource(type_: str, name: str, inputs: dict, dependencies=(), custom_timeouts=None) -> RegisteredResource:
+    return RegisteredResource(
+        type=type_, name=name, urn=f"urn:pulumi:t::p::{type_}::{name}", parent=None, provider=None,
+        dependencies=[f"urn:pulumi:t::p::{d}" for d in dependencies], inputs=inputs, custom=True,
+        custom_timeouts=custom_timeouts or {},
+    )
+
+
+def _claim(name: str, storage_class: str, after=()) -> RegisteredResource:
+    return _resource("kubernetes:core/v1:PersistentVolumeClaim", name, {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": "vllm"},
+        "spec": {"storageClassName": storage_class},
+    }, after)
+
+
+def _replay(*resources: RegisteredResource):
+    return replay(Recording(stack="t", resources=list(resources)), PROD.model_copy(update={"models": []}), FIRST_UP)
+
+
+def test_a_claim_whose_class_is_never_registered_never_binds_and_times_out_after_five_minutes():
+    result = _replay(_claim("cache", "efs"))
+    [timeout] = result.timeouts
+    assert (timeout.resource, timeout.timeout_seconds) == ("kubernetes:core/v1:PersistentVolumeClaim cache", 300)
+    assert result.steps["urn:pulumi:t::p::kubernetes:core/v1:PersistentVolumeClaim::cache"].finish == 301
+
+
+def test_a_claim_of_a_wait_for_first_consumer_class_is_ready_once_the_class_exists():
+    node_group = _resource("aws:eks/nodeGroup:NodeGroup", "system", {"amiType": "AL2023_x86_64_STANDARD"})
+    storage_class = _resource("kubernetes:storage.k8s.io/v1:StorageClass", "efs", {
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "efs"},
+        "provisioner": "efs.csi.aws.com", "volumeBindingMode": "WaitForFirstConsumer",
+    }, ["aws:eks/nodeGroup:NodeGroup::system"])
+    result = _replay(node_group, storage_class, _claim("cache", "efs"))
+    claim = result.steps["urn:pulumi:t::p::kubernetes:core/v1:PersistentVolumeClaim::cache"]
+    assert result.timeouts == []
+    # The class lands after the node group (4 minutes); the claim is Pending (ready) from then on.
+    assert claim.ready == result.steps[storage_class.urn].finish == 241
+
+
+def test_a_device_plugin_created_before_its_nodes_join_is_current_at_once():
+    daemonset = _resource("kubernetes:apps/v1:DaemonSet", "plugin", {
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "plugin"},
+        "spec": {"template": {"spec": {"nodeSelector": {"vllm-eks/accelerator": "neuron"}}}},
+    })
+    nodes = _resource("aws:eks/nodeGroup:NodeGroup", "inf2", {"amiType": "AL2023_x86_64_NEURON", "labels": {"vllm-eks/accelerator": "neuron"}})
+    result = _replay(daemonset, nodes)
+    step = result.steps[daemonset.urn]
+    assert (step.ready, step.policy.timeout_seconds) == (1, 600)
