@@ -52,6 +52,8 @@ def test_the_offline_diff_job_runs_the_comment_script_on_every_committed_project
     [post] = [step for step in steps if step.get("uses", "").startswith("actions/github-script@")]
     assert 'readFileSync("offline-diff.md"' in post["with"]["script"]
     assert "updateComment" in post["with"]["script"] and "createComment" in post["with"]["script"]
+    assert post["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert any('>> "$GITHUB_STEP_SUMMARY"' in step.get("run", "") for step in steps)
 
 
 def test_pulumi_preview_runs_per_stack_with_the_official_action_only_when_credentials_exist():
