@@ -80,6 +80,9 @@ RULES: dict[str, tuple[ReplacementRule, ...]] = {
         "a new, empty file system: every cached model and compiled graph is gone"),),
     "aws:efs/mountTarget:MountTarget": (ReplacementRule(
         ("fileSystemId", "ipAddress", "subnetId"), _TF + "efs/mount_target.go (ForceNew attributes)"),),
+    "aws:ec2/vpc:Vpc": (ReplacementRule(
+        ("cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"), _TF + "ec2/vpc_.go (ForceNew attributes)",
+        "a new VPC: its subnets, and the cluster, nodes and mount targets in them, are replaced with it"),),
     "aws:ec2/subnet:Subnet": (ReplacementRule(
         ("availabilityZone", "availabilityZoneId", "cidrBlock", "ipv6Native", "outpostArn", "vpcId"),
         _TF + "ec2/vpc_subnet.go (ForceNew attributes)",

@@ -77,7 +77,7 @@ def test_every_deployment_this_project_renders_passes_every_policy(stack):
     assert {d.name: violations(d.type, d.inputs, d.name) for d in deployments} == {d.name: {} for d in deployments}
 
 
-def test_the_gpu_guides_deployment_without_the_toleration_is_refused_with_the_fix():
+def test_a_gpu_deployment_without_the_toleration_as_in_the_guides_70b_example_is_refused_with_the_fix():
     deployment = _deployment()
     del _pod(deployment)["tolerations"]
     assert violations("kubernetes:apps/v1:Deployment", deployment, "qwen") == {"vllm-tolerates-accelerator-taint": [

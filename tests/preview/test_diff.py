@@ -194,6 +194,8 @@ def test_every_replacement_rule_names_a_type_this_project_registers():
     ("aws:efs/fileSystem:FileSystem", "encrypted", True),
     ("aws:efs/fileSystem:FileSystem", "throughputMode", False),
     ("aws:ec2/subnet:Subnet", "availabilityZone", True),
+    ("aws:ec2/vpc:Vpc", "cidrBlock", True),
+    ("aws:ec2/vpc:Vpc", "enableDnsHostnames", False),
     ("aws:ec2/subnet:Subnet", "mapPublicIpOnLaunch", False),
     ("aws:ec2/subnet:Subnet", 'tags["kubernetes.io/role/elb"]', False),
 ])
