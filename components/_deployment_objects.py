@@ -15,8 +15,11 @@ from components import _scanner_exceptions as scanner_exceptions
 from components._container_security import POD_SECURITY_CONTEXT, container_security_context
 from components._labels import recommended_labels
 from components._namespace_objects import HF_CACHE_CLAIM, HF_TOKEN_KEY, HF_TOKEN_SECRET, NEURON_CACHE_CLAIM
+from components import _writable_paths as paths
 from components._vllm_args import VLLM_COMMAND, vllm_args
 from config.accelerators import ACCELERATORS
+from config.image_catalog import pinned_image
+from config.placement.host_memory import memory_limit
 from config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource
 from config.platform.node_groups import NodeGroupConfig
 from config.scheduling import node_selector, tolerations
@@ -25,24 +28,6 @@ from config.stack import MonitoringConfig
 CONTAINER_NAME = "vllm"
 HEALTH_PATH = "/health"
 PROBE_PERIOD_SECONDS = 10
-# Writable scratch for a read-only root filesystem; vLLM, Triton and neuronx-cc write here.
-_SCRATCH_MOUNTS = {"tmp": "/tmp", "var-tmp": "/var/tmp"}
-# Redirect what vLLM and its libraries would otherwise write under $HOME, so the root
-# filesystem can stay read-only without mounting anything over /root/.cache (which would
-# hide weights baked into image-served models). Usage stats are off: a serving platform
-# should not phone home.
-_RUNTIME_ENV = {
-    "HF_MODULES_CACHE": "/tmp/hf-modules",  # remote-code modules (--trust-remote-code)
-    "VLLM_CACHE_ROOT": "/tmp/vllm-cache",
-    "VLLM_CONFIG_ROOT": "/tmp/vllm-config",
-    "TRITON_CACHE_DIR": "/tmp/triton-cache",
-    "VLLM_NO_USAGE_STATS": "1",
-    "DO_NOT_TRACK": "1",
-}
-# Hub models own the HF cache (the PVC at HF_CACHE_PATH), so the rest of ~/.cache can move to
-# /tmp. Image models keep the image's own HF_HOME and cache layout, which their weights may be in.
-_HUB_ENV = {"HF_HOME": HF_CACHE_PATH, "XDG_CACHE_HOME": "/tmp/cache"}
-
 Object = dict[str, Any]
 
 
@@ -78,10 +63,10 @@ def _env(model: ModelConfig) -> list[Object]:
         # HF_TOKEN is what current huggingface_hub reads; HUGGING_FACE_HUB_TOKEN is what the
         # guide uses and what older images in the wild still read.
         env += [{"name": "HF_TOKEN", "valueFrom": token_ref}, {"name": "HUGGING_FACE_HUB_TOKEN", "valueFrom": token_ref}]
-        derived.update(_HUB_ENV)
+        derived.update(paths.hub_env(model))
         if model.has_compile_cache:
             derived["NEURON_COMPILED_ARTIFACTS"] = neuron_compiled_artifacts_path(model)
-    derived.update(_RUNTIME_ENV)
+    derived.update(paths.runtime_env(model))
     # A variable the user set wins over a derived one; Kubernetes rejects a name given twice.
     env += [{"name": key, "value": value} for key, value in derived.items() if key not in model.env]
     return env
@@ -104,7 +89,7 @@ def _volumes(model: ModelConfig) -> tuple[list[Object], list[Object]]:
         # replaces the guide's hostIPC, which would share the node's IPC namespace.
         volumes.append({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": model.resolved_shm_size}})
         mounts.append({"name": "shm", "mountPath": "/dev/shm"})
-    for name, path in _SCRATCH_MOUNTS.items():
+    for name, path in paths.scratch_volumes(model).items():
         volumes.append({"name": name, "emptyDir": {}})
         mounts.append({"name": name, "mountPath": path})
     return volumes, mounts
@@ -119,14 +104,22 @@ def _probe(failure_threshold: int, period_seconds: int, timeout_seconds: int) ->
     }
 
 
-def _resources(model: ModelConfig) -> Object:
+def _resources(model: ModelConfig, group: NodeGroupConfig) -> Object:
     accelerator = {ACCELERATORS[model.accelerator].resource_name: str(model.accelerators_per_pod)}
     return {
         "requests": {"cpu": model.resources.cpu, "memory": model.resources.memory, **accelerator},
-        # No CPU limit (throttling stalls the engine loop); a memory limit so an overrun is
-        # this pod's OOM, not the node's; extended resources need limit == request.
-        "limits": {"memory": model.resources.memory, **accelerator},
+        # No CPU limit (throttling stalls the engine loop); a memory limit so an overrun is this
+        # pod's OOM, not the node's, never below what loading the checkpoint needs where the node
+        # has it (config/placement/host_memory.py); extended resources need limit == request.
+        "limits": {"memory": memory_limit(model, group), **accelerator},
     }
+
+
+def scheduler_name(model: ModelConfig) -> str | None:
+    """The vendor's scheduler for pods requesting more than one unit where it requires one
+    (AcceleratorTraits.multi_unit_scheduler: Neuron's my-scheduler), else the default."""
+    name = ACCELERATORS[model.accelerator].multi_unit_scheduler
+    return name if name is not None and model.accelerators_per_pod > 1 else None
 
 
 def _pod_security_context(model: ModelConfig) -> Object:
@@ -144,7 +137,7 @@ def _scanner_exceptions(model: ModelConfig) -> dict[str, str]:
         exceptions.update(scanner_exceptions.RUNS_AS_ROOT)
     elif model.run_as_user < 10000:
         exceptions.update(scanner_exceptions.LOW_UID)
-    if "@sha256:" not in model.image:
+    if "@sha256:" not in pinned_image(model.image):
         exceptions.update(scanner_exceptions.UNPINNED_IMAGE)
     if model.source is ModelSource.HUB:
         exceptions.update(scanner_exceptions.TOKEN_FROM_ENV)
@@ -153,28 +146,56 @@ def _scanner_exceptions(model: ModelConfig) -> dict[str, str]:
     return exceptions
 
 
-def deployment_object(
-    model: ModelConfig, group: NodeGroupConfig, skip_await: bool = False, selector: dict[str, str] | None = None,
-) -> Object:
-    """`selector` replaces the node selector derived from `group`, for clusters whose nodes
-    do not carry this project's labels."""
-    labels = model_labels(model)
-    volumes, mounts = _volumes(model)
-    container: Object = {
+DERIVED = "derived"
+"""`scheduler` default: the vendor's scheduler where the accelerator requires one (scheduler_name)."""
+
+
+def vllm_container(model: ModelConfig, group: NodeGroupConfig) -> Object:
+    """The vLLM server container, as the Deployment (and the compile Job) run it."""
+    _, mounts = _volumes(model)
+    return {
         "name": CONTAINER_NAME,
-        "image": model.image,
+        "image": pinned_image(model.image),
         "imagePullPolicy": model.image_pull_policy,
         "securityContext": container_security_context(model.read_only_root_filesystem),
         "command": list(VLLM_COMMAND),
         "args": vllm_args(model),
         "env": _env(model),
         "ports": [{"name": VLLM_PORT_NAME, "containerPort": model.port, "protocol": "TCP"}],
-        "resources": _resources(model),
+        "resources": _resources(model, group),
         "startupProbe": _probe(math.ceil(model.startup_timeout_seconds / PROBE_PERIOD_SECONDS), PROBE_PERIOD_SECONDS, 5),
         "readinessProbe": _probe(3, PROBE_PERIOD_SECONDS, 5),
         "livenessProbe": _probe(5, 30, 10),
         "volumeMounts": mounts,
+        **paths.working_dir_fields(model),
     }
+
+
+def pod_spec(model: ModelConfig, group: NodeGroupConfig, selector: dict[str, str] | None = None,
+             scheduler: str | None = DERIVED) -> Object:
+    volumes, _ = _volumes(model)
+    spec: Object = {
+        "securityContext": _pod_security_context(model),
+        "automountServiceAccountToken": False,
+        "nodeSelector": node_selector(group) if selector is None else selector,
+        "containers": [vllm_container(model, group)],
+        "volumes": volumes,
+        "tolerations": tolerations(model),
+    }
+    name = scheduler_name(model) if scheduler == DERIVED else scheduler
+    if name is not None:
+        spec["schedulerName"] = name
+    return spec
+
+
+def deployment_object(
+    model: ModelConfig, group: NodeGroupConfig, skip_await: bool = False, selector: dict[str, str] | None = None,
+    scheduler: str | None = DERIVED,
+) -> Object:
+    """`selector` replaces the node selector derived from `group`, for clusters whose nodes do not
+    carry this project's labels; `scheduler` replaces the derived schedulerName (None: the cluster's
+    default scheduler, for a cluster without the Neuron scheduler extension)."""
+    labels = model_labels(model)
     annotations = scanner_exceptions.skip_annotations(_scanner_exceptions(model))
     if skip_await:
         annotations["pulumi.com/skipAwait"] = "true"
@@ -188,17 +209,7 @@ def deployment_object(
             # A surge pod would need accelerators no node has spare and sit Pending; replace
             # pods one at a time instead (a single-replica model is briefly unavailable).
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "securityContext": _pod_security_context(model),
-                    "automountServiceAccountToken": False,
-                    "nodeSelector": node_selector(group) if selector is None else selector,
-                    "containers": [container],
-                    "volumes": volumes,
-                    "tolerations": tolerations(model),
-                },
-            },
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec(model, group, selector, scheduler)},
         },
     }
 

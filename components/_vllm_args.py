@@ -8,6 +8,7 @@ from typing import Any
 
 from config.model import ModelConfig, NeuronConfigArg, SpeculativeConfig
 from config.sizing.vllm_memory import SPECULATIVE_CONFIG_SINCE, image_vllm_version
+from config.image_catalog import resolved_chat_template
 
 VLLM_COMMAND = ["vllm", "serve"]
 
@@ -23,8 +24,9 @@ def vllm_args(model: ModelConfig) -> list[str]:
         args.append(f"--max-model-len={model.max_model_len}")
     if model.tool_call_parser:
         args += ["--enable-auto-tool-choice", f"--tool-call-parser={model.tool_call_parser}"]
-    if model.chat_template:
-        args.append(f"--chat-template={model.chat_template}")
+    chat_template = resolved_chat_template(model)
+    if chat_template:
+        args.append(f"--chat-template={chat_template}")
     if model.reasoning_parser:
         args.append(f"--reasoning-parser={model.reasoning_parser}")
     if model.quantization:

@@ -71,6 +71,13 @@ class AcceleratorTraits:
     """Estimated start after the weights are loaded, for the deploy rehearsal (preview/rehearsal/model_startup.py)."""
     hub_compile_seconds_per_billion_parameters: int = 0
     """Estimated first-start compile of a hub checkpoint (0: the backend compiles nothing ahead), for the rehearsal."""
+    shards_checkpoint_on_every_start: bool = False
+    """Every start (hub or pre-compiled image) reads the whole checkpoint into host memory to shard it."""
+    working_dir: Optional[str] = None
+    """A writable emptyDir the container runs in, for backends that write relative to the working
+    directory; None keeps the image's WORKDIR."""
+    multi_unit_scheduler: Optional[str] = None
+    """schedulerName for pods requesting more than one unit, where the vendor requires its own scheduler."""
 
 
 ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
@@ -104,7 +111,8 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         kv_cache_default_source="Neuron default (16-bit)",
         accepts_neuron_config=True,
         # With `source: hub` NxD Inference reads the checkpoint into host memory to shard and
-        # compile it (config/placement/host_memory.py).
+        # compile it, and every later start shards it again (save_sharded_checkpoint defaults to
+        # False): config/placement/host_memory.py.
         loads_hub_checkpoint_in_host_memory=True,
         shm_from_memory_request=False,
         # Estimates (preview/rehearsal/model_startup.py): loading precompiled graphs onto the
@@ -112,6 +120,17 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         engine_start_seconds=180,
         hub_compile_seconds_per_billion_parameters=180,
         kv_from_memory_profile=False,
+        shards_checkpoint_on_every_start=True,
+        # vLLM's NxD Inference loader saves a hub model to `local-models/<id>` and, without
+        # NEURON_COMPILED_ARTIFACTS, compiles into `local-models/...`, both relative to the working
+        # directory (upstreaming-to-vllm vllm/model_executor/model_loader/neuronx_distributed.py
+        # `load_weights` @ dd417b31); the DLCs' WORKDIR /opt/vllm is on the read-only root.
+        working_dir="/var/lib/vllm-neuron",
+        # "The scheduler extension is required for scheduling Pods that request more than one Neuron
+        # core or device resource"; EKS runs it beside a second scheduler named my-scheduler
+        # (awsdocs-neuron.readthedocs-hosted.com/en/latest/deploy/infrastructure/scheduler.html and
+        # .../containers/tutorials/k8s-multiple-scheduler.html).
+        multi_unit_scheduler="my-scheduler",
     ),
     AcceleratorKind.GPU: AcceleratorTraits(
         kind=AcceleratorKind.GPU,

@@ -18,6 +18,7 @@ from config.errors import ConfigError, ConfigIssue, format_path
 from config.instance_catalog import INSTANCE_TYPES
 from config.model import ModelConfig, ModelSource, ResourcesConfig
 from config.model_catalog import ArchitectureBlock
+from config.image_catalog import image_issues
 from config.placement.checks import placement_issues, placement_warnings
 from config.placement.records import PlacedModel, place
 from config.platform.node_groups import NodeGroupConfig
@@ -54,6 +55,7 @@ def validate_stack(stack: StackConfig, source: str = "stack config") -> Validate
         else:
             issues.append(record)
         issues += _token_issues(stack, index, model)
+        issues += image_issues(index, model)
     issues += placement_issues(placed)
     if issues:
         raise ConfigError(issues, source)
@@ -71,7 +73,7 @@ def validate_model(model: ModelConfig, group: NodeGroupConfig, source: str) -> P
     leaks = _token_shaped_issues(model.model_dump(mode="json", by_alias=True), ("models", 0))
     mismatch = _accelerator_issue(model, group, "models[0]", "nodeGroups[0]")
     placed = place(0, model, group, 0)
-    issues = leaks + ([mismatch] if mismatch else placement_issues([placed], groups_run_as_configured=False))
+    issues = leaks + ([mismatch] if mismatch else image_issues(0, model) + placement_issues([placed], groups_run_as_configured=False))
     if issues:
         raise ConfigError([in_python_terms(issue) for issue in issues], source)
     return placed

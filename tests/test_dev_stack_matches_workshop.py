@@ -1,6 +1,9 @@
 """The dev stack reproduces every field of the workshop's manifests (shared/seeds), with the
 documented deviations only: the project's node labels instead of the Auto Mode label, ALL
-capabilities dropped instead of only NET_RAW, and a read-only root filesystem."""
+capabilities dropped instead of only NET_RAW, a read-only root filesystem, and what the images
+really hold (docs/neuron-images.md): the Llama snapshot path the seed elides, the chat template
+at its absolute path (the container runs in a writable working directory), and Qwen3 served
+as the bf16 graphs its image was compiled to, without the fp8 override."""
 
 from __future__ import annotations
 
@@ -12,18 +15,19 @@ WORKSHOP_MODELS = {
     "llama-3-1-8b-int8-neuron": {
         "image": "public.ecr.aws/t0h7h1e6/vllm-neuron:llama-3-1-8b-int8",
         "args": [
-            "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct",
+            "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct/snapshots/0e9e39f249a16976918f6564b8830bc894c89659",
             "--served-model-name=llama-3-1-8b-int8-neuron",
             "--trust-remote-code",
             "--gpu-memory-utilization=0.90",
             "--max-model-len=8192",
             "--enable-auto-tool-choice",
             "--tool-call-parser=llama3_json",
-            "--chat-template=examples/tool_chat_template_llama3.1_json.jinja",
+            "--chat-template=/opt/vllm/examples/tool_chat_template_llama3.1_json.jinja",
             "--tensor-parallel-size=2",
             "--max-num-seqs=4",
         ],
-        "override": {"quantized": True, "quantized_checkpoints_path": "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct", "kv_cache_quant": True},
+        "override": {"quantized": True, "quantized_checkpoints_path": "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct/snapshots/0e9e39f249a16976918f6564b8830bc894c89659",
+                     "kv_cache_quant": True},
         "env": {"NEURON_COMPILED_ARTIFACTS": "/opt/vllm/neuron-cache/Llama-3.1-8B-Instruct-int8"},
     },
     "qwen3-8b-fp8-neuron": {
@@ -40,13 +44,8 @@ WORKSHOP_MODELS = {
             "--tensor-parallel-size=2",
             "--max-num-seqs=1",
         ],
-        "override": {
-            "quantized": True,
-            "quantized_checkpoints_path": "/root/.cache/huggingface/hub/models--Qwen--Qwen3-8B/snapshots/b968826d9c46dd6066d109eabc6255188de91218",
-            "kv_cache_quant": True,
-            "quantization_dtype": "f8e4m3",
-        },
-        "env": {"NEURON_COMPILED_ARTIFACTS": "/root/.cache/neuron/Qwen/Qwen3-8B", "XLA_HANDLE_SPECIAL_SCALAR": "1"},
+        "override": None,
+        "env": {"NEURON_COMPILED_ARTIFACTS": "/root/.cache/neuron/Qwen/Qwen3-8B"},
     },
 }
 
@@ -90,10 +89,13 @@ def test_deployment_carries_every_workshop_field(dev_objects, name):
     assert container["image"] == expected["image"]
     assert container["imagePullPolicy"] == "IfNotPresent"
     assert container["command"] == ["vllm", "serve"]
-    assert container["args"][:-1] == expected["args"]
-    flag, _, override = container["args"][-1].partition("=")
-    assert flag == "--override-neuron-config"
-    assert json.loads(override) == expected["override"]
+    if expected["override"] is None:
+        assert container["args"] == expected["args"]
+    else:
+        assert container["args"][:-1] == expected["args"]
+        flag, _, override = container["args"][-1].partition("=")
+        assert flag == "--override-neuron-config"
+        assert json.loads(override) == expected["override"]
     assert {e["name"]: e["value"] for e in container["env"] if e["name"] in expected["env"]} == expected["env"]
     assert container["ports"] == [{"containerPort": 8000, "name": "http", "protocol": "TCP"}]
     assert container["resources"]["requests"] == {"aws.amazon.com/neuroncore": "2", "cpu": "3", "memory": "12Gi"}
@@ -108,8 +110,29 @@ def test_deployment_carries_every_workshop_field(dev_objects, name):
 def test_image_served_models_mount_nothing_over_their_baked_in_caches(dev_objects, name):
     container = dev_objects[("Deployment", name)]["spec"]["template"]["spec"]["containers"][0]
     mounted = {mount["mountPath"] for mount in container["volumeMounts"]}
-    assert mounted == {"/tmp", "/var/tmp"}
+    assert mounted == {"/tmp", "/var/tmp", "/var/lib/vllm-neuron"}
     assert not any(e["name"] in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN") for e in container["env"])
+
+
+@pytest.mark.parametrize("name", sorted(WORKSHOP_MODELS))
+def test_neuron_containers_run_in_a_writable_working_directory_and_keep_the_images_tmp(dev_objects, name):
+    # The NxD loader writes local-models/ relative to the working directory; the images keep vLLM in
+    # /opt/vllm (the 0.9.1 DLC), so /tmp stays an emptyDir and no TMPDIR is needed.
+    pod = dev_objects[("Deployment", name)]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["workingDir"] == "/var/lib/vllm-neuron"
+    assert {"name": "work", "emptyDir": {}} in pod["volumes"]
+    assert {"name": "work", "mountPath": "/var/lib/vllm-neuron"} in container["volumeMounts"]
+    assert "TMPDIR" not in {e["name"] for e in container["env"]}
+
+
+@pytest.mark.parametrize("name", sorted(WORKSHOP_MODELS))
+def test_two_neuroncore_pods_use_the_neuron_scheduler_and_a_memory_limit_loading_survives(dev_objects, name):
+    pod = dev_objects[("Deployment", name)]["spec"]["template"]["spec"]
+    assert pod["schedulerName"] == "my-scheduler"
+    # The request stays the workshop's 12Gi; the limit is one inf2.xlarge node's allocatable, the most
+    # NxD Inference can have while it shards the 15 GiB checkpoint (config/host_memory.py).
+    assert pod["containers"][0]["resources"]["limits"] == {"aws.amazon.com/neuroncore": "2", "memory": "15391Mi"}
 
 
 @pytest.mark.parametrize("name", sorted(WORKSHOP_MODELS))

@@ -36,7 +36,7 @@ def _stack(replicas: int, nodes: int) -> dict:
     return {
         "nodeGroups": [{"name": "inf2", "instanceType": "inf2.xlarge", "minSize": nodes, "maxSize": nodes}],
         "models": [{"name": "llama", "accelerator": "neuron", "nodeGroup": "inf2", "source": "image",
-                    "image": "public.ecr.aws/t0h7h1e6/vllm-neuron:llama-3-1-8b-int8",
+                    "image": "registry.example.com/team/vllm-neuron:llama-3-1-8b-int8",
                     "model": "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct", "tensorParallelSize": 2,
                     "maxModelLen": 8192, "maxNumSeqs": 4, "replicas": replicas}],
     }

@@ -13,9 +13,26 @@ from tests.conftest import PROJECT_DIR
 from tests.config.stacks import parse_stack, warnings_of
 
 
-def test_the_dev_stack_passes_without_warnings():
+DEV_HOST_MEMORY_WARNINGS = [
+    "models[0] llama-3-1-8b-int8-neuron: NxD Inference shards the 15.0 GiB bf16 checkpoint in host memory on every "
+    "start (source: image), peaking at 2x = 29.9 GiB, and resources.memory 12Gi (12.0 GiB) is less; the memory limit "
+    "is raised to 15391Mi, the whole allocatable of one inf2.xlarge node, so loading relies on the kernel dropping "
+    "pages of the mapped checkpoint (the workshop serves its images on inf2.xlarge with no limit), but the scheduler "
+    "reserves only the request; raise resources.memory to 30Gi and run nodeGroups[0] on inf2.8xlarge (125.1 GiB "
+    "allocatable; inf2.xlarge has 15.0 GiB)",
+    "models[1] qwen3-8b-fp8-neuron: NxD Inference shards the 15.3 GiB bf16 checkpoint in host memory on every start "
+    "(source: image), peaking at 2x = 30.5 GiB, and resources.memory 12Gi (12.0 GiB) is less; the memory limit is "
+    "raised to 15391Mi, the whole allocatable of one inf2.xlarge node, so loading relies on the kernel dropping pages "
+    "of the mapped checkpoint (the workshop serves its images on inf2.xlarge with no limit), but the scheduler "
+    "reserves only the request; raise resources.memory to 31Gi and run nodeGroups[0] on inf2.8xlarge (125.1 GiB "
+    "allocatable; inf2.xlarge has 15.0 GiB)",
+]
+
+
+def test_the_dev_stack_warns_only_that_inf2_xlarge_cannot_hold_twice_each_checkpoint():
+    # The workshop's inf2.xlarge keeps the dev stack; its two images load 15 GiB checkpoints into 15.0 GiB allocatable.
     stack = load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
-    assert [w for w in warnings_of(stack) if w.startswith("models[")] == []
+    assert [w for w in warnings_of(stack) if w.startswith("models[")] == DEV_HOST_MEMORY_WARNINGS
 
 
 def test_every_catalog_instance_has_eni_figures_for_max_pods():
@@ -275,18 +292,42 @@ def test_neuron_quantization_on_load_does_not_shrink_the_hub_checkpoint():
 def test_a_hub_checkpoint_under_twice_the_request_loads_with_a_warning():
     stack = parse_stack(_hub_llama(memory="15Gi"))
     assert _model_warnings(stack) == [
-        "models[0] llama: resources.memory 15Gi (15.0 GiB) holds the 15.0 GiB bf16 checkpoint that source: hub loads "
-        "into host memory to compile for Neuron, but not twice it; the compiler's working set comes on top (the "
-        "starter kit compiles 8B models with 96Gi), so compiling may be OOM-killed; raise resources.memory to 30Gi "
-        "and run nodeGroups[0] on inf2.8xlarge (125.1 GiB allocatable; inf2.xlarge has 15.0 GiB)"]
+        "models[0] llama: NxD Inference shards the 15.0 GiB bf16 checkpoint in host memory to compile it (source: "
+        "hub), peaking at 2x = 29.9 GiB, and resources.memory 15Gi (15.0 GiB) is less; the memory limit is raised to "
+        "15391Mi, the whole allocatable of one inf2.xlarge node, so loading relies on the kernel dropping pages of "
+        "the mapped checkpoint, but the scheduler reserves only the request; raise resources.memory to 30Gi and run "
+        "nodeGroups[0] on inf2.8xlarge (125.1 GiB allocatable; inf2.xlarge has 15.0 GiB)"]
 
 
 def test_twice_the_checkpoint_loads_without_warnings():
     assert _model_warnings(parse_stack(_hub_llama("inf2.8xlarge", memory="30Gi"))) == []
 
 
-def test_a_precompiled_image_is_not_held_to_the_checkpoint_size():
+def test_a_precompiled_image_shards_its_checkpoint_on_every_start_so_it_is_held_to_the_host_memory_rule():
+    # NxD Inference 0.6 compiles without pre-sharded weights (save_sharded_checkpoint defaults to False), so an
+    # image's artifacts hold graphs only and every start loads the whole checkpoint: a warning, not an error,
+    # since the raised limit covers loading and the workshop runs these images on inf2.xlarge.
     stack = parse_stack(_hub_llama(source="image", model="/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct"))
+    assert _model_warnings(stack) == [
+        "models[0] llama: NxD Inference shards the 15.0 GiB bf16 checkpoint in host memory on every start (source: "
+        "image), peaking at 2x = 29.9 GiB, and resources.memory 12Gi (12.0 GiB) is less; the memory limit is raised "
+        "to 15391Mi, the whole allocatable of one inf2.xlarge node, so loading relies on the kernel dropping pages of "
+        "the mapped checkpoint (the workshop serves its images on inf2.xlarge with no limit), but the scheduler "
+        "reserves only the request; raise resources.memory to 30Gi and run nodeGroups[0] on inf2.8xlarge (125.1 GiB "
+        "allocatable; inf2.xlarge has 15.0 GiB)"]
+
+
+def test_an_image_on_a_node_with_room_gets_a_limit_of_twice_its_checkpoint():
+    stack = parse_stack(_hub_llama("inf2.8xlarge", source="image", model="/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct"))
+    assert _model_warnings(stack) == [
+        "models[0] llama: NxD Inference shards the 15.0 GiB bf16 checkpoint in host memory on every start (source: "
+        "image), peaking at 2x = 29.9 GiB, and resources.memory 12Gi (12.0 GiB) is less; the memory limit is raised "
+        "to 30634Mi, what loading needs, but the scheduler reserves only the request; raise resources.memory to 30Gi, "
+        "which the 125.1 GiB allocatable of inf2.8xlarge holds"]
+
+
+def test_a_presharded_checkpoint_needs_host_memory_for_one_checkpoint_only():
+    stack = parse_stack(_hub_llama("inf2.8xlarge", memory="16Gi", neuronConfig={"save_sharded_checkpoint": True}))
     assert _model_warnings(stack) == []
 
 
@@ -307,9 +348,10 @@ def test_the_accelerator_error_comes_before_the_host_memory_one():
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
-def test_the_committed_stacks_pass_sizing_and_placement_without_model_warnings(stack_name):
+def test_the_committed_stacks_pass_sizing_and_placement_with_only_the_known_model_warnings(stack_name):
     path = PROJECT_DIR / f"Pulumi.{stack_name}.yaml"
     if not path.exists():
         pytest.skip(f"{path.name} is not committed")
     stack = load_stack_file(path)
-    assert [w for w in warnings_of(stack) if w.startswith("models[")] == []
+    expected = DEV_HOST_MEMORY_WARNINGS if stack_name == "dev" else []
+    assert [w for w in warnings_of(stack) if w.startswith("models[")] == expected
