@@ -20,6 +20,7 @@ from components._vllm_args import VLLM_COMMAND, vllm_args
 from config.accelerators import ACCELERATORS
 from config.image_catalog import pinned_image
 from config.placement.host_memory import memory_limit
+from config.scheduler_catalog import model_scheduler
 from config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource
 from config.platform.node_groups import NodeGroupConfig
 from config.scheduling import node_selector, tolerations
@@ -117,9 +118,8 @@ def _resources(model: ModelConfig, group: NodeGroupConfig) -> Object:
 
 def scheduler_name(model: ModelConfig) -> str | None:
     """The vendor's scheduler for pods requesting more than one unit where it requires one
-    (AcceleratorTraits.multi_unit_scheduler: Neuron's my-scheduler), else the default."""
-    name = ACCELERATORS[model.accelerator].multi_unit_scheduler
-    return name if name is not None and model.accelerators_per_pod > 1 else None
+    (config/scheduler_catalog.py: Neuron's my-scheduler), else the default."""
+    return model_scheduler(model)
 
 
 def _pod_security_context(model: ModelConfig) -> Object:

@@ -38,6 +38,11 @@ DEVICE_PLUGIN = {
     "CKV_K8S_40": "the plugin must create its socket in the root-owned kubelet device-plugins directory",
     "CKV_K8S_43": "pinned to the vendor's release tag as the vendor publishes it",
 }
+VENDOR_SCHEDULER = {
+    "CKV_K8S_15": "the vendor image is pinned to a release tag; IfNotPresent keeps scheduling working when the registry is down",
+    "CKV_K8S_43": "pinned to the vendor's release tag as the vendor publishes it",
+    "CKV_K8S_38": "a scheduler reads nodes and pods and binds pods through the API server under its own ClusterRole",
+}
 API_CLIENT = {
     "CKV_K8S_38": "the plugin reads and patches its node through the API server under its own ClusterRole",
 }

@@ -14,6 +14,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.device_plugins import DEVICE_PLUGIN_COMPONENTS, DevicePlugin, DevicePluginArgs
+from components.vendor_scheduler import VendorScheduler, VendorSchedulerArgs
+from config.scheduler_catalog import model_scheduler, schedulers_needed
 from components.efs_storage import EfsStorage, EfsStorageArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, region_zones, zone_issues
 from components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
@@ -42,6 +44,8 @@ class Platform(pulumi.ComponentResource):
     storage_class: k8s.storage.v1.StorageClass
     device_plugins: dict[AcceleratorKind, DevicePlugin]
     """One per accelerator kind that some node group provides."""
+    schedulers: dict[str, VendorScheduler]
+    """Vendor schedulers by schedulerName, one per scheduler some model's pods need."""
     cluster_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     """Secret."""
@@ -108,6 +112,16 @@ class Platform(pulumi.ComponentResource):
             )
             for kind in dict.fromkeys(kinds)
         }
+        # Multi-core Neuron pods need the scheduler extension (config/scheduler_catalog.py).
+        self.schedulers = {
+            scheduler: VendorScheduler(
+                f"{resource_name}-{scheduler}",
+                VendorSchedulerArgs(provider=cluster.provider, scheduler_name=scheduler,
+                                    kubernetes_version=stack.cluster.kubernetes_version),
+                pulumi.ResourceOptions(parent=self),
+            )
+            for scheduler in schedulers_needed(stack)
+        }
         self.cluster_name = cluster.cluster_name
         self.kubeconfig = cluster.kubeconfig
         self.register_outputs({"cluster_name": self.cluster_name, "kubeconfig": self.kubeconfig})
@@ -126,8 +140,12 @@ def storage_dependencies(platform: Platform) -> list[pulumi.Resource]:
 
 def model_dependencies(platform: Platform, model: ModelConfig) -> list[pulumi.Resource]:
     """What a model's pods need before they can schedule and mount their caches."""
-    return [
+    needs: list[pulumi.Resource] = [
         platform.storage_class,
         platform.device_plugins[model.accelerator],
         platform.node_groups[model.node_group],
     ]
+    scheduler = model_scheduler(model)
+    if scheduler is not None:
+        needs.append(platform.schedulers[scheduler])
+    return needs

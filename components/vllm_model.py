@@ -38,6 +38,10 @@ class VllmModelArgs:
     labels), for a cluster whose accelerator nodes carry other labels."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Platform pieces the pods need before they can schedule (storage class, device plugin, node group)."""
+    scheduler_name: Optional[str] = objects.DERIVED
+    """The pods' schedulerName. By default the vendor scheduler multi-core Neuron pods need
+    (`my-scheduler`, which the Platform deploys: config/scheduler_catalog.py); on another cluster,
+    the name its Neuron scheduler extension runs under, or None for the default scheduler."""
     placement: Optional[PlacedModel] = None
     """This model's record from stack validation (`ValidatedStack.placement(model)`), whose rules
     already ran; when omitted the component checks the model against `node_group` itself."""
@@ -108,7 +112,8 @@ class VllmModel(pulumi.ComponentResource):
         timeout = f"{objects.await_timeout_minutes(model)}m"
         deployment = register_object(
             f"{resource_name}-deployment",
-            objects.deployment_object(model, args.node_group, skip_await=not model.wait_for_ready, selector=args.node_selector),
+            objects.deployment_object(model, args.node_group, skip_await=not model.wait_for_ready, selector=args.node_selector,
+                                     scheduler=args.scheduler_name),
             pulumi.ResourceOptions(
                 parent=self, depends_on=needs,
                 custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),

@@ -19,6 +19,7 @@ from config.instance_catalog import INSTANCE_TYPES
 from config.model import ModelConfig, ModelSource, ResourcesConfig
 from config.model_catalog import ArchitectureBlock
 from config.image_catalog import image_issues
+from config.scheduler_catalog import scheduler_issues
 from config.placement.checks import placement_issues, placement_warnings
 from config.placement.records import PlacedModel, place
 from config.platform.node_groups import NodeGroupConfig
@@ -46,7 +47,7 @@ class ValidatedStack:
 def validate_stack(stack: StackConfig, source: str = "stack config") -> ValidatedStack:
     """Run every cross-entry rule once; raise ConfigError listing every problem."""
     issues = _token_shaped_issues(stack.model_dump(mode="json", by_alias=True, exclude={"hf_token"}), ())
-    issues += _duplicates(stack) + platform_issues(stack)
+    issues += _duplicates(stack) + platform_issues(stack) + scheduler_issues(stack)
     placed = []
     for index, model in enumerate(stack.models):
         record = _place_model(stack, index, model)

@@ -187,7 +187,7 @@ def test_every_kubernetes_resource_uses_the_clusters_provider_fed_by_its_kubecon
     [provider] = recording.by_type("pulumi:providers:kubernetes")
     assert provider.inputs["kubeconfig"] == "[secret]"
     objects = recording.kubernetes_objects()
-    assert len(objects) == 5
+    assert len(objects) == 5 + 12  # device plugin and StorageClass, and the Neuron scheduler (two-core pods)
     assert {obj.provider.rsplit("::", 1)[0] for obj in objects} == {provider.urn}
 
 
@@ -225,12 +225,13 @@ def test_irsa_creates_the_oidc_provider_and_a_web_identity_role_for_the_controll
     assert trust["Statement"][0]["Action"] == "sts:AssumeRoleWithWebIdentity"
 
 
-def test_model_dependencies_are_its_storage_class_device_plugin_and_node_group(dev):
+def test_model_dependencies_are_its_storage_class_device_plugin_node_group_and_its_scheduler(dev):
     _, built = dev
     platform = built["platform"]
     stack = load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
     needs = model_dependencies(platform, stack.models[0])
-    assert needs == [platform.storage_class, platform.device_plugins[stack.models[0].accelerator], platform.node_groups["inf2"]]
+    assert needs == [platform.storage_class, platform.device_plugins[stack.models[0].accelerator], platform.node_groups["inf2"],
+                     platform.schedulers["my-scheduler"]]
 
 
 def test_a_private_only_endpoint_in_a_new_vpc_fails_before_anything_registers():

@@ -1,0 +1,49 @@
+"""VendorScheduler: the second scheduler (and its extension) some accelerators' multi-unit pods need.
+
+One component for every vendor scheduler in config/scheduler_catalog.SCHEDULERS (today Neuron's
+my-scheduler with k8s-neuron-scheduler); what differs is data there and in _scheduler_objects.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import _scheduler_objects as objects
+from components._kubernetes import register_object
+
+
+@dataclass
+class VendorSchedulerArgs:
+    provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
+    scheduler_name: str
+    """A key of config/scheduler_catalog.SCHEDULERS (the pods' schedulerName)."""
+    kubernetes_version: str
+    """The cluster's minor version; kube-scheduler follows it (one minor older at most)."""
+
+
+class VendorScheduler(pulumi.ComponentResource):
+    """ServiceAccounts, RBAC, the KubeSchedulerConfiguration, the extension's Deployment and Service
+    and the second kube-scheduler's Deployment, in kube-system. `pulumi up` waits for both
+    Deployments to be ready, so pods naming the scheduler are created after it runs."""
+
+    def __init__(self, resource_name: str, args: VendorSchedulerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("vllm-eks:index:VendorScheduler", resource_name, None, opts)
+        registered: list[pulumi.Resource] = []
+        for obj in objects.scheduler_objects(args.scheduler_name, args.kubernetes_version):
+            is_workload = obj["kind"] in ("Deployment", "Service")
+            resource = register_object(
+                f"{resource_name}-{obj['metadata']['name']}-{obj['kind'].lower()}",
+                obj,
+                pulumi.ResourceOptions(
+                    parent=self, provider=args.provider,
+                    # Pods that start before their identity, RBAC and config exist crash-loop once.
+                    depends_on=list(registered) if is_workload else [],
+                ),
+            )
+            registered.append(resource)
+        self.register_outputs({"scheduler_name": args.scheduler_name})
