@@ -11,7 +11,9 @@ from pydantic import Field, ValidationInfo, field_validator
 from config._base import ConfigModel
 from config.accelerators import ACCELERATORS, AcceleratorKind
 from config.model_catalog import ArchitectureRef
-from config.types import ByteQuantity, CpuQuantity, DnsLabel, ImageReference, OwnedNamespace, ServiceName, parse_quantity
+from config.types import (
+    CpuQuantity, DnsLabel, ImageReference, MemoryQuantity, OwnedNamespace, ServiceName, ShmQuantity, parse_quantity,
+)
 from config.units import GIB
 
 HF_CACHE_PATH = "/root/.cache/huggingface"
@@ -100,7 +102,7 @@ class ResourcesConfig(ConfigModel):
 
     cpu: CpuQuantity = "3"
     """CPU request. No CPU limit: throttling a tokenizer thread stalls the accelerator."""
-    memory: ByteQuantity = "12Gi"
+    memory: MemoryQuantity = "12Gi"
     """Memory request, and the limit too, so an over-commit is an OOM kill of this pod, not the node."""
 
 
@@ -174,7 +176,7 @@ class ModelConfig(ConfigModel):
     """Extra environment variables (not secrets: the HF token is wired from the stack's secret)."""
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     """CPU and memory requests; accelerators are derived from the parallel sizes."""
-    shm_size: Optional[ByteQuantity] = None
+    shm_size: Optional[ShmQuantity] = None
     """Memory-backed `/dev/shm` (counted in the pod's memory); defaults on GPUs to half the memory request, at most 16Gi (NCCL and PyTorch workers need it), none on Neuron."""
     read_only_root_filesystem: bool = True
     """Run with a read-only root filesystem (writable /tmp and /var/tmp; vLLM's caches are

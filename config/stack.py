@@ -11,7 +11,7 @@ from config.model import ModelConfig
 from config.platform.cluster import ClusterConfig
 from config.platform.efs import EfsConfig
 from config.platform.node_groups import NodeGroupConfig, SystemNodeGroupConfig
-from config.types import ByteQuantity, DnsLabel
+from config.types import DnsLabel, StorageQuantity
 
 
 class CacheVolumesConfig(ConfigModel):
@@ -19,10 +19,10 @@ class CacheVolumesConfig(ConfigModel):
 
     storage_class: DnsLabel = "efs"
     """StorageClass of the cache PVCs; ReadWriteMany, so every replica shares one download."""
-    huggingface_size: ByteQuantity = "100Gi"
+    huggingface_size: StorageQuantity = "100Gi"
     """Size of `huggingface-cache` (about 15 GiB per 8B model at 16-bit). Nominal on EFS, which
     grows as needed; set once: a later change is not applied to an existing claim."""
-    neuron_size: ByteQuantity = "100Gi"
+    neuron_size: StorageQuantity = "100Gi"
     """Size of `neuron-cache`, created only in namespaces with Neuron models (about 10 GiB per
     compiled model). Nominal on EFS; a later change is not applied to an existing claim."""
     retain_on_delete: bool = True

@@ -106,37 +106,38 @@ def _scalar_text(value: object) -> str:
     return str(value)
 
 
-def _checked_amount(text: str, unit: str, example: str) -> Decimal:
-    """The value of a well-formed quantity that Kubernetes would accept as a request of `unit`."""
+def _checked_amount(text: str, unit: str, example: str, zero_reason: str) -> Decimal:
+    """The value of a well-formed quantity, refused only for a stated reason."""
     match = _QUANTITY.match(text)
     if match and match["exponent"] and int(match["exponent"]) > _LARGEST_EXPONENT:  # before Decimal overflows
         raise ValueError(f"{text!r} is far more {unit} than any node has; write it like {example!r}")
     amount = parse_quantity(text)
     if amount <= 0:
-        raise ValueError(f"{text!r} must be more than zero {unit} (the API server rejects a request of zero "
-                         f"or less); write it like {example!r}")
+        raise ValueError(f"{text!r} must be more than zero {unit} ({zero_reason}); write it like {example!r}")
     if amount > _LARGEST:
         raise ValueError(f"{text!r} is more {unit} than any node has (and than the 64-bit counters the scheduler "
                          f"compares); write it like {example!r}")
     return amount
 
 
-def check_byte_quantity(value: object) -> str:
-    text = _scalar_text(value)
-    if not _QUANTITY.match(text):
-        raise ValueError(
-            f"{text!r} is not a Kubernetes byte quantity; write a number with a binary suffix "
-            f"such as '100Gi' or '512Mi' (Kubernetes rejects unit spellings like 'GB')"
-        )
-    amount = _checked_amount(text, "bytes", "100Gi")
-    if amount != amount.to_integral_value():
-        # kubernetes/kubernetes pkg/api/pod/warnings.go: "fractional byte value %q is invalid, must be an integer".
-        milli = " (the 'm' suffix is milli, not mega: '512M' or '512Mi')" if text.endswith("m") else ""
-        raise ValueError(
-            f"{text!r} is {amount.normalize():f} bytes, a fraction of a byte, which Kubernetes warns is invalid "
-            f"(a byte count must be whole); write whole bytes such as '512Mi'{milli}"
-        )
-    return text
+def _byte_quantity(zero_reason: str):
+    def check_byte_quantity(value: object) -> str:
+        text = _scalar_text(value)
+        if not _QUANTITY.match(text):
+            raise ValueError(
+                f"{text!r} is not a Kubernetes byte quantity; write a number with a binary suffix "
+                f"such as '100Gi' or '512Mi' (Kubernetes rejects unit spellings like 'GB')"
+            )
+        amount = _checked_amount(text, "bytes", "100Gi", zero_reason)
+        if amount != amount.to_integral_value():
+            # kubernetes/kubernetes pkg/api/pod/warnings.go: "fractional byte value %q is invalid, must be an integer".
+            milli = " (the 'm' suffix is milli, not mega: '512M' or '512Mi')" if text.endswith("m") else ""
+            raise ValueError(
+                f"{text!r} is {amount.normalize():f} bytes, a fraction of a byte, which Kubernetes warns is invalid "
+                f"(a byte count must be whole); write whole bytes such as '512Mi'{milli}"
+            )
+        return text
+    return BeforeValidator(check_byte_quantity)
 
 
 def check_cpu_quantity(value: object) -> str:
@@ -144,7 +145,9 @@ def check_cpu_quantity(value: object) -> str:
     match = _QUANTITY.match(text)
     if not match or match["binary"]:
         raise ValueError(f"{text!r} is not a CPU quantity; write whole or fractional cores ('3', '2.5') or millicores ('500m')")
-    amount = _checked_amount(text, "cores", "500m")
+    # A request of zero gets the kubelet's minimum CPU weight, 2 shares against 1024 per core
+    # (kubernetes/kubernetes pkg/kubelet/cm/helpers_linux.go, MilliCPUToShares, MinShares = 2).
+    amount = _checked_amount(text, "cores", "500m", "with no CPU request vLLM gets the smallest CPU share on a busy node")
     if amount * 1000 != (amount * 1000).to_integral_value():
         # kubernetes.io/docs/concepts/configuration/manage-resources-containers/#meaning-of-cpu:
         # "Kubernetes doesn't allow you to specify CPU resources with a precision finer than 1m".
@@ -173,8 +176,16 @@ OwnedNamespace = Annotated[str, AfterValidator(check_model_namespace)]
 ImageReference = Annotated[str, AfterValidator(check_image_reference)]
 """A container image reference: `[registry[:port]/]repository[:tag][@digest]`."""
 
-ByteQuantity = Annotated[str, BeforeValidator(check_byte_quantity)]
-"""Memory or storage size as Kubernetes writes it: '100Gi'; more than zero, whole bytes."""
+MemoryQuantity = Annotated[str, _byte_quantity("the container's memory limit equals its request, so zero leaves vLLM none")]
+"""A container's memory as Kubernetes writes it: '12Gi'; more than zero, whole bytes."""
+
+ShmQuantity = Annotated[str, _byte_quantity("a /dev/shm of zero bytes is none at all; leave shmSize unset for the default")]
+"""The size of a memory-backed /dev/shm: '8Gi'; more than zero, whole bytes."""
+
+# kubernetes/kubernetes pkg/apis/core/validation/validation.go, ValidatePersistentVolumeClaimSpec:
+# resources.requests[storage] goes through ValidatePositiveQuantityValue ("must be greater than zero").
+StorageQuantity = Annotated[str, _byte_quantity("the API server rejects a PersistentVolumeClaim requesting zero storage")]
+"""A PersistentVolumeClaim's size as Kubernetes writes it: '100Gi'; more than zero, whole bytes."""
 
 CpuQuantity = Annotated[str, BeforeValidator(check_cpu_quantity)]
 """CPU as Kubernetes writes it: '3' or '500m'; more than zero, whole millicores."""
