@@ -70,7 +70,10 @@ def in_standard_support(on: date) -> list[str]:
 def version_note(version: str, on: date) -> tuple[Optional[Support], str]:
     """(status, message) for a version not in standard support on `on`; (None, "") when it is."""
     status = support(version, on)
-    newest = ", ".join(in_standard_support(on)) or "none (the table needs a newer row)"
+    # Name the default while it is in standard support, so the message does not change with the date.
+    current = in_standard_support(on)
+    newest = (f"{DEFAULT_KUBERNETES_VERSION}, the default" if DEFAULT_KUBERNETES_VERSION in current
+              else ", ".join(current) or "none: the table needs a newer row")
     row = EKS_VERSIONS.get(version)
     if status is Support.STANDARD:
         return None, ""
@@ -89,5 +92,5 @@ def version_note(version: str, on: date) -> tuple[Optional[Support], str]:
         )
     return status, (
         f"Kubernetes {version} is not in the EKS version table (config/platform/kubernetes_versions.py, as of "
-        f"{TABLE_AS_OF.isoformat()}); check it against {CALENDAR} and add its support dates, or use one of {newest}"
+        f"{TABLE_AS_OF.isoformat()}); check it against {CALENDAR} and add its support dates, or use one in standard support ({newest})"
     )

@@ -39,7 +39,7 @@ def test_a_version_in_extended_support_is_a_warning_naming_its_dates_and_the_ver
     assert platform_warnings(stack, today=TABLE_AS_OF) == [
         "cluster.kubernetesVersion: Kubernetes 1.33 left EKS standard support on 2026-07-29: extended support costs "
         "extra per cluster hour and ends on 2027-07-29; upgrade one minor version at a time to one in standard "
-        "support (1.35, 1.34)"
+        "support (1.35, the default)"
     ]
     assert platform_issues(stack, today=TABLE_AS_OF) == []
 
@@ -51,7 +51,7 @@ def test_a_version_past_extended_support_is_an_error_at_its_key():
     assert (issue.path, issue.message) == (
         "cluster.kubernetesVersion",
         "Kubernetes 1.31 reached the end of EKS extended support on 2026-11-26: EKS creates no cluster on it and "
-        "upgrades existing ones itself; use a version in standard support (1.35, 1.34)",
+        "upgrades existing ones itself; use a version in standard support (1.35, the default)",
     )
 
 
@@ -60,7 +60,7 @@ def test_a_version_the_table_lacks_is_a_warning_to_check_the_calendar():
     assert message == (
         "Kubernetes 1.36 is not in the EKS version table (config/platform/kubernetes_versions.py, as of 2026-12-01); "
         "check it against https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html and add its "
-        "support dates, or use one of 1.35, 1.34"
+        "support dates, or use one in standard support (1.35, the default)"
     )
 
 
