@@ -22,7 +22,8 @@ from preview.replacement_rules import ReplacementRule, covered_by, has_rules, re
 SIZING_FILE = "sizing.txt"
 PLAN_FILE = "plan.json"
 _OPTION_KEYS = ("parent", "provider", "dependsOn", "protect", "retainOnDelete", "customTimeouts", "ignoreChanges")
-_REHEARSAL_KEYS = ("rehearsal", "deployRehearsal")
+REHEARSAL_KEY = "rehearsal"
+"""Where `vllm-eks render` puts the deploy rehearsal in plan.json (preview/rehearsal)."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def diff_renders(base: Render, head: Render) -> StackDiff:
 
 
 def _rehearsal(plan: dict[str, Any]) -> Any:
-    return next((plan[key] for key in _REHEARSAL_KEYS if key in plan), {})
+    return plan.get(REHEARSAL_KEY, {})
 
 
 def _resource_diff(old: dict[str, Any], new: dict[str, Any]) -> Optional[ResourceDiff]:
