@@ -7,9 +7,8 @@ from typing import Iterable, Sequence, Union
 
 from pydantic import ValidationError
 
-from config.wording import plural
-
 from config.tokens import redact
+from config.wording import plural
 
 PathPart = Union[str, int]
 
@@ -75,9 +74,10 @@ def issues_from_validation_error(error: ValidationError, prefix: Sequence[PathPa
 
 
 def _join(base: str, path: str) -> str:
-    if not path:
-        return base
-    return f"{base}{path}" if path.startswith("[") else f"{base}.{path}" if base else path
+    """`models[0].architecture` + `kvHeads` -> `models[0].architecture.kvHeads`."""
+    if not base or not path:
+        return base or path
+    return f"{base}{path}" if path.startswith("[") else f"{base}.{path}"
 
 
 # pydantic error types whose text names a Python type; said here in YAML's words instead.

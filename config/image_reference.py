@@ -44,7 +44,7 @@ def image_reference_problem(value: str) -> Optional[str]:
     match = _REFERENCE.match(value)
     if match is None:
         return _diagnose(value)
-    first, slash, rest = match["name"].partition("/")
+    first, slash, _ = match["name"].partition("/")
     if slash and first != first.lower() and not any(c in first for c in ".:"):
         # Runtimes would take `vLLM/...` as a registry host named vLLM (distribution/reference
         # normalize.go, splitDockerDomain); a first component without '.' or ':' is meant as a path.
