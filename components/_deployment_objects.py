@@ -131,7 +131,7 @@ def _pod_security_context(model: ModelConfig) -> Object:
     return context
 
 
-def _scanner_exceptions(model: ModelConfig) -> dict[str, str]:
+def model_scanner_exceptions(model: ModelConfig) -> dict[str, str]:
     exceptions = dict(scanner_exceptions.VLLM_SERVER)
     if model.run_as_user is None:
         exceptions.update(scanner_exceptions.RUNS_AS_ROOT)
@@ -196,7 +196,7 @@ def deployment_object(
     carry this project's labels; `scheduler` replaces the derived schedulerName (None: the cluster's
     default scheduler, for a cluster without the Neuron scheduler extension)."""
     labels = model_labels(model)
-    annotations = scanner_exceptions.skip_annotations(_scanner_exceptions(model))
+    annotations = scanner_exceptions.skip_annotations(model_scanner_exceptions(model))
     if skip_await:
         annotations["pulumi.com/skipAwait"] = "true"
     return {

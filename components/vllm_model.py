@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 
 import pulumi
 
+from components import _compile_job_objects as compile_job
 from components import _deployment_objects as objects
 from components._kubernetes import register_object
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
@@ -109,6 +110,22 @@ class VllmModel(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
         needs = [shared, *args.depends_on]
+        if compile_job.needs_compile_job(model):
+            # Replicas would all compile into one directory at once: compile once, first
+            # (components/_compile_job_objects.py). `pulumi up` waits for the Job to complete.
+            compile_timeout = f"{compile_job.compile_timeout_minutes(model)}m"
+            self.compile_job = register_object(
+                f"{resource_name}-compile",
+                compile_job.compile_job_object(model, args.node_group, selector=args.node_selector,
+                                               scheduler=args.scheduler_name),
+                pulumi.ResourceOptions(
+                    parent=self, depends_on=needs,
+                    custom_timeouts=pulumi.CustomTimeouts(create=compile_timeout, update=compile_timeout),
+                    # A new name per compile setting: the new Job runs before the old one is deleted.
+                    delete_before_replace=False,
+                ),
+            )
+            needs = [*needs, self.compile_job]
         timeout = f"{objects.await_timeout_minutes(model)}m"
         deployment = register_object(
             f"{resource_name}-deployment",
