@@ -73,7 +73,14 @@ def _run(project_dir: Path, stack_name: str) -> tuple[Optional[Recording], Optio
 
 def _print_config_error(error: ConfigError, registered: int) -> None:
     print(str(error), file=sys.stderr)
-    print(f"Nothing was created: {plural(registered, 'resource')} registered.", file=sys.stderr)
+    if registered == 0:
+        print("Nothing was created: 0 resources registered.", file=sys.stderr)
+    else:
+        # A component's own check (library mode) failed after the program had registered others: a real
+        # `pulumi up` would create those before stopping, so say so rather than promise nothing was.
+        print(f"Stopped after {plural(registered, 'resource')} had been registered: offline nothing was created, "
+              f"but a real `pulumi up` would create {'it' if registered == 1 else 'them'} before failing here.",
+              file=sys.stderr)
 
 
 def _rehearsal(recording: Recording, validated: Optional[ValidatedStack]) -> Optional[Rehearsal]:

@@ -76,3 +76,6 @@ def test_a_model_the_consumers_nodes_cannot_hold_fails_with_the_components_check
     err = capsys.readouterr().err
     assert err.startswith("Invalid VllmModel 'assistant' (1 problem):\n  - model.replicas: ")
     assert "need 5 g6e.xlarge nodes but max_size is 2" in err
+    # The consumer's Provider registered before the component's check: the summary must not claim nothing would be.
+    assert err.endswith("Stopped after 1 resource had been registered: offline nothing was created, but a real "
+                        "`pulumi up` would create it before failing here.\n")
