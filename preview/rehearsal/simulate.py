@@ -105,6 +105,34 @@ def _labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
+_TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+
+
+def _node_labels(group: RegisteredResource) -> dict[str, str]:
+    """The group's own labels plus the instance type the kubelet sets on every node."""
+    labels = dict(group.inputs.get("labels") or {})
+    instance_types = group.inputs.get("instanceTypes") or []
+    if len(instance_types) == 1:
+        labels["node.kubernetes.io/instance-type"] = instance_types[0]
+    return labels
+
+
+def _tolerated(group: RegisteredResource, tolerations: list[dict[str, Any]]) -> bool:
+    """Every NoSchedule/NoExecute taint of the group (EKS API spelling) has a matching toleration."""
+    for taint in group.inputs.get("taints") or []:
+        effect = _TAINT_EFFECTS.get(taint.get("effect", ""), taint.get("effect"))
+        if effect == "PreferNoSchedule":
+            continue
+        if not any(
+            (t.get("key") == taint.get("key") or (t.get("operator") == "Exists" and not t.get("key")))
+            and t.get("effect") in (None, "", effect)
+            and (t.get("operator") == "Exists" or t.get("value") == taint.get("value"))
+            for t in tolerations
+        ):
+            return False
+    return True
+
+
 class _Replay:
     def __init__(self, recording: Recording, stack: StackConfig, scenario: str):
         self.scenario = scenario
@@ -253,19 +281,32 @@ class _Replay:
         spec = deployment.inputs.get("spec") or {}
         pod = (spec.get("template") or {}).get("spec") or {}
         selector = pod.get("nodeSelector") or {}
-        schedulable, cause = created, None
-        for group in self.find(lambda r: r.type == "aws:eks/nodeGroup:NodeGroup" and _labels_match(selector, r.inputs.get("labels") or {})):
+        tolerations = pod.get("tolerations") or []
+        # The pods run on the first node group that matches their selector and whose taints they
+        # tolerate, once its nodes have joined and (for accelerators) the device plugin advertises them.
+        placements: list[tuple[float, Optional[str]]] = []
+        for group in self.find(lambda r: r.type == "aws:eks/nodeGroup:NodeGroup"):
+            labels = _node_labels(group)
+            if not _labels_match(selector, labels) or not _tolerated(group, tolerations):
+                continue
             group_step = self.step(group.urn)
-            labels = group.inputs.get("labels") or {}
-            if group_step.finish > schedulable:
-                schedulable, cause = group_step.finish, group.urn
+            ready_at, held_by = group_step.finish, group.urn
             for plugin in self.find(lambda r: object_kind(r.inputs) == "apps/v1/DaemonSet"
                                     and _labels_match(self._pod_selector(r), labels)):
                 plugin_step = self.step(plugin.urn)
                 running = self.existing(group) and self.existing(plugin)
                 advertised = max(group_step.finish, plugin_step.finish) + (0 if running else model_startup.DEVICE_PLUGIN_READY_SECONDS)
-                if advertised > schedulable:
-                    schedulable, cause = advertised, plugin.urn
+                if advertised > ready_at:
+                    # The later of the two held the pods up: the nodes, or the plugin's own creation.
+                    ready_at, held_by = advertised, plugin.urn if plugin_step.finish > group_step.finish else group.urn
+            placements.append((ready_at, held_by))
+        schedulable, cause = created, None
+        if not placements:
+            schedulable, cause = float("inf"), None  # no node group can run these pods: they stay Pending
+        else:
+            earliest, held_by = min(placements, key=lambda p: (p[0], p[1] or ""))
+            if earliest > schedulable:
+                schedulable, cause = earliest, held_by
         namespace = (deployment.inputs.get("metadata") or {}).get("namespace")
         for volume in pod.get("volumes") or []:
             claim_name = (volume.get("persistentVolumeClaim") or {}).get("claimName")

@@ -114,9 +114,9 @@ def test_on_a_fresh_account_the_claims_bind_after_the_csi_driver_and_the_models_
     assert steps["vllm-huggingface-cache"].waited < 300
     path = [step.resource.name for step in first_up.critical_path()]
     assert path[0] == "platform-vpc"
-    # dev's image-served models mount no claim; what they wait for last is the Neuron scheduler their
-    # two-core pods name (config/scheduler_catalog.py).
-    assert path[-2:] == ["platform-my-scheduler-my-scheduler-deployment", "qwen3-8b-fp8-neuron-deployment"]
+    # dev's image-served models mount no claim; what they wait for last is their inf2 nodes (and the
+    # Neuron device plugin on them), which join after the Neuron scheduler their pods name is up.
+    assert path[-2:] == ["platform-inf2", "qwen3-8b-fp8-neuron-deployment"]
     cluster = next(step for step in first_up.steps.values() if step.resource.type == "eks:index:Cluster")
     assert all(e.first_replica_seconds > cluster.finish for e in first_up.endpoints)
 
@@ -201,3 +201,20 @@ def test_a_device_plugin_created_before_its_nodes_join_is_current_at_once():
     result = _replay(daemonset, nodes)
     step = result.steps[daemonset.urn]
     assert (step.ready, step.policy.timeout_seconds) == (1, 600)
+
+
+def test_pods_run_on_the_first_node_group_that_matches_their_selector_and_whose_taints_they_tolerate():
+    tainted = _resource("aws:eks/nodeGroup:NodeGroup", "gpu", {
+        "amiType": "AL2023_x86_64_STANDARD", "instanceTypes": ["m6i.large"],
+        "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}],
+    })
+    system = _resource("aws:eks/nodeGroup:NodeGroup", "system", {"amiType": "AL2023_x86_64_NVIDIA", "instanceTypes": ["m6i.large"]})
+    deployment = _resource("kubernetes:apps/v1:Deployment", "controller", {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "controller", "namespace": "kube-system"},
+        "spec": {"replicas": 1, "template": {"spec": {}}},
+    })
+    result = _replay(tainted, system, deployment)
+    step = result.steps[deployment.urn]
+    # Both groups match the empty selector; the tainted one joins first (4 minutes, against 6 for the
+    # accelerated AMI) but nothing tolerates its taint, so the pod waits for the other: 6 min, 5 s to an IP, 60 s to start.
+    assert (step.cause, step.ready) == (system.urn, 360 + 5 + 60)
