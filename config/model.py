@@ -103,7 +103,7 @@ class ResourcesConfig(ConfigModel):
     cpu: CpuQuantity = "3"
     """CPU request. No CPU limit: throttling a tokenizer thread stalls the accelerator."""
     memory: MemoryQuantity = "12Gi"
-    """Memory request, and the limit too, so an over-commit is an OOM kill of this pod, not the node."""
+    """Memory request, and the limit too (on Neuron raised to what loading the checkpoint needs, see docs/sizing.md), so an over-commit is an OOM kill of this pod, not the node."""
 
 
 class ModelConfig(ConfigModel):
