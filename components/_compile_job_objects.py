@@ -19,7 +19,9 @@ fails it on `Failed` (provider/pkg/await/job.go @ v4.32.0, `DefaultJobTimeoutMin
 component sets customTimeouts from the model's startup budget (compile_timeout_minutes). The Job's
 `spec.template` is immutable and forces a replacement (provider/pkg/provider/diff.go `job`); its
 name carries the compiled-graph path's digest, so a compile setting change is a new Job (and a new
-directory) while the old one is deleted after.
+directory), created before the old one is deleted; any other template change keeps the name, and the
+provider then deletes the old Job first (provider.go `Diff`, `deleteBeforeReplace` when the new name
+equals the old).
 """
 
 from __future__ import annotations

@@ -121,8 +121,6 @@ class VllmModel(pulumi.ComponentResource):
                 pulumi.ResourceOptions(
                     parent=self, depends_on=needs,
                     custom_timeouts=pulumi.CustomTimeouts(create=compile_timeout, update=compile_timeout),
-                    # A new name per compile setting: the new Job runs before the old one is deleted.
-                    delete_before_replace=False,
                 ),
             )
             needs = [*needs, self.compile_job]
