@@ -30,20 +30,24 @@ class ImageFacts:
 
 _VLLM_DOCKERFILE = "vllm-project/vllm docker/Dockerfile, vllm-base stage: WORKDIR /vllm-workspace; COPY examples examples"
 
+_NEURON_DLC = ("aws-neuron/deep-learning-containers vllm/inference/0.9.1/Dockerfile.neuronx @ 7470987: "
+               "WORKDIR /opt/vllm, vLLM editable-installed there (examples/ included)")
+
 IMAGES: dict[str, ImageFacts] = {
     "vllm/vllm-openai": ImageFacts(
         workdir="/vllm-workspace",
         holds={"/vllm-workspace/examples/": _VLLM_DOCKERFILE},
         source=_VLLM_DOCKERFILE,
     ),
-    # The workshop images (aws-samples/sample-genai-on-eks-starter-kit builder/neuron/Dockerfile.*)
-    # are FROM public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:0.9.1-neuronx-py311-sdk2.26.0-ubuntu22.04
-    # and add only the HF cache and the compiled graphs; the base's WORKDIR and whether it holds
-    # vLLM's examples/ are not established by any source read for this harness.
+    # The workshop images are FROM the 0.9.1 Neuron DLC and add only the HF cache and the compiled
+    # graphs (aws-samples/sample-genai-on-eks-starter-kit builder/neuron/Dockerfile.* @ 816491c); the DLC
+    # clones vLLM to /opt/vllm, `WORKDIR /opt/vllm`, `pip install -e .`, so examples/ is /opt/vllm/examples
+    # (aws-neuron/deep-learning-containers vllm/inference/0.9.1/Dockerfile.neuronx @ 7470987, as read
+    # for the Neuron image catalog, config/image_catalog.py on the `neuron` branch).
     "public.ecr.aws/t0h7h1e6/vllm-neuron": ImageFacts(
-        workdir=None,
-        source="starter kit builder/neuron/Dockerfile.*: FROM pytorch-inference-vllm-neuronx:0.9.1 (DLC), "
-               "adds the HF cache and Neuron graphs only; its WORKDIR and examples/ are unverified",
+        workdir="/opt/vllm",
+        holds={"/opt/vllm/examples/": _NEURON_DLC},
+        source=_NEURON_DLC,
     ),
 }
 

@@ -302,7 +302,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stack", action="append", help="a committed stack (default: every Pulumi.*.yaml)")
     parser.add_argument("--only", action="append", help="boot only these Deployments")
+    parser.add_argument("--flashinfer-only", action="store_true",
+                        help="only import FlashInfer in the GPU pods (fast check of the filesystem and env)")
     args = parser.parse_args(argv)
+    # A TERM (CI's timeout, a Ctrl-C'd parent) unwinds through the finally blocks that kill the boots.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if os.geteuid() != 0:
         print("boot: needs root (mount and network namespaces)", file=sys.stderr)
         return 2
@@ -323,9 +327,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         plans = [p for p in plans if p.deployment in args.only]
     outcomes = []
     for plan in plans:
+        if args.flashinfer_only:
+            if plan.gpu:
+                print(f"flashinfer import {plan.label}: {import_flashinfer(plan, model_dir, WORK / 'pods' / plan.label.replace('/', '-'))}")
+            continue
         outcome = boot_one(plan, model_dir)
         outcomes.append(outcome)
         print("\n".join(report(outcome)), flush=True)
+    if args.flashinfer_only:
+        return 0
     print()
     for outcome in outcomes:
         print(line(outcome))

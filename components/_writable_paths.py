@@ -60,6 +60,8 @@ def runtime_env(model: ModelConfig) -> dict[str, str]:
         "TRITON_CACHE_DIR": f"{scratch}/triton-cache",
         "VLLM_NO_USAGE_STATS": "1",
         "DO_NOT_TRACK": "1",
+        # The backend's own libraries (GPU: FlashInfer's workspace, the CUDA and PyTorch kernel caches).
+        **{name: f"{scratch}/{subdir}" for name, subdir in ACCELERATORS[model.accelerator].runtime_env},
     }
     if scratch != "/tmp":
         env = {"TMPDIR": scratch, "BASE_COMPILE_WORK_DIR": f"{scratch}/nxd_model/", **env}

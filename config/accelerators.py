@@ -78,6 +78,10 @@ class AcceleratorTraits:
     directory; None keeps the image's WORKDIR."""
     multi_unit_scheduler: Optional[str] = None
     """schedulerName for pods requesting more than one unit, where the vendor requires its own scheduler."""
+    runtime_env: tuple[tuple[str, str], ...] = ()
+    """Variables that point this backend's libraries into the writable scratch directory (each value
+    a subdirectory of it, components/_writable_paths.py): they write under $HOME by default, and the
+    container's root filesystem is read-only."""
 
 
 ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
@@ -167,6 +171,18 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         engine_start_seconds=120,
         # vllm/v1/worker/gpu_worker.py determine_available_memory (config/sizing/vllm_memory.py).
         kv_from_memory_profile=True,
+        runtime_env=(
+            # vLLM's CUDA images import FlashInfer, which at import runs
+            # os.makedirs(FLASHINFER_WORKSPACE_DIR) and opens flashinfer_jit.log there, under
+            # $FLASHINFER_WORKSPACE_BASE or Path.home() (flashinfer-python 0.6.13 flashinfer/jit/env.py
+            # and jit/core.py; the same in 0.2.8 to 0.3.1): on a read-only root that is
+            # OSError [Errno 30] and CrashLoopBackOff. Proven by the boot stage (boot/run.py).
+            ("FLASHINFER_WORKSPACE_BASE", "flashinfer"),
+            # The CUDA driver's JIT cache defaults to ~/.nv/ComputeCache (CUDA C++ Programming Guide,
+            # "CUDA Environment Variables": CUDA_CACHE_PATH); unwritable, the driver silently
+            # recompiles PTX on every start. Not observable on the CPU build.
+            ("CUDA_CACHE_PATH", "cuda-cache"),
+        ),
     ),
 }
 

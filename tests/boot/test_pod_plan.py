@@ -184,12 +184,11 @@ def test_a_relative_chat_template_resolves_against_working_dir_and_an_image_know
 
 
 def test_a_relative_chat_template_an_image_is_not_known_to_hold_is_a_finding_and_is_provided_for_the_boot():
-    plan = _plan(_deployment(["/models/m", "--chat-template=examples/t.jinja"],
-                             image="public.ecr.aws/t0h7h1e6/vllm-neuron:qwen3-8b"))
+    plan = _plan(_deployment(["/models/m", "--chat-template=examples/t.jinja"], image="example.com/unknown:1"))
     assert plan.working_dir == "/"
     assert len(plan.findings) == 1
     assert plan.findings[0].startswith("chat template examples/t.jinja resolves against the image's WORKDIR (unknown) "
-                                       "to /examples/t.jinja, which the image public.ecr.aws/t0h7h1e6/vllm-neuron:qwen3-8b")
+                                       "to /examples/t.jinja, which the image example.com/unknown:1 is not known to hold")
     assert ("/examples/t.jinja", "chat-template", "image") in [(s.path, s.what, s.into) for s in plan.seeds]
 
 
@@ -198,6 +197,9 @@ def test_a_rendered_working_dir_is_where_the_command_starts_and_relative_templat
                              image="public.ecr.aws/t0h7h1e6/vllm-neuron:qwen3-8b"))
     assert plan.working_dir == "/work"
     assert "workingDir /work to /work/examples/t.jinja" in plan.findings[0]
+    in_vllm_tree = _plan(_deployment(["/models/m", "--chat-template=/opt/vllm/examples/t.jinja"], working_dir="/work",
+                                     image="public.ecr.aws/t0h7h1e6/vllm-neuron:qwen3-8b"))
+    assert in_vllm_tree.findings == []
 
 
 def test_served_name_tool_calling_and_the_probe_port_come_from_the_rendered_container():

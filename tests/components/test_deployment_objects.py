@@ -55,6 +55,33 @@ def test_image_models_keep_the_images_hf_home_and_hub_models_use_the_cache_volum
     assert hub["XDG_CACHE_HOME"] == "/tmp/cache"
 
 
+def _gpu(**overrides) -> ModelConfig:
+    fields = dict(name="qwen", accelerator="gpu", node_group="g6e", image="vllm/vllm-openai:v0.10.2", source="hub",
+                  model="Qwen/Qwen3-32B-FP8", resources={"cpu": "3", "memory": "24Gi"})
+    return ModelConfig.model_validate({**fields, **overrides})
+
+
+def test_gpu_containers_point_flashinfer_and_the_cuda_jit_cache_at_the_scratch_volume_and_neuron_ones_get_neither():
+    # FlashInfer makes its workspace under $HOME at import (flashinfer/jit/core.py), which the
+    # read-only root refuses; the boot stage imports it in the reproduced pod (boot/run.py).
+    gpu = objects.deployment_object(_gpu(), NodeGroupConfig(name="g6e", instance_type="g6e.xlarge"))
+    container = gpu["spec"]["template"]["spec"]["containers"][0]
+    env = {entry["name"]: entry.get("value") for entry in container["env"]}
+    assert (env["FLASHINFER_WORKSPACE_BASE"], env["CUDA_CACHE_PATH"]) == ("/tmp/flashinfer", "/tmp/cuda-cache")
+    writable = [m["mountPath"] for m in container["volumeMounts"]]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert all(any(env[name].startswith(path + "/") for path in writable) for name in ("FLASHINFER_WORKSPACE_BASE", "CUDA_CACHE_PATH"))
+    neuron = _env(_neuron_hub())
+    assert "FLASHINFER_WORKSPACE_BASE" not in neuron and "CUDA_CACHE_PATH" not in neuron
+
+
+def test_a_user_set_flashinfer_workspace_wins_over_the_derived_one():
+    gpu = objects.deployment_object(_gpu(env={"FLASHINFER_WORKSPACE_BASE": "/scratch"}),
+                                    NodeGroupConfig(name="g6e", instance_type="g6e.xlarge"))
+    env = gpu["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert [e["value"] for e in env if e["name"] == "FLASHINFER_WORKSPACE_BASE"] == ["/scratch"]
+
+
 def test_pulumi_waits_for_every_replica_of_a_one_at_a_time_rollout():
     assert objects.await_timeout_minutes(_neuron_hub(startup_timeout_seconds=3600, replicas=1)) == 70
     assert objects.await_timeout_minutes(_neuron_hub(startup_timeout_seconds=3600, replicas=3)) == 190
