@@ -182,6 +182,11 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
             # "CUDA Environment Variables": CUDA_CACHE_PATH); unwritable, the driver silently
             # recompiles PTX on every start. Not observable on the CPU build.
             ("CUDA_CACHE_PATH", "cuda-cache"),
+            # PyTorch's NVRTC (jiterator) kernel cache: PYTORCH_KERNEL_CACHE_PATH, else
+            # $XDG_CACHE_HOME/torch/kernels, else ~/.cache/torch/kernels; unwritable, it warns and caches
+            # nothing (aten/src/ATen/native/cuda/jit_utils.cpp get_cache_dir). Image-served models keep
+            # the image's XDG_CACHE_HOME, so only this variable moves it for them.
+            ("PYTORCH_KERNEL_CACHE_PATH", "torch-kernels"),
         ),
     ),
 }

@@ -61,18 +61,19 @@ def _gpu(**overrides) -> ModelConfig:
     return ModelConfig.model_validate({**fields, **overrides})
 
 
-def test_gpu_containers_point_flashinfer_and_the_cuda_jit_cache_at_the_scratch_volume_and_neuron_ones_get_neither():
+def test_gpu_containers_point_flashinfer_and_the_cuda_and_torch_kernel_caches_at_the_scratch_volume_and_neuron_ones_get_none():
     # FlashInfer makes its workspace under $HOME at import (flashinfer/jit/core.py), which the
     # read-only root refuses; the boot stage imports it in the reproduced pod (boot/run.py).
     gpu = objects.deployment_object(_gpu(), NodeGroupConfig(name="g6e", instance_type="g6e.xlarge"))
     container = gpu["spec"]["template"]["spec"]["containers"][0]
     env = {entry["name"]: entry.get("value") for entry in container["env"]}
-    assert (env["FLASHINFER_WORKSPACE_BASE"], env["CUDA_CACHE_PATH"]) == ("/tmp/flashinfer", "/tmp/cuda-cache")
+    assert (env["FLASHINFER_WORKSPACE_BASE"], env["CUDA_CACHE_PATH"], env["PYTORCH_KERNEL_CACHE_PATH"]) == (
+        "/tmp/flashinfer", "/tmp/cuda-cache", "/tmp/torch-kernels")
     writable = [m["mountPath"] for m in container["volumeMounts"]]
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert all(any(env[name].startswith(path + "/") for path in writable) for name in ("FLASHINFER_WORKSPACE_BASE", "CUDA_CACHE_PATH"))
+    assert all(any(env[name].startswith(path + "/") for path in writable) for name in ("FLASHINFER_WORKSPACE_BASE", "CUDA_CACHE_PATH", "PYTORCH_KERNEL_CACHE_PATH"))
     neuron = _env(_neuron_hub())
-    assert "FLASHINFER_WORKSPACE_BASE" not in neuron and "CUDA_CACHE_PATH" not in neuron
+    assert not {"FLASHINFER_WORKSPACE_BASE", "CUDA_CACHE_PATH", "PYTORCH_KERNEL_CACHE_PATH"} & set(neuron)
 
 
 def test_a_user_set_flashinfer_workspace_wins_over_the_derived_one():
