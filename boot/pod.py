@@ -358,8 +358,13 @@ def plan_deployments(stack: str, manifests: list[Object], *, home_for_uid: Calla
     for obj in manifests:
         if obj.get("kind") != "Deployment":
             continue
-        for container in obj["spec"]["template"]["spec"]["containers"]:
-            plans.append(plan_container(stack, obj, container, home_for_uid=home_for_uid))
+        pod = obj["spec"]["template"]["spec"]
+        for container in pod["containers"]:
+            plan = plan_container(stack, obj, container, home_for_uid=home_for_uid)
+            skipped = [c["name"] for c in pod.get("initContainers", [])]
+            if skipped:
+                plan.notes.append(f"initContainers not started by the harness: {', '.join(skipped)}")
+            plans.append(plan)
     return plans
 
 

@@ -268,7 +268,9 @@ def import_flashinfer(plan: ContainerPlan, model_dir: Path, pod_dir: Path) -> st
 def line(outcome: Outcome) -> str:
     p = outcome.plan
     seconds = f"{outcome.boot_seconds:6.1f}s" if outcome.boot_seconds is not None else "     -"
-    dropped = "; ".join(d.split(" (")[0] for d in p.dropped) or "none"
+    def short(flag: str) -> str:
+        return flag if len(flag) <= 40 else flag[:37] + "..."
+    dropped = ", ".join(short(d.split(" (")[0]) for d in p.dropped) or "none"
     return f"boot {'ok  ' if outcome.ok else 'FAIL'} {p.stack:5} {p.deployment:28} {seconds}  dropped: {dropped}"
 
 
