@@ -353,19 +353,31 @@ def plan_container(stack: str, deployment: Object, container: Object, *, home_fo
     )
 
 
-def plan_deployments(stack: str, manifests: list[Object], *, home_for_uid: Callable[[int], str]) -> list[ContainerPlan]:
-    plans = []
+def runs_vllm(container: Object) -> bool:
+    """Whether the container starts vLLM's server (`vllm serve`, or the module entrypoint)."""
+    argv = [*container.get("command", []), *container.get("args", [])]
+    return (argv[:2] == ["vllm", "serve"] or "vllm.entrypoints.openai.api_server" in argv)
+
+
+def plan_deployments(stack: str, manifests: list[Object], *, home_for_uid: Callable[[int], str]
+                     ) -> tuple[list[ContainerPlan], list[str]]:
+    """Plans for every vLLM container of every Deployment, and one line per container skipped
+    because it is not a vLLM server (the Neuron scheduler extension, say)."""
+    plans, skipped = [], []
     for obj in manifests:
         if obj.get("kind") != "Deployment":
             continue
         pod = obj["spec"]["template"]["spec"]
         for container in pod["containers"]:
+            if not runs_vllm(container):
+                skipped.append(f"{stack}/{obj['metadata']['name']}/{container['name']} ({container['image']}): not a vLLM server")
+                continue
             plan = plan_container(stack, obj, container, home_for_uid=home_for_uid)
-            skipped = [c["name"] for c in pod.get("initContainers", [])]
-            if skipped:
-                plan.notes.append(f"initContainers not started by the harness: {', '.join(skipped)}")
+            init = [c["name"] for c in pod.get("initContainers", [])]
+            if init:
+                plan.notes.append(f"initContainers not started by the harness: {', '.join(init)}")
             plans.append(plan)
-    return plans
+    return plans, skipped
 
 
 def plan_json(plan: ContainerPlan) -> str:

@@ -322,9 +322,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     total = time.monotonic()
     model_dir = tiny_model()
-    plans = []
+    plans, skipped = [], []
     for stack in args.stack or committed_stacks():
-        plans += plan_deployments(stack, render(stack), home_for_uid=home_for_uid)
+        stack_plans, stack_skipped = plan_deployments(stack, render(stack), home_for_uid=home_for_uid)
+        plans += stack_plans
+        skipped += stack_skipped
+    for line_ in skipped:
+        print(f"boot skip {line_}")
     if args.only:
         plans = [p for p in plans if p.deployment in args.only]
     outcomes = []

@@ -235,3 +235,16 @@ def test_planning_does_not_change_the_rendered_deployment():
     before = copy.deepcopy(deployment)
     _plan(deployment)
     assert deployment == before
+
+
+def test_only_vllm_containers_are_booted_and_the_others_are_named_as_skipped():
+    from boot.pod import plan_deployments
+
+    server = _deployment(["/models/m"])
+    scheduler = _deployment([], image="public.ecr.aws/neuron/neuron-scheduler:2.29.148.0")
+    scheduler["metadata"]["name"] = "k8s-neuron-scheduler"
+    scheduler["spec"]["template"]["spec"]["containers"][0].update(name="neuron-scheduler-exp", command=["/neuron-scheduler"])
+    plans, skipped = plan_deployments("prod", [server, scheduler, {"kind": "Service"}], home_for_uid=_home)
+    assert [p.label for p in plans] == ["prod/m/vllm"]
+    assert skipped == ["prod/k8s-neuron-scheduler/neuron-scheduler-exp (public.ecr.aws/neuron/neuron-scheduler:2.29.148.0): "
+                       "not a vLLM server"]
