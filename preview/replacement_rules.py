@@ -61,10 +61,16 @@ RULES: dict[str, tuple[ReplacementRule, ...]] = {
     "kubernetes:apps/v1:Deployment": (ReplacementRule(
         ("spec.selector",), _K8S_DIFF, "the selector is immutable in apps/v1; new pods start from scratch"),),
     "kubernetes:apps/v1:DaemonSet": (ReplacementRule(("spec.selector",), _K8S_DIFF),),
+    # Not `spec.resources`: a larger storage request is an in-place resize (where the class allows expansion).
     "kubernetes:core/v1:PersistentVolumeClaim": (ReplacementRule(
-        ("spec",), _K8S_DIFF,
+        ("spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"), _K8S_DIFF,
         "a new claim and a new, empty volume: the model cache is downloaded (and Neuron graphs compiled) again"),),
     "kubernetes:core/v1:Secret": (ReplacementRule(("type", "stringData", "data"), _K8S_DIFF),),
+    # ConfigMaps are immutable to the provider unless it sets enableConfigMapMutable (this project does not).
+    "kubernetes:core/v1:ConfigMap": (ReplacementRule(("binaryData", "data"), _K8S_DIFF),),
+    "kubernetes:batch/v1:Job": (ReplacementRule(
+        ("spec.completions", "spec.parallelism", "spec.selector", "spec.template"), _K8S_DIFF,
+        "a new Job runs again (for a compile Job: the graphs are compiled again unless the cache holds them)"),),
     "kubernetes:core/v1:Service": (ReplacementRule(("spec.clusterIP",), _K8S_DIFF),),
     "kubernetes:storage.k8s.io/v1:StorageClass": (ReplacementRule(("parameters", "provisioner"), _K8S_DIFF),),
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": (ReplacementRule(("roleRef",), _K8S_DIFF),),
@@ -89,6 +95,24 @@ RULES: dict[str, tuple[ReplacementRule, ...]] = {
         "a new subnet: what runs in it (node groups, EFS mount targets, a NAT gateway) is replaced with it"),),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (ReplacementRule(
         ("policyArn", "role"), _TF + "iam/role_policy_attachment.go (ForceNew attributes)"),),
+    "aws:iam/role:Role": (ReplacementRule(
+        ("name", "namePrefix", "path"), _TF + "iam/role.go (ForceNew attributes)",
+        "a new role with a new ARN: what trusts or names the old one (node groups, IRSA service accounts) is updated or replaced"),),
+    # Every other launch-template input makes a new template version (resourceLaunchTemplateUpdate), not a new template.
+    "aws:ec2/launchTemplate:LaunchTemplate": (ReplacementRule(
+        ("name", "namePrefix"), _TF + "ec2/ec2_launch_template.go (ForceNew attributes)"),),
+    "aws:ec2/securityGroup:SecurityGroup": (ReplacementRule(
+        ("description", "name", "namePrefix", "vpcId"), _TF + "ec2/vpc_security_group.go (ForceNew attributes)",
+        "a new security group: its rules and every mount target or node that uses it move to the new group"),),
+    "aws:ec2/natGateway:NatGateway": (ReplacementRule(
+        ("allocationId", "connectivityType", "privateIp", "secondaryPrivateIpAddressCount", "subnetId"),
+        _TF + "ec2/vpc_nat_gateway.go (ForceNew attributes)",
+        "a new NAT gateway: private subnets lose outbound traffic until their routes point at it"),),
+    "aws:ec2/eip:Eip": (ReplacementRule(
+        ("address", "domain", "ipamPoolId", "networkBorderGroup", "publicIpv4Pool"), _TF + "ec2/ec2_eip.go (ForceNew attributes)",
+        "a new public address for the NAT gateway"),),
+    "aws:ec2/routeTable:RouteTable": (ReplacementRule(
+        ("vpcId",), _TF + "ec2/vpc_route_table.go (ForceNew attributes)"),),
 }
 
 

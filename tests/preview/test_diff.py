@@ -198,6 +198,22 @@ def test_every_replacement_rule_names_a_type_this_project_registers():
     ("aws:ec2/vpc:Vpc", "enableDnsHostnames", False),
     ("aws:ec2/subnet:Subnet", "mapPublicIpOnLaunch", False),
     ("aws:ec2/subnet:Subnet", 'tags["kubernetes.io/role/elb"]', False),
+    ("kubernetes:core/v1:PersistentVolumeClaim", "spec.resources.requests.storage", False),
+    ("kubernetes:core/v1:PersistentVolumeClaim", "spec.storageClassName", True),
+    ("kubernetes:core/v1:ConfigMap", 'data["config.yaml"]', True),
+    ("kubernetes:core/v1:ConfigMap", "metadata.labels.app", False),
+    ("kubernetes:batch/v1:Job", "spec.template.spec.containers[name=compile].args[2]", True),
+    ("kubernetes:batch/v1:Job", "spec.backoffLimit", False),
+    ("aws:iam/role:Role", "path", True),
+    ("aws:iam/role:Role", "assumeRolePolicy.Statement[0].Action", False),
+    ("aws:ec2/launchTemplate:LaunchTemplate", "name", True),
+    ("aws:ec2/launchTemplate:LaunchTemplate", "metadataOptions.httpTokens", False),
+    ("aws:ec2/securityGroup:SecurityGroup", "description", True),
+    ("aws:ec2/securityGroup:SecurityGroup", "tags.Name", False),
+    ("aws:ec2/natGateway:NatGateway", "subnetId", True),
+    ("aws:ec2/eip:Eip", "domain", True),
+    ("aws:ec2/routeTable:RouteTable", "vpcId", True),
+    ("aws:ec2/routeTable:RouteTable", "routes[0].natGatewayId", False),
 ])
 def test_replacement_rules_follow_the_providers_force_new_inputs(type_, path, replaces):
     assert (replacing_rule(type_, path) is not None) is replaces
