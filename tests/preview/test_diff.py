@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from preview.diff import Render, diff_renders
 from preview.diff_format import format_markdown, format_text
 from preview.replacement_rules import RULES, replacing_rule
 from tests.conftest import PROJECT_DIR, recording_for
+from tests.preview.scratch_repo import committed_copy, git
 
 LLAMA = "llama-3-1-8b-int8-neuron"
 QWEN = "qwen3-8b-fp8-neuron"
@@ -136,18 +136,8 @@ def test_a_folder_without_a_plan_is_refused_with_the_command_that_makes_one(tmp_
     assert "plan.json does not exist; make it with `vllm-eks render --stack NAME --out" in capsys.readouterr().err
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
 def test_diff_against_a_git_ref_renders_the_ref_in_a_worktree_and_leaves_none_behind(tmp_path, capsys):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml"):
-        shutil.copy(PROJECT_DIR / name, repo / name)
-    _git(repo, "init", "-q")
-    _git(repo, "add", ".")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    repo = committed_copy(tmp_path, "__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml")
     stack_file = repo / "Pulumi.dev.yaml"
     stack_file.write_text(stack_file.read_text().replace("toolCallParser: hermes", "toolCallParser: pythonic", 1))
     assert main(["diff", "--stack", "dev", "--base", "HEAD", "--project-dir", str(repo), "--exit-code"]) == EXIT_CHANGED
@@ -157,18 +147,11 @@ def test_diff_against_a_git_ref_renders_the_ref_in_a_worktree_and_leaves_none_be
         f"~ kubernetes:apps/v1:Deployment {QWEN}-deployment\n"
         '    spec.template.spec.containers[name=vllm].args[6]: "--tool-call-parser=hermes" -> "--tool-call-parser=pythonic"\n'
     )
-    worktrees = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True).stdout
-    assert len(worktrees.splitlines()) == 1
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
 
 
 def test_a_stack_that_is_new_since_the_ref_is_all_additions(tmp_path, capsys):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ("__main__.py", "Pulumi.yaml"):
-        shutil.copy(PROJECT_DIR / name, repo / name)
-    _git(repo, "init", "-q")
-    _git(repo, "add", ".")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    repo = committed_copy(tmp_path, "__main__.py", "Pulumi.yaml")
     shutil.copy(PROJECT_DIR / "Pulumi.dev.yaml", repo / "Pulumi.dev.yaml")
     assert main(["diff", "--stack", "dev", "--base", "HEAD", "--project-dir", str(repo)]) == 0
     out = capsys.readouterr().out

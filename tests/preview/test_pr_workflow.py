@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 import subprocess
-from pathlib import Path
 
 import yaml
 
 from preview.pr_comment import MARKER, committed_stacks, pr_comment
 from tests.conftest import PROJECT_DIR
+from tests.preview.scratch_repo import committed_copy
 
 WORKFLOW = PROJECT_DIR / ".github" / "workflows" / "preview.yml"
 
@@ -79,18 +78,8 @@ def test_the_stack_list_the_matrix_uses_matches_the_committed_stacks(tmp_path):
     assert out.split()
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
 def test_the_script_produces_the_comment_offline_for_a_changed_stack(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml"):
-        shutil.copy(PROJECT_DIR / name, repo / name)
-    _git(repo, "init", "-q")
-    _git(repo, "add", ".")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    repo = committed_copy(tmp_path, "__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml")
     stack_file = repo / "Pulumi.dev.yaml"
     stack_file.write_text(stack_file.read_text().replace("instanceType: inf2.xlarge", "instanceType: inf2.8xlarge", 1))
     body, changed = pr_comment([repo], "HEAD", root=repo)
@@ -101,13 +90,7 @@ def test_the_script_produces_the_comment_offline_for_a_changed_stack(tmp_path):
 
 
 def test_a_stack_the_pull_request_deletes_is_shown_as_all_removed(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml"):
-        shutil.copy(PROJECT_DIR / name, repo / name)
-    _git(repo, "init", "-q")
-    _git(repo, "add", ".")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    repo = committed_copy(tmp_path, "__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml")
     (repo / "Pulumi.dev.yaml").unlink()
     body, changed = pr_comment([repo], "HEAD", root=repo)
     assert changed
