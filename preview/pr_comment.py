@@ -51,11 +51,22 @@ def pr_comment(project_dirs: Sequence[Path], base_ref: str, root: Optional[Path]
         "Rendered at the base and at this PR's head with the mock engine: no cloud calls. "
         "`!` marks a replacement, with the input that forces it.\n"
     )
-    body = "\n".join([header, *sections])
-    if len(body) > GITHUB_COMMENT_LIMIT:
-        note = "\n\n_(truncated: the full diff is in this run's job summary and `vllm-eks diff --stack NAME --base REF`)_\n"
-        body = body[:GITHUB_COMMENT_LIMIT - len(note)] + note
-    return body, changed
+    return fit_comment("\n".join([header, *sections])), changed
+
+
+_FENCE = "```"
+TRUNCATED_NOTE = "\n\n_(truncated: the full diff is in this run's job summary and `vllm-eks diff --stack NAME --base REF`)_\n"
+
+
+def fit_comment(body: str) -> str:
+    """`body` cut to GitHub's limit, with the note saying so outside any code block: a cut inside
+    a fenced block closes the fence first, or the note (and the rest of the page) renders as code."""
+    if len(body) <= GITHUB_COMMENT_LIMIT:
+        return body
+    closing = "\n" + _FENCE
+    cut = body[:GITHUB_COMMENT_LIMIT - len(TRUNCATED_NOTE) - len(closing)]
+    fences = sum(1 for line in cut.splitlines() if line.startswith(_FENCE))
+    return cut + (closing if fences % 2 else "") + TRUNCATED_NOTE
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -9,7 +9,7 @@ import subprocess
 
 import yaml
 
-from preview.pr_comment import MARKER, committed_stacks, pr_comment
+from preview.pr_comment import GITHUB_COMMENT_LIMIT, MARKER, TRUNCATED_NOTE, committed_stacks, fit_comment, pr_comment
 from tests.conftest import PROJECT_DIR
 from tests.preview.scratch_repo import committed_copy
 
@@ -97,3 +97,12 @@ def test_a_stack_the_pull_request_deletes_is_shown_as_all_removed(tmp_path):
     assert "\n### stack `dev`\n" in body
     assert "\n- kubernetes:apps/v1:Deployment llama-3-1-8b-int8-neuron-deployment\n" in body
     assert "**0 to add, " in body
+
+
+def test_a_comment_over_githubs_limit_is_cut_with_its_code_block_closed_before_the_note():
+    section = "### stack `dev`\n\n```diff\n" + "".join(f"~ kubernetes:apps/v1:Deployment m{i}\n" for i in range(4000)) + "```\n"
+    body = fit_comment(f"{MARKER}\n{section}")
+    assert len(body) <= GITHUB_COMMENT_LIMIT
+    assert body.endswith("\n```" + TRUNCATED_NOTE)
+    assert sum(1 for line in body.splitlines() if line.startswith("```")) % 2 == 0
+    assert fit_comment("short") == "short"
