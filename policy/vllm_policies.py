@@ -7,7 +7,8 @@ below and a test in the vllm-eks repository keeps them equal to config/accelerat
 Policies, each reporting one violation per offending container with the fix:
 - vllm-tolerates-accelerator-taint: a pod requesting an accelerator tolerates the taint its nodes carry.
 - vllm-accelerators-match-parallelism: accelerators requested == tensor x pipeline (x data) parallel ranks.
-- vllm-has-probes: readiness and liveness probes, and a startup probe guarding the liveness probe.
+- vllm-has-probes: readiness and liveness probes, and a startup probe guarding the liveness probe
+  (serving workloads: not Jobs and CronJobs, which run to completion).
 - vllm-security-baseline: Pod Security Standards "baseline" plus no privilege escalation,
   RuntimeDefault seccomp and all capabilities dropped.
 - vllm-no-clear-text-token: tokens and API keys come from a Secret (valueFrom), never a literal.
@@ -195,7 +196,15 @@ def check_accelerator_count(args: ResourceValidationArgs, report: ReportViolatio
                        f"{requests[resource]}; extended resources need limit == request")
 
 
+# Workloads that run to completion: no Service routes to them and a liveness restart would only
+# start the work again, so the probe rule is for serving workloads (vllm-eks's Neuron compile Job
+# runs `vllm serve` until /health answers, then stops, and carries no probes on purpose).
+RUN_TO_COMPLETION = frozenset({"kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob"})
+
+
 def check_probes(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type in RUN_TO_COMPLETION:
+        return
     for container in vllm_containers(args.resource_type, args.props):
         missing = [probe for probe in ("readinessProbe", "livenessProbe") if not container.container.get(probe)]
         if missing:

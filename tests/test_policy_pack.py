@@ -71,10 +71,19 @@ def test_the_pack_declares_the_five_policies_with_mandatory_enforcement():
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_every_deployment_this_project_renders_passes_every_policy(stack):
-    deployments = recording_for(stack).by_type("kubernetes:apps/v1:Deployment")
-    assert deployments
-    assert {d.name: violations(d.type, d.inputs, d.name) for d in deployments} == {d.name: {} for d in deployments}
+def test_every_workload_this_project_renders_passes_every_policy(stack):
+    workloads = [r for r in recording_for(stack).resources if r.type in policies.POD_SPEC_PATHS]
+    assert {r.type for r in workloads} >= {"kubernetes:apps/v1:Deployment"}
+    assert {r.name: violations(r.type, r.inputs, r.name) for r in workloads} == {r.name: {} for r in workloads}
+
+
+def test_a_run_to_completion_job_needs_no_probes_but_keeps_the_other_rules():
+    [job] = recording_for("prod").by_type("kubernetes:batch/v1:Job")
+    assert not any(key.endswith("Probe") for key in job.inputs["spec"]["template"]["spec"]["containers"][0])
+    assert violations(job.type, job.inputs, job.name) == {}
+    insecure = copy.deepcopy(job.inputs)
+    insecure["spec"]["template"]["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
+    assert list(violations(job.type, insecure, job.name)) == ["vllm-security-baseline"]
 
 
 def test_a_gpu_deployment_without_the_toleration_as_in_the_guides_70b_example_is_refused_with_the_fix():
