@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from config.placement.host_memory import memory_limit, model_host_memory
 from config.placement.records import PlacedModel
 from config.sizing.memory import ModelSizing
 from config.sizing.precision import weights_formula
@@ -95,6 +96,12 @@ def format_model_sizing(placed: PlacedModel) -> str:
     else:
         rows += [("KV capacity", capacity),
                  ("verdict", f"{verdict}: needs {gib(sizing.needed_bytes)} of {gib(sizing.usable_bytes)}")]
+    host = model_host_memory(placed.model, placed.group)
+    if host is not None:
+        rows.append(("host memory", (
+            f"checkpoint {gib(host.checkpoint_bytes)} at {host.precision}, sharded in host memory at load: peak "
+            f"{host.factor}x = {gib(host.load_bytes)}; request {placed.model.resources.memory}, memory limit "
+            f"{memory_limit(placed.model, placed.group)} (max(request, min(peak, {gib(host.allocatable_bytes)} allocatable)))")))
     if placed.compiled_into_image:
         rows.append(("compiled", "graphs baked into the image: tensorParallelSize, maxNumSeqs and maxModelLen "
                                  "are fixed; changing them means recompiling"))

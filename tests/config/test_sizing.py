@@ -198,3 +198,14 @@ def test_tensor_parallelism_splits_weights_and_kv_per_token_across_the_ranks():
     assert llama.vllm.weights_bytes == llama.weight_bytes / 4
     assert llama.vllm.kv_bytes_per_token == 320 * KIB / 4
     assert llama.kv_capacity_tokens == 475616 and round(llama.concurrency, 2) == 58.06
+
+
+def test_the_sizing_table_shows_what_loading_a_neuron_checkpoint_needs_and_the_limit_it_gets():
+    from config.loader import load_stack_file
+    from config.validation import validate_stack
+    from preview.sizing_table import format_sizing_table
+    from tests.conftest import PROJECT_DIR
+
+    table = format_sizing_table(validate_stack(load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")))
+    assert ("  host memory    checkpoint 15.3 GiB at bf16, sharded in host memory at load: peak 2x = 30.5 GiB; "
+            "request 12Gi, memory limit 15391Mi (max(request, min(peak, 15.0 GiB allocatable)))") in table.splitlines()
