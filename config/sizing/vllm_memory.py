@@ -110,10 +110,12 @@ ACCOUNTING: list[Accounting] = [
                "vllm/v1/worker/gpu_worker.py determine_available_memory: available_kv_cache_memory_bytes = requested_memory "
                "- non_kv_cache_memory - cudagraph_memory_estimate_applied, with VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on "
                "('CUDA graph memory profiling is enabled (default since v0.21.0)', its own log line)"),
-    Accounting(VllmVersion(0, 26, 0), False,
-               "vLLM 0.26.0 measured on an H200 (shared/MEASUREMENTS.md): KV 98.93 GiB = 139.8 x 0.95 - 32.07 - 1.59 - 0.22, "
-               "CUDA graphs (1.79 GiB) on top; the estimate is opt-in again (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS "
-               "defaults to 0, 'Respect the opt-in flag as originally designed' in gpu_worker.py)"),
+    Accounting(VllmVersion(0, 25, 1), False,
+               "from 0.25.1 dense models run on Model Runner V2, whose profile_cudagraph_memory() returns 0, so nothing "
+               "is subtracted although VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS stays on (vllm-project/vllm#49224; "
+               "vllm/v1/worker/gpu/model_runner.py); measured in 0.26.0 on an H200 (shared/MEASUREMENTS.md): KV 98.93 GiB "
+               "= 139.8 x 0.95 - 32.07 - 1.59 - 0.22, CUDA graphs (1.79 GiB) on top. Every architecture in "
+               "config/model_catalog.py is dense; MoE and hybrid models stay on the V1 runner, which subtracts"),
 ]
 
 

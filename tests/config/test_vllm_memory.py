@@ -39,8 +39,9 @@ def test_the_image_tag_decides_the_vllm_version_and_an_unknown_tag_assumes_the_n
     assert (found.version, found.assumed) == (version, assumed)
 
 
-def test_cuda_graphs_are_subtracted_from_the_kv_cache_only_from_0_21_until_0_26():
+def test_cuda_graphs_are_subtracted_from_the_kv_cache_only_from_0_21_until_model_runner_v2_in_0_25_1():
     assert [accounting(VllmVersion(0, minor)).graphs_in_budget for minor in (10, 21, 25, 26)] == [False, True, True, False]
+    assert not accounting(VllmVersion(0, 25, 1)).graphs_in_budget
 
 
 def test_vllm_batches_8192_tokens_on_large_gpus_but_2048_on_an_a100_or_an_l40s():
