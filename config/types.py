@@ -33,6 +33,7 @@ _BINARY_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 # (Quantity.Value/MilliValue), and no node has anything close to it.
 _LARGEST = Decimal(2**63 - 1)
 _LARGEST_EXPONENT = 30
+_NANO = Decimal("1e-9")
 
 
 def _suggest_dns_label(value: str) -> str:
@@ -96,6 +97,12 @@ def parse_quantity(value: str) -> Decimal:
     if match["binary"]:
         return number * 2 ** _BINARY_SUFFIXES[match["binary"]]
     exponent = int(match["exponent"]) if match["exponent"] else _DECIMAL_SUFFIXES.get(match["decimal"], 0)
+    if not number:
+        return Decimal(0)
+    if exponent < -_LARGEST_EXPONENT:
+        # Kubernetes keeps a quantity only down to nano and rounds a finer non-zero value away from
+        # zero (quantity.go ParseQuantity: "0.9n" becomes "1n"); Decimal cannot scale this far.
+        return _NANO.copy_sign(number)
     return number.scaleb(exponent)
 
 
@@ -109,9 +116,10 @@ def _scalar_text(value: object) -> str:
 def _checked_amount(text: str, unit: str, example: str, zero_reason: str) -> Decimal:
     """The value of a well-formed quantity, refused only for a stated reason."""
     match = _QUANTITY.match(text)
-    if match and match["exponent"] and int(match["exponent"]) > _LARGEST_EXPONENT:  # before Decimal overflows
+    huge = bool(match and match["exponent"] and int(match["exponent"]) > _LARGEST_EXPONENT)  # Decimal would overflow
+    amount = Decimal(match["number"]) if huge and match else parse_quantity(text)
+    if huge and amount > 0:
         raise ValueError(f"{text!r} is far more {unit} than any node has; write it like {example!r}")
-    amount = parse_quantity(text)
     if amount <= 0:
         raise ValueError(f"{text!r} must be more than zero {unit} ({zero_reason}); write it like {example!r}")
     if amount > _LARGEST:

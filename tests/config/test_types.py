@@ -21,6 +21,16 @@ def test_every_form_of_the_quantity_grammar_parses_to_its_value(text, value):
     assert parse_quantity(text) == value
 
 
+def test_a_quantity_finer_than_nano_keeps_one_nano_as_kubernetes_rounds_it_and_is_refused_as_a_fraction():
+    assert parse_quantity("1e-99999999") == Decimal("1e-9") and parse_quantity("0e-99999999") == 0
+    with pytest.raises(ValueError, match="must be more than zero bytes"):
+        TypeAdapter(MemoryQuantity).validate_python("0e99999999")
+    with pytest.raises(ValueError, match="a fraction of a byte"):
+        TypeAdapter(MemoryQuantity).validate_python("1e-99999999")
+    with pytest.raises(ValueError, match="finer than 1m"):
+        check_cpu_quantity("1e-99999999")
+
+
 @pytest.mark.parametrize("text", ["12e9", "1e3", "1.5e+9", "100G", "512Mi", "5.", 12000000000])
 def test_byte_quantities_in_any_valid_form_are_accepted_as_written(text):
     assert TypeAdapter(MemoryQuantity).validate_python(text) == str(text)
