@@ -58,7 +58,10 @@ NEWEST_KNOWN = VllmVersion(0, 26, 0)
 """The newest version whose accounting was measured (shared/MEASUREMENTS.md); an image tag that
 names no version (`latest`, a digest, a custom name) is sized as this one, and the table says so."""
 
-_TAG_VERSION = re.compile(r"(?:^|[^0-9])v?(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?")
+_TAG_VERSION = re.compile(r"(?:^|[-_])v?(?P<major>0)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?")
+"""A vLLM version in a tag: at its start or after '-'/'_' (`v0.10.2`, `0.26.0-cu130`, `nightly-0.27.0`),
+with major 0 as every vLLM release so far (pypi.org/project/vllm). A model name glued to digits
+(`qwen2.5-7b`, `llama-3.1-8b`) is not read as a vLLM version."""
 
 
 @dataclass(frozen=True)

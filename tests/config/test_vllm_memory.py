@@ -33,6 +33,9 @@ def test_a_neuroncore_gets_half_an_inferentia2s_32_gib():
     ("registry.example.com:5000/vllm/vllm-openai:0.26.0-cu130", VllmVersion(0, 26, 0), False),
     ("vllm/vllm-openai:latest", VllmVersion(0, 26, 0), True),
     ("vllm/vllm-openai@sha256:0123abcd", VllmVersion(0, 26, 0), True),
+    ("registry.example.com/team/vllm:qwen2.5-7b", VllmVersion(0, 26, 0), True),
+    ("registry.example.com/team/vllm:llama-3.1-8b", VllmVersion(0, 26, 0), True),
+    ("registry.example.com/team/vllm:nightly-0.27.0", VllmVersion(0, 27, 0), False),
 ])
 def test_the_image_tag_decides_the_vllm_version_and_an_unknown_tag_assumes_the_newest_measured(image, version, assumed):
     found = image_vllm_version(image)
