@@ -66,9 +66,13 @@ def test_adding_a_model_adds_only_its_own_resources_and_changes_none(prod, varia
 
 @pytest.mark.parametrize("position", [0, 1, 3])
 def test_removing_a_model_removes_only_its_own_resources_and_changes_none(prod, position):
+    removed = read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml").values["models"][position]["name"]
     shrunk = _render(lambda models: models[:position] + models[position + 1:])
     assert _changed(prod, shrunk) == []
     assert shrunk.keys() <= prod.keys()
+    gone = sorted(name for _, name in prod.keys() - shrunk.keys())
+    assert f"{removed}-deployment" in gone
+    assert all(name.startswith(removed) for name in gone), gone
 
 
 @pytest.mark.parametrize("order", [[3, 2, 1, 0], [1, 3, 0, 2]], ids=["reversed", "shuffled"])
