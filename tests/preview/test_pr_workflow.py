@@ -58,6 +58,8 @@ def test_the_offline_diff_job_runs_the_comment_script_on_every_committed_project
 def test_pulumi_preview_runs_per_stack_with_the_official_action_only_when_credentials_exist():
     job = _workflow()["jobs"]["pulumi-preview"]
     assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.names) }}"
+    assert job["if"] == "needs.stacks.outputs.names != '[]'"
+    assert _workflow()["jobs"]["stacks"]["permissions"] == {"contents": "read"}
     assert job["env"] == {"PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}"}
     [notice, *guarded] = job["steps"]
     assert notice["if"] == "env.PULUMI_ACCESS_TOKEN == ''"
