@@ -22,7 +22,9 @@ from config.model_catalog import Architecture, resolve_architecture
 from config.sizing.precision import Precision, kv_precision, named_checkpoint_precision, weight_precision, weights_size
 from config.sizing.sharding import HeadSharding
 from config.device_memory import device_memory
-from config.sizing.vllm_defaults import GPU_MEMORY_UTILIZATION, default_max_num_seqs
+from config.sizing.vllm_defaults import (
+    GPU_MEMORY_UTILIZATION, default_max_num_batched_tokens, default_max_num_seqs, scheduler_defaults,
+)
 from config.sizing.vllm_memory import VllmMemory, image_vllm_version, vllm_memory
 
 
@@ -199,14 +201,20 @@ def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parall
     weight_bytes = weights_size(arch, weights) + draft_weights
     kv_per_token = arch.kv_bytes_per_token(kv.bytes, heads.kv_heads) + draft_kv
     max_num_seqs = model.max_num_seqs or default_seqs
+    max_model_len = model.max_model_len or arch.max_position_embeddings
     profile = None
     if traits.kv_from_memory_profile:
         assert utilization is not None
+        total = spec.reported_memory_per_schedulable_unit_bytes
+        default_tokens, tokens_rule = default_max_num_batched_tokens(total, spec.accelerator_model)
+        max_num_seqs, batched_tokens = scheduler_defaults(
+            model.max_num_seqs, model.max_num_batched_tokens, max_model_len, default_seqs, default_tokens)
         profile = vllm_memory(
-            image_vllm_version(model.image), arch, total_bytes=spec.reported_memory_per_schedulable_unit_bytes,
+            image_vllm_version(model.image), arch, total_bytes=total,
             utilization=utilization, weights_bytes=weight_bytes, kv_bytes_per_token=kv_per_token,
             tensor_parallel_size=tp, devices=devices, max_num_seqs=max_num_seqs,
-            max_num_batched_tokens=model.max_num_batched_tokens, accelerator_model=spec.accelerator_model,
+            max_num_batched_tokens=batched_tokens,
+            max_num_batched_tokens_rule="" if model.max_num_batched_tokens else tokens_rule,
             nvlink=device_memory(spec.accelerator_model).nvlink, quantized_activations=weights.bytes < 2)
     return ModelSizing(
         **base, weights=weights, kv=kv, tensor_parallel_size=tp, devices=devices, heads=heads,
@@ -216,7 +224,7 @@ def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parall
         device_memory_bytes=spec.reported_memory_per_schedulable_unit_bytes,
         utilization=utilization,
         usable_bytes=usable_memory(spec, devices, utilization),
-        max_model_len=model.max_model_len or arch.max_position_embeddings,
+        max_model_len=max_model_len,
         max_model_len_is_default=model.max_model_len is None,
         max_num_seqs=max_num_seqs,
         max_num_seqs_is_default=model.max_num_seqs is None,

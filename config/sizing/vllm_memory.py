@@ -36,9 +36,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from config.model_catalog import Architecture
-
-GIB = 2**30
-MIB = 2**20
+from config.units import GIB, MIB
 
 # --------------------------------------------------------------------------------------------
 # Versions
@@ -131,21 +129,6 @@ def accounting(version: VllmVersion) -> Accounting:
 
 BLOCK_SIZE = 16
 """`--block-size` default on CUDA (vllm/config/cache.py)."""
-
-LARGE_DEVICE_BYTES = 70 * GIB
-MAX_NUM_BATCHED_TOKENS = 2048
-LARGE_DEVICE_MAX_NUM_BATCHED_TOKENS = 8192
-
-
-def default_max_num_batched_tokens(total_bytes: int, accelerator_model: str) -> tuple[int, str]:
-    """`--max-num-batched-tokens` when unset, for `vllm serve` (usage context OPENAI_API_SERVER):
-    vllm/engine/arg_utils.py `EngineArgs.get_batch_defaults` gives 8192 on a device reporting
-    >= 70 GiB whose name does not contain "a100" (PR #17885), else 2048. shared/MEASUREMENTS.md
-    confirms 8192 on the H200."""
-    if total_bytes >= LARGE_DEVICE_BYTES and "a100" not in accelerator_model.lower():
-        return LARGE_DEVICE_MAX_NUM_BATCHED_TOKENS, f"vLLM's default on GPUs reporting >= 70 GiB other than A100 ({accelerator_model})"
-    return MAX_NUM_BATCHED_TOKENS, f"vLLM's default below 70 GiB and on A100 ({accelerator_model})"
-
 
 def cudagraph_capture_sizes(max_num_seqs: int) -> int:
     """How many batch sizes vLLM captures CUDA graphs for by default: [1, 2, 4], then every 8 below
@@ -330,21 +313,18 @@ class VllmMemory:
 
 def vllm_memory(version: ImageVersion, arch: Architecture, *, total_bytes: int, utilization: float,
                 weights_bytes: float, kv_bytes_per_token: float, tensor_parallel_size: int, max_num_seqs: int,
-                max_num_batched_tokens: Optional[int], accelerator_model: str, nvlink: bool,
+                max_num_batched_tokens: int, max_num_batched_tokens_rule: str, nvlink: bool,
                 quantized_activations: bool, devices: Optional[int] = None) -> VllmMemory:
     """One rank's accounting. `weights_bytes` and `kv_bytes_per_token` are the replica's totals; they are
-    split over `devices` ranks (tensor x pipeline parallel, default the tensor-parallel size)."""
+    split over `devices` ranks (tensor x pipeline parallel, default the tensor-parallel size).
+    `max_num_seqs` and `max_num_batched_tokens` are as vLLM settles them (vllm_defaults.scheduler_defaults)."""
     ranks = devices or tensor_parallel_size
-    if max_num_batched_tokens is None:
-        tokens, rule = default_max_num_batched_tokens(total_bytes, accelerator_model)
-    else:
-        tokens, rule = max_num_batched_tokens, ""
     return VllmMemory(
         version=version, accounting=accounting(version.version), total_bytes=total_bytes, utilization=utilization,
         weights_bytes=weights_bytes / ranks,
-        activation=peak_activation(arch, tokens, max_num_seqs, tensor_parallel_size, quantized_activations),
+        activation=peak_activation(arch, max_num_batched_tokens, max_num_seqs, tensor_parallel_size, quantized_activations),
         non_torch_bytes=non_torch_memory(tensor_parallel_size, nvlink),
         graph_bytes=cuda_graph_memory(arch, max_num_seqs),
         kv_bytes_per_token=kv_bytes_per_token / ranks,
-        max_num_batched_tokens=tokens, max_num_batched_tokens_rule=rule,
+        max_num_batched_tokens=max_num_batched_tokens, max_num_batched_tokens_rule=max_num_batched_tokens_rule,
     )

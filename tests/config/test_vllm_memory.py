@@ -7,8 +7,9 @@ import pytest
 from config.device_memory import DEVICE_MEMORY, device_memory
 from config.instance_catalog import INSTANCE_TYPES
 from config.model_catalog import CATALOG
+from config.sizing.vllm_defaults import default_max_num_batched_tokens, scheduler_defaults
 from config.sizing.vllm_memory import (
-    GIB, VllmVersion, accounting, cudagraph_capture_sizes, default_max_num_batched_tokens, image_vllm_version,
+    GIB, VllmVersion, accounting, cudagraph_capture_sizes, image_vllm_version,
     non_torch_memory, peak_activation,
 )
 
@@ -51,6 +52,14 @@ def test_vllm_batches_8192_tokens_on_large_gpus_but_2048_on_an_a100_or_an_l40s()
     assert default_max_num_batched_tokens(device_memory("H100").total_bytes, "H100")[0] == 8192
     assert default_max_num_batched_tokens(device_memory("A100-80GB").total_bytes, "A100-80GB")[0] == 2048
     assert default_max_num_batched_tokens(device_memory("L40S").total_bytes, "L40S")[0] == 2048
+
+
+def test_unset_scheduler_limits_are_capped_as_vllm_caps_them():
+    # 1 sequence of 1024 tokens needs no 8192-token batch; a 128-token budget runs at most 128 sequences.
+    assert scheduler_defaults(1, None, 1024, 1024, 8192) == (1, 1024)
+    assert scheduler_defaults(None, 128, 32768, 1024, 8192) == (128, 128)
+    assert scheduler_defaults(None, None, 32768, 256, 2048) == (256, 2048)
+    assert scheduler_defaults(512, 128, 32768, 1024, 8192) == (512, 128)
 
 
 def test_vllm_captures_51_graph_sizes_up_to_512_and_fewer_for_few_sequences():
