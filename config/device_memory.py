@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GIB = 2**30
-MIB = 2**20
+from config.units import GIB
 
 
 @dataclass(frozen=True)
