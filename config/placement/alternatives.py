@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from config.accelerators import AcceleratorKind
 from config.instance_catalog import INSTANCE_TYPES, InstanceSpec
@@ -18,11 +18,12 @@ def same_kind_instances(kind: Optional[AcceleratorKind], family: str = "") -> li
                                         s.vcpu, s.memory_gib))
 
 
-def larger_configuration(placed: PlacedModel) -> Optional[str]:
-    """The smallest change that fits: a larger degree on this instance, else the same family, else
-    the fewest devices of any instance with this accelerator."""
-    model, sizing, traits = placed.model, placed.sizing, placed.traits
-    arch = sizing.architecture
+def first_larger(placed: PlacedModel, accept: Callable[[InstanceSpec, int], Optional[str]]) -> Optional[str]:
+    """The best of the larger configurations `accept` takes: on each instance with this accelerator,
+    the smallest tensor-parallel degree (above the current one on the current instance) for which
+    `accept(spec, degree)` returns the fix's text; ranked this instance first, then this family,
+    then the fewest and smallest devices."""
+    model, arch, traits = placed.model, placed.sizing.architecture, placed.traits
     assert arch is not None
     current, pp = placed.spec, model.pipeline_parallel_size
     fitting: list[tuple[tuple, str]] = []
@@ -31,17 +32,32 @@ def larger_configuration(placed: PlacedModel) -> Optional[str]:
         for tp in candidate_degrees(traits.head_sharding, arch.attention_heads, arch.kv_heads, limit):
             if spec.name == current.name and tp <= model.tensor_parallel_size:
                 continue
-            candidate = size_model(model, sizing.index, spec, tp)
-            # Where KV is paged, ask for room for a second full-length sequence, so the fix does not
-            # land on a warning.
-            if candidate.fits and (candidate.reserves_all_sequences or candidate.full_sequences >= 2):
-                if spec.name == current.name:
-                    text = (f"raise tensorParallelSize to {tp} ({spec.name} has {spec.schedulable_accelerators} "
-                            f"{unit_name(traits)})")
-                else:
-                    text = f"use {spec.name} with tensorParallelSize {tp}"
-                rank = (spec.name != current.name, spec.family != current.family, tp,
-                        spec.schedulable_accelerators, spec.accelerator_memory_bytes, spec.vcpu)
-                fitting.append((rank, text))
-                break
+            text = accept(spec, tp)
+            if text is None:
+                continue
+            rank = (spec.name != current.name, spec.family != current.family, tp,
+                    spec.schedulable_accelerators, spec.accelerator_memory_bytes, spec.vcpu)
+            fitting.append((rank, text))
+            break
     return min(fitting)[1] if fitting else None
+
+
+def change_text(placed: PlacedModel, spec: InstanceSpec, tp: int, also: str = "", outcome: str = "") -> str:
+    """`raise tensorParallelSize to 4 (g6e.12xlarge has 4 GPUs)` or `use p5.48xlarge with tensorParallelSize 2`."""
+    if spec.name == placed.spec.name:
+        detail = f"{spec.name} has {spec.schedulable_accelerators} {unit_name(placed.traits)}"
+        return f"raise tensorParallelSize to {tp}{also} ({detail}{f'; {outcome}' if outcome else ''})"
+    return f"use {spec.name} with tensorParallelSize {tp}{also}" + (f" ({outcome})" if outcome else "")
+
+
+def larger_configuration(placed: PlacedModel) -> Optional[str]:
+    """The smallest change that fits: a larger degree on this instance, else the same family, else
+    the fewest devices of any instance with this accelerator."""
+    def accept(spec: InstanceSpec, tp: int) -> Optional[str]:
+        candidate = size_model(placed.model, placed.sizing.index, spec, tp)
+        # Where KV is paged, ask for room for a second full-length sequence, so the fix does not
+        # land on a warning.
+        if candidate.fits and (candidate.reserves_all_sequences or candidate.full_sequences >= 2):
+            return change_text(placed, spec, tp)
+        return None
+    return first_larger(placed, accept)

@@ -23,10 +23,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from config.errors import ConfigIssue
-from config.placement.alternatives import same_kind_instances
-from config.placement.records import PlacedModel, unit_name
+from config.placement.alternatives import change_text, first_larger
+from config.placement.records import PlacedModel
 from config.sizing.memory import ModelSizing, size_model
-from config.sizing.sharding import candidate_degrees
 from config.units import gib, kib
 from config.wording import either
 
@@ -82,29 +81,13 @@ def clearing_fix(placed: PlacedModel) -> Optional[str]:
         candidate, applied = _with_headroom(placed, _resize(placed, **fields) if fields else sizing, None, None, dict(fields))
         if applied and not checks_failed(candidate):
             return f"set {_describe(applied)} ({_outcome(candidate)})"
-    model, arch, traits = placed.model, sizing.architecture, placed.traits
-    assert arch is not None
-    current, pp = placed.spec, model.pipeline_parallel_size
-    fitting: list[tuple[tuple, str]] = []
-    for spec in same_kind_instances(model.accelerator, current.family):
-        limit = spec.schedulable_accelerators // pp
-        for tp in candidate_degrees(traits.head_sharding, arch.attention_heads, arch.kv_heads, limit):
-            if spec.name == current.name and tp <= model.tensor_parallel_size:
-                continue
-            candidate, applied = _with_headroom(placed, _resize(placed, spec, tp), spec, tp, {})
-            if checks_failed(candidate):
-                continue
-            also = f" and {_describe(applied)}" if applied else ""
-            if spec.name == current.name:
-                text = (f"raise tensorParallelSize to {tp}{also} ({spec.name} has {spec.schedulable_accelerators} "
-                        f"{unit_name(traits)}; {_outcome(candidate)})")
-            else:
-                text = f"use {spec.name} with tensorParallelSize {tp}{also} ({_outcome(candidate)})"
-            rank = (spec.name != current.name, spec.family != current.family, tp,
-                    spec.schedulable_accelerators, spec.accelerator_memory_bytes, spec.vcpu)
-            fitting.append((rank, text))
-            break
-    return min(fitting)[1] if fitting else None
+
+    def accept(spec: Any, tp: int) -> Optional[str]:
+        candidate, applied = _with_headroom(placed, _resize(placed, spec, tp), spec, tp, {})
+        if checks_failed(candidate):
+            return None
+        return change_text(placed, spec, tp, f" and {_describe(applied)}" if applied else "", _outcome(candidate))
+    return first_larger(placed, accept)
 
 
 def _budget_phrase(sizing: ModelSizing) -> str:
