@@ -31,6 +31,7 @@ against vLLM 0.26.0's own log on an H200 (shared/MEASUREMENTS.md).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -306,8 +307,6 @@ class VllmMemory:
 
     def highest_safe_utilization(self) -> float:
         """The largest two-decimal gpu-memory-utilization that leaves the context and graphs their room."""
-        import math
-
         return math.floor((self.total_bytes - self.outside_budget_bytes) / self.total_bytes * 100) / 100
 
 
