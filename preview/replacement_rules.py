@@ -113,6 +113,11 @@ RULES: dict[str, tuple[ReplacementRule, ...]] = {
         "a new public address for the NAT gateway"),),
     "aws:ec2/routeTable:RouteTable": (ReplacementRule(
         ("vpcId",), _TF + "ec2/vpc_route_table.go (ForceNew attributes)"),),
+    # A plugin-framework resource: securityGroupId RequiresReplace; ModifyPlan also replaces a rule whose
+    # source kind changes (cidrIpv4 to referencedSecurityGroupId, say), which a path table cannot tell apart
+    # from a changed value of the same kind, so that case shows as an update.
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (ReplacementRule(
+        ("securityGroupId",), _TF + "ec2/vpc_security_group_ingress_rule.go (RequiresReplace)"),),
 }
 
 

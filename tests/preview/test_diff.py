@@ -197,6 +197,8 @@ def test_every_replacement_rule_names_a_type_this_project_registers():
     ("aws:ec2/eip:Eip", "domain", True),
     ("aws:ec2/routeTable:RouteTable", "vpcId", True),
     ("aws:ec2/routeTable:RouteTable", "routes[0].natGatewayId", False),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "securityGroupId", True),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "fromPort", False),
 ])
 def test_replacement_rules_follow_the_providers_force_new_inputs(type_, path, replaces):
     assert (replacing_rule(type_, path) is not None) is replaces
