@@ -10,6 +10,7 @@ from typing import Any, Optional
 from preview.diff import MISSING, Change, StackDiff
 from preview.replacement_rules import ADDED_CONSEQUENCES, ReplacementRule
 
+
 def value_text(value: Any) -> str:
     if value is MISSING:
         return "(none)"
