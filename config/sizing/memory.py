@@ -215,7 +215,8 @@ def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parall
             tensor_parallel_size=tp, devices=devices, max_num_seqs=max_num_seqs,
             max_num_batched_tokens=batched_tokens,
             max_num_batched_tokens_rule="" if model.max_num_batched_tokens else tokens_rule,
-            nvlink=device_memory(spec.accelerator_model).nvlink, quantized_activations=weights.bytes < 2)
+            nvlink=device_memory(spec.accelerator_model).nvlink, quantized_activations=weights.bytes < 2,
+            num_speculative_tokens=model.speculative_config.num_speculative_tokens if model.speculative_config else 0)
     return ModelSizing(
         **base, weights=weights, kv=kv, tensor_parallel_size=tp, devices=devices, heads=heads,
         weight_bytes=weight_bytes,

@@ -131,10 +131,17 @@ def accounting(version: VllmVersion) -> Accounting:
 BLOCK_SIZE = 16
 """`--block-size` default on CUDA (vllm/config/cache.py)."""
 
-def cudagraph_capture_sizes(max_num_seqs: int) -> int:
-    """How many batch sizes vLLM captures CUDA graphs for by default: [1, 2, 4], then every 8 below
-    256, then every 16, up to min(2 x max_num_seqs, 512) (vllm/config/vllm.py `_set_cudagraph_sizes`)."""
-    largest = min(2 * max_num_seqs, 512)
+def cudagraph_capture_sizes(max_num_seqs: int, max_num_batched_tokens: Optional[int] = None,
+                            num_speculative_tokens: int = 0) -> int:
+    """How many batch sizes vLLM captures CUDA graphs for by default (vllm/config/vllm.py
+    `_set_cudagraph_sizes`): [1, 2, 4], then every 8 below 256, then every 16, up to
+    min(max_num_seqs x decode_query_len x 2, 512) with decode_query_len = 1 + num_speculative_tokens,
+    and never above max_num_batched_tokens. (With speculative decoding vLLM also rounds each size up
+    to a multiple of decode_query_len and drops repeats; that dedup is not modelled, so the count
+    errs high.)"""
+    largest = min(2 * max_num_seqs * (1 + num_speculative_tokens), 512)
+    if max_num_batched_tokens is not None:
+        largest = min(largest, max_num_batched_tokens)
     sizes = [size for size in (1, 2, 4) if size <= largest]
     sizes += [size for size in range(8, 256, 8) if size <= largest]
     sizes += [size for size in range(256, largest + 1, 16)]
@@ -237,9 +244,11 @@ def non_torch_memory(tensor_parallel_size: int, nvlink: bool) -> int:
     return NON_TORCH_BYTES + nccl + custom
 
 
-def cuda_graph_memory(arch: Architecture, max_num_seqs: int) -> int:
+def cuda_graph_memory(arch: Architecture, max_num_seqs: int, max_num_batched_tokens: Optional[int] = None,
+                      num_speculative_tokens: int = 0) -> int:
     """The CUDA-graph pool of one rank: capture sizes x (layers + 1) piecewise graphs."""
-    return cudagraph_capture_sizes(max_num_seqs) * (arch.layers + 1) * GRAPH_BYTES_PER_PIECE_AND_SIZE
+    sizes = cudagraph_capture_sizes(max_num_seqs, max_num_batched_tokens, num_speculative_tokens)
+    return sizes * (arch.layers + 1) * GRAPH_BYTES_PER_PIECE_AND_SIZE
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,7 +322,8 @@ class VllmMemory:
 def vllm_memory(version: ImageVersion, arch: Architecture, *, total_bytes: int, utilization: float,
                 weights_bytes: float, kv_bytes_per_token: float, tensor_parallel_size: int, max_num_seqs: int,
                 max_num_batched_tokens: int, max_num_batched_tokens_rule: str, nvlink: bool,
-                quantized_activations: bool, devices: Optional[int] = None) -> VllmMemory:
+                quantized_activations: bool, devices: Optional[int] = None,
+                num_speculative_tokens: int = 0) -> VllmMemory:
     """One rank's accounting. `weights_bytes` and `kv_bytes_per_token` are the replica's totals; they are
     split over `devices` ranks (tensor x pipeline parallel, default the tensor-parallel size).
     `max_num_seqs` and `max_num_batched_tokens` are as vLLM settles them (vllm_defaults.scheduler_defaults)."""
@@ -323,7 +333,7 @@ def vllm_memory(version: ImageVersion, arch: Architecture, *, total_bytes: int, 
         weights_bytes=weights_bytes / ranks,
         activation=peak_activation(arch, max_num_batched_tokens, max_num_seqs, tensor_parallel_size, quantized_activations),
         non_torch_bytes=non_torch_memory(tensor_parallel_size, nvlink),
-        graph_bytes=cuda_graph_memory(arch, max_num_seqs),
+        graph_bytes=cuda_graph_memory(arch, max_num_seqs, max_num_batched_tokens, num_speculative_tokens),
         kv_bytes_per_token=kv_bytes_per_token / ranks,
         max_num_batched_tokens=max_num_batched_tokens, max_num_batched_tokens_rule=max_num_batched_tokens_rule,
     )

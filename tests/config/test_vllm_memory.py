@@ -65,6 +65,9 @@ def test_unset_scheduler_limits_are_capped_as_vllm_caps_them():
 def test_vllm_captures_51_graph_sizes_up_to_512_and_fewer_for_few_sequences():
     assert cudagraph_capture_sizes(1024) == cudagraph_capture_sizes(256) == 51
     assert cudagraph_capture_sizes(1) == 2
+    # Never above the token budget; speculative tokens widen each decode step (1 + 3 tokens x 2 x 4 seqs = 32).
+    assert cudagraph_capture_sizes(1024, max_num_batched_tokens=16) == 5
+    assert cudagraph_capture_sizes(4, num_speculative_tokens=3) == cudagraph_capture_sizes(16) == 7
 
 
 def test_the_sampler_sets_llamas_peak_and_the_mlp_sets_qwen3_32bs():
