@@ -105,8 +105,11 @@ def _message(item: dict) -> str:
         return (f"must be a string, but YAML read an unquoted {str(value).lower()} (YAML 1.1 also reads yes/no/on/off "
                 f"that way); put the value in quotes")
     if kind == "string_type" and isinstance(value, float):
-        return (f"must be a string, but YAML read the unquoted number {value!r} (it drops trailing zeros: 1.30 "
-                f"reads as 1.3); put the value in quotes exactly as meant, e.g. \"{value}0\"")
+        # Only a one-digit fraction can be a two-digit one that lost its zero (1.30 -> 1.3); 1.35 is as written.
+        shown = repr(value)
+        example = f"{shown}0" if len(shown.partition(".")[2]) == 1 else shown
+        return (f"must be a string, but YAML read the unquoted number {shown} (it drops trailing zeros: 1.30 "
+                f"reads as 1.3); put the value in quotes exactly as meant, e.g. \"{example}\"")
     if kind == "string_type" and isinstance(value, int):
         return f"must be a string, but YAML read the unquoted number {value}; put it in quotes: \"{value}\""
     if kind in ("enum", "literal_error"):
