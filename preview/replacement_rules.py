@@ -90,7 +90,9 @@ RULES: dict[str, tuple[ReplacementRule, ...]] = {
         ("cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"), _TF + "ec2/vpc_.go (ForceNew attributes)",
         "a new VPC: its subnets, and the cluster, nodes and mount targets in them, are replaced with it"),),
     "aws:ec2/subnet:Subnet": (ReplacementRule(
-        ("availabilityZone", "availabilityZoneId", "cidrBlock", "ipv6Native", "outpostArn", "vpcId"),
+        # ipv6CidrBlock also replaces, but only when the subnet assigned IPv6 on creation (its CustomizeDiff).
+        ("availabilityZone", "availabilityZoneId", "cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength", "ipv6IpamPoolId",
+         "ipv6Native", "ipv6NetmaskLength", "outpostArn", "vpcId"),
         _TF + "ec2/vpc_subnet.go (ForceNew attributes)",
         "a new subnet: what runs in it (node groups, EFS mount targets, a NAT gateway) is replaced with it"),),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (ReplacementRule(

@@ -177,6 +177,7 @@ def test_every_replacement_rule_names_a_type_this_project_registers():
     ("aws:efs/fileSystem:FileSystem", "encrypted", True),
     ("aws:efs/fileSystem:FileSystem", "throughputMode", False),
     ("aws:ec2/subnet:Subnet", "availabilityZone", True),
+    ("aws:ec2/subnet:Subnet", "ipv4NetmaskLength", True),
     ("aws:ec2/vpc:Vpc", "cidrBlock", True),
     ("aws:ec2/vpc:Vpc", "enableDnsHostnames", False),
     ("aws:ec2/subnet:Subnet", "mapPublicIpOnLaunch", False),
