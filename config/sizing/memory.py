@@ -209,6 +209,10 @@ def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parall
         default_tokens, tokens_rule = default_max_num_batched_tokens(total, spec.accelerator_model)
         max_num_seqs, batched_tokens = scheduler_defaults(
             model.max_num_seqs, model.max_num_batched_tokens, max_model_len, default_seqs, default_tokens)
+        if batched_tokens < default_tokens and model.max_num_batched_tokens is None:
+            tokens_rule += ", capped at maxNumSeqs x maxModelLen"
+        if max_num_seqs < default_seqs and model.max_num_seqs is None:
+            seqs_rule += f", capped at maxNumBatchedTokens {batched_tokens}"
         profile = vllm_memory(
             image_vllm_version(model.image), arch, total_bytes=total,
             utilization=utilization, weights_bytes=weight_bytes, kv_bytes_per_token=kv_per_token,

@@ -209,3 +209,14 @@ def test_the_sizing_table_shows_what_loading_a_neuron_checkpoint_needs_and_the_l
     table = format_sizing_table(validate_stack(load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")))
     assert ("  host memory    checkpoint 15.3 GiB at bf16, sharded in host memory at load: peak 2x = 30.5 GiB; "
             "request 12Gi, memory limit 15391Mi (max(request, min(peak, 15.0 GiB allocatable)))") in table.splitlines()
+
+
+def test_a_short_single_sequence_profiles_only_its_own_tokens_and_the_table_says_why():
+    sizing = sizings_of(_gpu(maxModelLen=1024, maxNumSeqs=1, gpuMemoryUtilization=0.94))[0]
+    assert sizing.vllm.max_num_batched_tokens == 1024 and sizing.vllm.activation.tokens == 1024
+    assert sizing.vllm.max_num_batched_tokens_rule.endswith(", capped at maxNumSeqs x maxModelLen")
+
+
+def test_a_small_token_budget_caps_an_unset_max_num_seqs():
+    sizing = sizings_of(_gpu(maxModelLen=8192, maxNumBatchedTokens=128, gpuMemoryUtilization=0.94))[0]
+    assert sizing.max_num_seqs == 128 and sizing.max_num_seqs_rule.endswith(", capped at maxNumBatchedTokens 128")
