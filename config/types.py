@@ -151,8 +151,14 @@ def _byte_quantity(zero_reason: str):
 def check_cpu_quantity(value: object) -> str:
     text = _scalar_text(value)
     match = _QUANTITY.match(text)
-    if not match or match["binary"]:
+    if not match:
         raise ValueError(f"{text!r} is not a CPU quantity; write whole or fractional cores ('3', '2.5') or millicores ('500m')")
+    if match["binary"]:
+        # A valid quantity (binarySI in quantity.go's grammar), but a byte-style unit on a core count.
+        raise ValueError(
+            f"{text!r} is not a CPU quantity anyone means: Kubernetes reads the binary suffix {match['binary']} as "
+            f"x 2^{_BINARY_SUFFIXES[match['binary']]}, so this asks for {parse_quantity(text).normalize():f} cores; "
+            f"write whole or fractional cores ('3', '2.5') or millicores ('500m')")
     # A request of zero gets the kubelet's minimum CPU weight, 2 shares against 1024 per core
     # (kubernetes/kubernetes pkg/kubelet/cm/helpers_linux.go, MilliCPUToShares, MinShares = 2).
     amount = _checked_amount(text, "cores", "500m", "with no CPU request vLLM gets the smallest CPU share on a busy node")

@@ -50,6 +50,11 @@ def test_cpu_quantities_are_refused_only_for_a_stated_reason(text, reason):
         check_cpu_quantity(text)
 
 
+def test_a_binary_suffix_on_cpu_is_refused_with_the_core_count_kubernetes_would_read():
+    with pytest.raises(ValueError, match=r"reads the binary suffix Gi as x 2\^30, so this asks for 1073741824 cores"):
+        check_cpu_quantity("1Gi")
+
+
 @pytest.mark.parametrize("reference", [
     "ubuntu", "vllm/vllm-openai:v0.9.1", "public.ecr.aws/t0h7h1e6/vllm-neuron:qwen3-8b", "localhost:5000/a/b_c__d",
     "registry.example.com:443/team/image:1.0-rc.1", "Registry.Example.com/team/img:TAG_1", "[::1]:5000/a:b",
