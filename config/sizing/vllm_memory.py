@@ -217,6 +217,12 @@ def peak_activation(arch: Architecture, tokens: int, max_num_seqs: int, tensor_p
     logits of `requests = min(max_num_seqs, tokens)` last tokens over the whole vocabulary (gathered
     on every rank) in the model dtype, their float32 copy and the float32 probabilities top-k/top-p
     sampling computes.
+
+    This is the V1 runner's profile run (vllm/v1/worker/gpu_model_runner.py). From 0.25.1 dense
+    models run on Model Runner V2 (vllm/v1/worker/gpu/model_runner.py), whose profile_run calls
+    `_dummy_run(max_num_tokens, skip_attn=True)` and a sampler that "may skip top_k, top_p, and
+    logprobs"; it is not derived separately here, and the 0.26.0 agreement test is what bounds it
+    (Llama 3.1 8B: 1.29 GiB derived against 1.10 GiB logged).
     """
     hidden, intermediate, vocab = arch.hidden_size, arch.intermediate_size, arch.vocab_size
     tp = tensor_parallel_size
