@@ -61,7 +61,6 @@ CPU_DROPS: dict[str, Drop] = {
         "accelerator memory fraction (the CPU build reads it as a share of host memory; the "
         "harness sizes the KV cache with VLLM_CPU_KVCACHE_SPACE instead)"),
     "--quantization": Drop("quantization kernels of the accelerator"),
-    "--kv-cache-dtype": Drop("fp8 KV cache of the accelerator", _fp8),
     "--override-neuron-config": Drop("Neuron compiler config"),
     "--additional-config": Drop("Neuron plugin config"),
     "--tensor-parallel-size": Drop("needs that many accelerators", _gt_one),
@@ -70,6 +69,11 @@ CPU_DROPS: dict[str, Drop] = {
     "--enable-expert-parallel": Drop("needs more than one accelerator"),
     "--device": Drop("accelerator device type"),
 }
+
+# vLLM's CPU attention takes an fp8 KV cache ("fp8", "fp8_e4m3", "fp8_e5m2") on x86 with AVX-512
+# or AMX only (vllm/v1/attention/backends/cpu_attn.py supported_kv_cache_dtypes, _get_attn_isa):
+# on such a host the flag is kept, elsewhere it is dropped.
+FP8_KV_DROP = Drop("fp8 KV cache needs AVX-512 or AMX on the CPU build, which this host lacks", _fp8)
 
 # Set by the harness on top of the rendered env, each for a reason the output states.
 HARNESS_ENV = {
@@ -164,13 +168,14 @@ def model_argument(argv: list[str]) -> tuple[int, str]:
     raise PlanError(f"no model argument in {argv!r} (expected `vllm serve MODEL ...`)")
 
 
-def drop_cpu_flags(argv: list[str]) -> tuple[list[str], list[str]]:
+def drop_cpu_flags(argv: list[str], *, host_fp8_kv: bool = True) -> tuple[list[str], list[str]]:
     """argv without the flags the CPU build cannot honour, and one line per dropped flag."""
     kept: list[str] = []
     dropped: list[str] = []
+    drops = CPU_DROPS if host_fp8_kv else {**CPU_DROPS, "--kv-cache-dtype": FP8_KV_DROP}
     for token in argv:
         name, value = split_flag(token)
-        rule = CPU_DROPS.get(name)
+        rule = drops.get(name)
         if rule is not None and rule.applies(value):
             dropped.append(f"{token} ({rule.reason})")
         else:
@@ -265,7 +270,8 @@ def hub_snapshot_dir(hub_cache: str, repo_id: str, revision: str) -> str:
 TINY_REVISION = "0" * 40
 
 
-def plan_container(stack: str, deployment: Object, container: Object, *, home_for_uid: Callable[[int], str]) -> ContainerPlan:
+def plan_container(stack: str, deployment: Object, container: Object, *, home_for_uid: Callable[[int], str],
+                   host_fp8_kv: bool = True) -> ContainerPlan:
     """The boot plan for one container of a rendered Deployment."""
     pod = deployment["spec"]["template"]["spec"]
     name = deployment["metadata"]["name"]
@@ -287,7 +293,7 @@ def plan_container(stack: str, deployment: Object, container: Object, *, home_fo
     if not container.get("workingDir"):
         notes.append(f"workingDir unset: the image's WORKDIR {facts.workdir or '(unknown: / assumed)'}")
 
-    kept, dropped = drop_cpu_flags(argv)
+    kept, dropped = drop_cpu_flags(argv, host_fp8_kv=host_fp8_kv)
     max_len = flag_value(kept, "--max-model-len")
     if max_len and max_len.isdigit() and int(max_len) > TINY_MODEL_MAX_LEN:
         kept = _replace_flag(kept, "--max-model-len", str(TINY_MODEL_MAX_LEN))
@@ -359,8 +365,8 @@ def runs_vllm(container: Object) -> bool:
     return (argv[:2] == ["vllm", "serve"] or "vllm.entrypoints.openai.api_server" in argv)
 
 
-def plan_deployments(stack: str, manifests: list[Object], *, home_for_uid: Callable[[int], str]
-                     ) -> tuple[list[ContainerPlan], list[str]]:
+def plan_deployments(stack: str, manifests: list[Object], *, home_for_uid: Callable[[int], str],
+                     host_fp8_kv: bool = True) -> tuple[list[ContainerPlan], list[str]]:
     """Plans for every vLLM container of every Deployment, and one line per container skipped
     because it is not a vLLM server (the Neuron scheduler extension, say)."""
     plans, skipped = [], []
@@ -372,7 +378,7 @@ def plan_deployments(stack: str, manifests: list[Object], *, home_for_uid: Calla
             if not runs_vllm(container):
                 skipped.append(f"{stack}/{obj['metadata']['name']}/{container['name']} ({container['image']}): not a vLLM server")
                 continue
-            plan = plan_container(stack, obj, container, home_for_uid=home_for_uid)
+            plan = plan_container(stack, obj, container, home_for_uid=home_for_uid, host_fp8_kv=host_fp8_kv)
             init = [c["name"] for c in pod.get("initContainers", [])]
             if init:
                 plan.notes.append(f"initContainers not started by the harness: {', '.join(init)}")

@@ -74,6 +74,12 @@ def home_for_uid(uid: int) -> str:
         return "/"
 
 
+def host_fp8_kv() -> bool:
+    """AVX-512 or AMX, which vLLM's CPU attention needs for an fp8 KV cache (boot/pod.py FP8_KV_DROP)."""
+    flags = Path("/proc/cpuinfo").read_text().split()
+    return "avx512f" in flags or "amx_tile" in flags
+
+
 def render(stack: str) -> list[dict]:
     out = WORK / "render" / stack
     shutil.rmtree(out, ignore_errors=True)
@@ -324,7 +330,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     model_dir = tiny_model()
     plans, skipped = [], []
     for stack in args.stack or committed_stacks():
-        stack_plans, stack_skipped = plan_deployments(stack, render(stack), home_for_uid=home_for_uid)
+        stack_plans, stack_skipped = plan_deployments(stack, render(stack), home_for_uid=home_for_uid,
+                                                       host_fp8_kv=host_fp8_kv())
         plans += stack_plans
         skipped += stack_skipped
     for line_ in skipped:

@@ -110,14 +110,14 @@ def test_read_only_root_follows_the_container_security_context():
 
 def test_only_the_flags_the_cpu_build_cannot_honour_are_dropped_and_each_drop_says_why():
     argv = ["vllm", "serve", "m", "--served-model-name=x", "--gpu-memory-utilization=0.90", "--tensor-parallel-size=2",
-            "--quantization=fp8", "--kv-cache-dtype=fp8_e4m3", '--override-neuron-config={"quantized": true}',
+            "--quantization=fp8", '--override-neuron-config={"quantized": true}',
             '--additional-config={"neuron_config": {}}', "--max-num-seqs=4", "--reasoning-parser=qwen3",
             "--enable-auto-tool-choice", "--tool-call-parser=hermes"]
     kept, dropped = drop_cpu_flags(argv)
     assert kept == ["vllm", "serve", "m", "--served-model-name=x", "--max-num-seqs=4", "--reasoning-parser=qwen3",
                     "--enable-auto-tool-choice", "--tool-call-parser=hermes"]
     assert [d.split(" (")[0] for d in dropped] == [
-        "--gpu-memory-utilization=0.90", "--tensor-parallel-size=2", "--quantization=fp8", "--kv-cache-dtype=fp8_e4m3",
+        "--gpu-memory-utilization=0.90", "--tensor-parallel-size=2", "--quantization=fp8",
         '--override-neuron-config={"quantized": true}', '--additional-config={"neuron_config": {}}']
     assert dropped[1] == "--tensor-parallel-size=2 (needs that many accelerators)"
 
@@ -126,6 +126,15 @@ def test_parallel_size_one_and_an_auto_kv_cache_dtype_are_kept():
     kept, dropped = drop_cpu_flags(["vllm", "serve", "m", "--tensor-parallel-size=1", "--kv-cache-dtype=auto"])
     assert dropped == []
     assert kept == ["vllm", "serve", "m", "--tensor-parallel-size=1", "--kv-cache-dtype=auto"]
+
+
+def test_an_fp8_kv_cache_is_kept_where_the_cpu_build_has_avx512_and_dropped_where_it_has_not():
+    argv = ["vllm", "serve", "m", "--kv-cache-dtype=fp8"]
+    assert drop_cpu_flags(argv, host_fp8_kv=True) == (argv, [])
+    kept, dropped = drop_cpu_flags(argv, host_fp8_kv=False)
+    assert kept == argv[:3]
+    assert dropped == ["--kv-cache-dtype=fp8 (fp8 KV cache needs AVX-512 or AMX on the CPU build, which this host lacks)"]
+    assert drop_cpu_flags(["vllm", "serve", "m", "--kv-cache-dtype=auto"], host_fp8_kv=False)[1] == []
 
 
 def test_a_flag_not_on_the_drop_list_reaches_the_cpu_build_unchanged_even_when_unknown():
