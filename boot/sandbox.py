@@ -107,6 +107,29 @@ def container_layer_writes(scratch: str) -> list[str]:
     return sorted(created)
 
 
+def mount_contents(root: str, plan: dict) -> dict[str, dict[str, int]]:
+    """Per writable mount: each top-level entry the run left there and its size in bytes."""
+    contents: dict[str, dict[str, int]] = {}
+    for mount in plan["mounts"]:
+        if mount.get("read_only"):
+            continue
+        target = inside(root, mount["path"])
+        entries: dict[str, int] = {}
+        for name in sorted(os.listdir(target)):
+            path, total = os.path.join(target, name), 0
+            for dirpath, _, filenames in os.walk(path):
+                for f in filenames:
+                    try:
+                        total += os.lstat(os.path.join(dirpath, f)).st_size
+                    except OSError:
+                        pass
+            if os.path.isfile(path):
+                total = os.lstat(path).st_size
+            entries[name] = total
+        contents[mount["path"]] = entries
+    return contents
+
+
 def exec_container(root: str, spec: dict) -> None:
     plan = spec["plan"]
     os.chroot(root)
@@ -127,6 +150,7 @@ def main(spec_path: str) -> int:
         spec = json.load(f)
     loopback_up()
     root = build_root(spec)
+    before = set(container_layer_writes(spec["scratch"]))  # mount points and the working directory
     child = os.fork()
     if child == 0:
         try:
@@ -150,7 +174,8 @@ def main(spec_path: str) -> int:
         except InterruptedError:
             continue
     with open(spec["layer_report"], "w") as f:
-        json.dump(container_layer_writes(spec["scratch"]), f)
+        json.dump({"container_layer": sorted(set(container_layer_writes(spec["scratch"])) - before),
+                   "mounts": mount_contents(root, spec["plan"])}, f)
     return os.waitstatus_to_exitcode(status)
 
 
