@@ -311,7 +311,9 @@ def report(outcome: Outcome) -> list[str]:
         out.append(f"    container layer gained: {', '.join(outcome.layer_writes[:20])}")
     for path, entries in outcome.mount_contents.items():
         if entries:
-            listed = ", ".join(f"{name} ({size / 2**20:.1f} MiB)" for name, size in entries.items())
+            big = [f"{name} ({size / 2**20:.1f} MiB)" for name, size in entries.items() if size >= 2**20]
+            small = len(entries) - len(big)
+            listed = ", ".join(big + ([f"{small} entries under 1 MiB (sockets, locks)"] if small else []))
             out.append(f"    wrote under {path}: {listed}")
     if outcome.flashinfer:
         out.append(f"    flashinfer import: {outcome.flashinfer}")
