@@ -2,10 +2,10 @@
 
 import pulumi
 
-from components.model_namespace import ModelNamespace, ModelNamespaceArgs
-from components.platform import build_platform, model_dependencies, storage_dependencies
-from components.stack_config import load_stack_config
-from components.vllm_model import VllmModel, VllmModelArgs
+from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from vllm_eks.components.platform import build_platform, model_dependencies, storage_dependencies
+from vllm_eks.components.stack_config import load_stack_config
+from vllm_eks.components.vllm_model import VllmModel, VllmModelArgs
 
 validated = load_stack_config()
 stack = validated.stack

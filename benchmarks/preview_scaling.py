@@ -23,10 +23,10 @@ import pulumi_kubernetes as k8s
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from components import _deployment_objects as objects  # noqa: E402
-from config.loader import StackFile, parse_stack_config, read_stack_file  # noqa: E402
-from config.units import PROJECT
-from preview.engine import run_program  # noqa: E402
+from vllm_eks.components import _deployment_objects as objects  # noqa: E402
+from vllm_eks.config.loader import StackFile, parse_stack_config, read_stack_file  # noqa: E402
+from vllm_eks.config.units import PROJECT
+from vllm_eks.preview.engine import run_program  # noqa: E402
 
 REPEATS = 3
 MODEL_COUNTS = (2, 20, 100)

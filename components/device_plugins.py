@@ -12,9 +12,9 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import _device_plugin_objects as objects
-from components._kubernetes import register_object
-from config.accelerators import AcceleratorKind
+from vllm_eks.components import _device_plugin_objects as objects
+from vllm_eks.components._kubernetes import register_object
+from vllm_eks.config.accelerators import AcceleratorKind
 
 
 @dataclass

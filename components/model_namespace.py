@@ -7,9 +7,9 @@ from typing import Optional, Sequence
 
 import pulumi
 
-from components import _namespace_objects as objects
-from components._kubernetes import register_object
-from config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
+from vllm_eks.components import _namespace_objects as objects
+from vllm_eks.components._kubernetes import register_object
+from vllm_eks.config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 
 
 @dataclass
@@ -40,8 +40,11 @@ class ModelNamespace(pulumi.ComponentResource):
     """
 
     namespace: pulumi.Output[str]
+    """The Namespace's name, once it exists; models in it depend on this."""
     huggingface_cache_claim: pulumi.Output[str]
+    """Name of the shared `huggingface-cache` claim (ReadWriteMany)."""
     hf_token_secret_name: Optional[pulumi.Output[str]]
+    """Name of the `hf-token` Secret, or None when no token was given."""
 
     def __init__(self, resource_name: str, args: ModelNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("vllm-eks:index:ModelNamespace", resource_name, None, opts)

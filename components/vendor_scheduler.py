@@ -12,8 +12,8 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import _scheduler_objects as objects
-from components._kubernetes import register_object
+from vllm_eks.components import _scheduler_objects as objects
+from vllm_eks.components._kubernetes import register_object
 
 
 @dataclass

@@ -8,16 +8,16 @@ from typing import Optional, Sequence
 
 import pulumi
 
-from components import _compile_job_objects as compile_job
-from components import _deployment_objects as objects
-from components._kubernetes import register_object
-from components.model_namespace import ModelNamespace, ModelNamespaceArgs
-from config.errors import ConfigError, ConfigIssue
-from config.model import ModelConfig
-from config.placement.records import PlacedModel
-from config.platform.node_groups import NodeGroupConfig
-from config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
-from config.validation import validate_model
+from vllm_eks.components import _compile_job_objects as compile_job
+from vllm_eks.components import _deployment_objects as objects
+from vllm_eks.components._kubernetes import register_object
+from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from vllm_eks.config.errors import ConfigError, ConfigIssue
+from vllm_eks.config.model import ModelConfig
+from vllm_eks.config.placement.records import PlacedModel
+from vllm_eks.config.platform.node_groups import NodeGroupConfig
+from vllm_eks.config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
+from vllm_eks.config.validation import validate_model
 
 
 @dataclass
@@ -80,9 +80,13 @@ class VllmModel(pulumi.ComponentResource):
     """
 
     namespace: pulumi.Output[str]
+    """The namespace the model's objects live in (its own ModelNamespace's, or the shared one's)."""
     deployment_name: pulumi.Output[str]
+    """Name of the vLLM Deployment (the model's `name`)."""
     service_name: pulumi.Output[str]
+    """Name of the ClusterIP Service in front of the pods (the model's `name`)."""
     endpoint: pulumi.Output[str]
+    """In-cluster base URL of the OpenAI-compatible API, `http://<service>.<namespace>.svc.cluster.local:<port>`."""
 
     def __init__(self, resource_name: str, args: VllmModelArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # The same sizing and placement checks a stack file gets, before anything registers.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Optional
 
-from config.sizing.sharding import NXD_SHARDING, VLLM_SHARDING, ShardingRule
+from vllm_eks.config.sizing.sharding import NXD_SHARDING, VLLM_SHARDING, ShardingRule
 
 
 class AcceleratorKind(str, Enum):

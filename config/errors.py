@@ -7,8 +7,8 @@ from typing import Iterable, Sequence, Union
 
 from pydantic import ValidationError
 
-from config.tokens import redact
-from config.wording import plural
+from vllm_eks.config.tokens import redact
+from vllm_eks.config.wording import plural
 
 PathPart = Union[str, int]
 

@@ -10,12 +10,12 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
 
-from config.platform.kubernetes_versions import CALENDAR, DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, TABLE_AS_OF
-from config.stack import StackConfig
+from vllm_eks.config.platform.kubernetes_versions import CALENDAR, DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, TABLE_AS_OF
+from vllm_eks.config.stack import StackConfig
 
 HEADER = """# Config reference
 
-Generated from `config/` by `python -m config.reference > docs/config-reference.md`; a test fails
+Generated from `config/` by `python -m vllm_eks.config.reference > docs/config-reference.md`; a test fails
 when it is stale. Keys go under the `vllm-eks:` namespace in `Pulumi.<stack>.yaml`.
 """
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from config.accelerators import ACCELERATORS
-from config.errors import ConfigIssue
+from vllm_eks.config.accelerators import ACCELERATORS
+from vllm_eks.config.errors import ConfigIssue
 
 if TYPE_CHECKING:
-    from config.stack import StackConfig
+    from vllm_eks.config.stack import StackConfig
 
 
 @dataclass(frozen=True)

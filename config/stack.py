@@ -6,12 +6,12 @@ from typing import Optional
 
 from pydantic import Field, SecretStr
 
-from config._base import ConfigModel
-from config.model import ModelConfig
-from config.platform.cluster import ClusterConfig
-from config.platform.efs import EfsConfig
-from config.platform.node_groups import NodeGroupConfig, SystemNodeGroupConfig
-from config.types import DnsLabel, StorageQuantity
+from vllm_eks.config._base import ConfigModel
+from vllm_eks.config.model import ModelConfig
+from vllm_eks.config.platform.cluster import ClusterConfig
+from vllm_eks.config.platform.efs import EfsConfig
+from vllm_eks.config.platform.node_groups import NodeGroupConfig, SystemNodeGroupConfig
+from vllm_eks.config.types import DnsLabel, StorageQuantity
 
 
 class CacheVolumesConfig(ConfigModel):

@@ -14,19 +14,19 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from config.errors import ConfigError, ConfigIssue, format_path
-from config.instance_catalog import INSTANCE_TYPES
-from config.model import ModelConfig, ModelSource, ResourcesConfig
-from config.model_catalog import ArchitectureBlock
-from config.image_catalog import image_issues
-from config.scheduler_catalog import scheduler_issues
-from config.placement.checks import placement_issues, placement_warnings
-from config.placement.records import PlacedModel, place
-from config.platform.node_groups import NodeGroupConfig
-from config.platform.rules import platform_issues, platform_warnings
-from config.stack import StackConfig
-from config.tokens import SECRET_FIX, looks_like_token
-from config.wording import either
+from vllm_eks.config.errors import ConfigError, ConfigIssue, format_path
+from vllm_eks.config.instance_catalog import INSTANCE_TYPES
+from vllm_eks.config.model import ModelConfig, ModelSource, ResourcesConfig
+from vllm_eks.config.model_catalog import ArchitectureBlock
+from vllm_eks.config.image_catalog import image_issues
+from vllm_eks.config.scheduler_catalog import scheduler_issues
+from vllm_eks.config.placement.checks import placement_issues, placement_warnings
+from vllm_eks.config.placement.records import PlacedModel, place
+from vllm_eks.config.platform.node_groups import NodeGroupConfig
+from vllm_eks.config.platform.rules import platform_issues, platform_warnings
+from vllm_eks.config.stack import StackConfig
+from vllm_eks.config.tokens import SECRET_FIX, looks_like_token
+from vllm_eks.config.wording import either
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from preview.replacement_rules import ReplacementRule, covered_by, has_rules, replacing_rule
+from vllm_eks.preview.replacement_rules import ReplacementRule, covered_by, has_rules, replacing_rule
 
 SIZING_FILE = "sizing.txt"
 PLAN_FILE = "plan.json"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from preview.diff import MISSING, Change, StackDiff
-from preview.replacement_rules import ADDED_CONSEQUENCES, ReplacementRule
+from vllm_eks.preview.diff import MISSING, Change, StackDiff
+from vllm_eks.preview.replacement_rules import ADDED_CONSEQUENCES, ReplacementRule
 
 
 def value_text(value: Any) -> str:

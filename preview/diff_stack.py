@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from preview.diff import Render
+from vllm_eks.preview.diff import Render
 
 
 class RenderFailed(RuntimeError):
@@ -35,7 +35,7 @@ def render_in_subprocess(code_root: Path, project_dir: Path, stack: str, out: Pa
     """`vllm-eks render` of `project_dir` with the preview code of `code_root`."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code_root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     result = subprocess.run(
-        [sys.executable, "-m", "preview.cli", "render", "--stack", stack, "--project-dir", str(project_dir), "--out", str(out)],
+        [sys.executable, "-m", "vllm_eks.preview.cli", "render", "--stack", stack, "--project-dir", str(project_dir), "--out", str(out)],
         cwd=code_root, env=env, capture_output=True, text=True,
     )
     if result.returncode != 0:

@@ -1,6 +1,6 @@
 """The pull-request comment: the offline diff of every committed stack against the PR's base.
 
-`python -m preview.pr_comment --base origin/main --out comment.md [--project-dir DIR ...]`, as
+`python -m vllm_eks.preview.pr_comment --base origin/main --out comment.md [--project-dir DIR ...]`, as
 `.github/workflows/preview.yml` runs it. Needs no Pulumi CLI, cloud account or cluster: each stack
 is rendered at the base ref (in a temporary git worktree) and in the work tree, and compared.
 """
@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from preview.diff import diff_renders
-from preview.diff_format import format_markdown
-from preview.diff_stack import RenderFailed, render_ref_and_work_tree, stacks_at_ref
+from vllm_eks.preview.diff import diff_renders
+from vllm_eks.preview.diff_format import format_markdown
+from vllm_eks.preview.diff_stack import RenderFailed, render_ref_and_work_tree, stacks_at_ref
 
 MARKER = "<!-- vllm-eks offline diff -->"
 """First line of the comment, so the workflow updates its own comment instead of adding another."""
@@ -70,7 +70,7 @@ def fit_comment(body: str) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m preview.pr_comment", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m vllm_eks.preview.pr_comment", description=__doc__)
     parser.add_argument("--base", required=True, metavar="GIT_REF", help="the pull request's base, e.g. origin/main")
     parser.add_argument("--project-dir", type=Path, action="append", help="Pulumi project folder (repeatable; default: .)")
     parser.add_argument("--out", type=Path, help="write the comment here (default: stdout)")

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import yaml
 
-from preview.engine import Recording, RegisteredResource
+from vllm_eks.preview.engine import Recording, RegisteredResource
 
 _TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata")
 JSON_DOCUMENT_NOTE = ("string inputs that hold a JSON document (IAM and file system policies) are shown parsed, "

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from config.loader import load_stack_file
-from preview.engine import Recording
-from preview.render import manifests
-from preview.runner import run_stack
+from vllm_eks.config.loader import load_stack_file
+from vllm_eks.preview.engine import Recording
+from vllm_eks.preview.render import manifests
+from vllm_eks.preview.runner import run_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from config.errors import ConfigError, ConfigIssue
-from preview.runner import run_stack
+from vllm_eks.config.errors import ConfigError, ConfigIssue
+from vllm_eks.preview.runner import run_stack
 from tests.conftest import PROJECT_DIR
 
 EXPECT = "# expect: "

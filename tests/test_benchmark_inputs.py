@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from config.loader import parse_stack_config
+from vllm_eks.config.loader import parse_stack_config
 from tests.conftest import PROJECT_DIR
 
 _spec = importlib.util.spec_from_file_location("preview_scaling", PROJECT_DIR / "benchmarks" / "preview_scaling.py")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from config.loader import load_stack_file
-from preview.rehearsal import rehearse
-from preview.render import write_render
+from vllm_eks.config.loader import load_stack_file
+from vllm_eks.preview.rehearsal import rehearse
+from vllm_eks.preview.render import write_render
 from tests.conftest import PROJECT_DIR, recording_for
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -17,7 +17,7 @@ def _modules() -> dict[str, Path]:
     for package in PACKAGES:
         for path in sorted((PROJECT_DIR / package).rglob("*.py")):
             parts = path.relative_to(PROJECT_DIR).with_suffix("").parts
-            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+            found["vllm_eks." + ".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return found
 
 
@@ -60,20 +60,20 @@ def test_the_import_graph_between_project_modules_has_no_circle():
 
 def test_config_imports_nothing_from_the_builders_components_or_preview():
     modules = _modules()
-    leaks = {name: sorted(target for target in _imports(path, modules) if not target.startswith("config"))
-             for name, path in modules.items() if name.startswith("config")}
+    leaks = {name: sorted(target for target in _imports(path, modules) if not target.startswith("vllm_eks.config"))
+             for name, path in modules.items() if name.startswith("vllm_eks.config")}
     assert {name: targets for name, targets in leaks.items() if targets} == {}
 
 
 def test_no_module_in_config_or_components_is_longer_than_one_reading():
     long = {name: len(path.read_text().splitlines()) for name, path in _modules().items()
-            if name.startswith(("config", "components")) and len(path.read_text().splitlines()) > MAX_MODULE_LINES}
+            if name.startswith(("vllm_eks.config", "vllm_eks.components")) and len(path.read_text().splitlines()) > MAX_MODULE_LINES}
     assert long == {}
 
 
 def test_accelerator_kinds_are_named_only_in_the_catalogs():
     """Hardware differences are data (config/accelerators.py, config/instance_catalog.py); logic reads traits."""
-    catalogs = {"config.accelerators", "config.instance_catalog", "components._device_plugin_objects", "components.device_plugins"}
+    catalogs = {"vllm_eks.config.accelerators", "vllm_eks.config.instance_catalog", "vllm_eks.components._device_plugin_objects", "vllm_eks.components.device_plugins"}
     named = {name: path.read_text().count("AcceleratorKind.NEURON") + path.read_text().count("AcceleratorKind.GPU")
              for name, path in _modules().items() if name not in catalogs}
     assert {name: count for name, count in named.items() if count} == {}

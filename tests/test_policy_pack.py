@@ -16,7 +16,7 @@ pulumi_policy = pytest.importorskip("pulumi_policy", reason="pulumi-policy is in
 from pulumi_policy.deserialize import deserialize_properties  # noqa: E402
 from pulumi_policy.proxy import unknown_checking_proxy  # noqa: E402
 
-from config.accelerators import ACCELERATORS  # noqa: E402
+from vllm_eks.config.accelerators import ACCELERATORS  # noqa: E402
 from tests.conftest import PROJECT_DIR, recording_for  # noqa: E402
 
 POLICY_DIR = PROJECT_DIR / "policy"

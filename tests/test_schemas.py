@@ -6,9 +6,9 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from config.platform.cluster import DEFAULT_KUBERNETES_VERSION
+from vllm_eks.config.platform.cluster import DEFAULT_KUBERNETES_VERSION
 
-from preview.render import manifests
+from vllm_eks.preview.render import manifests
 from tests.conftest import committed_stacks, kubernetes_version, recording_for
 
 

@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 import pytest
 
-from config.loader import read_stack_file
-from preview.runner import run_stack
+from vllm_eks.config.loader import read_stack_file
+from vllm_eks.preview.runner import run_stack
 from tests.conftest import PROJECT_DIR
 
 Models = list[dict[str, Any]]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from config.errors import ConfigIssue
-from config.placement.alternatives import larger_configuration
-from config.placement.records import RECOMPILE_NOTE, PlacedModel
-from config.placement.vllm_budget import fit_issue
-from config.sizing.memory import ModelSizing
-from config.units import gib, kib
-from config.wording import either
+from vllm_eks.config.errors import ConfigIssue
+from vllm_eks.config.placement.alternatives import larger_configuration
+from vllm_eks.config.placement.records import RECOMPILE_NOTE, PlacedModel
+from vllm_eks.config.placement.vllm_budget import fit_issue
+from vllm_eks.config.sizing.memory import ModelSizing
+from vllm_eks.config.units import gib, kib
+from vllm_eks.config.wording import either
 
 
 def largest_power_of_two_at_most(value: float) -> int:

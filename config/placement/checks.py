@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from config.errors import ConfigIssue
-from config.placement.accelerator_memory import memory_issue
-from config.placement.fit import accelerator_count_issue, degree_issue
-from config.placement.host_memory import host_memory_issue
-from config.placement.packing import group_issues
-from config.placement.records import PlacedModel
-from config.placement.requests import request_issues
-from config.placement.warnings import model_warnings
+from vllm_eks.config.errors import ConfigIssue
+from vllm_eks.config.placement.accelerator_memory import memory_issue
+from vllm_eks.config.placement.fit import accelerator_count_issue, degree_issue
+from vllm_eks.config.placement.host_memory import host_memory_issue
+from vllm_eks.config.placement.packing import group_issues
+from vllm_eks.config.placement.records import PlacedModel
+from vllm_eks.config.placement.requests import request_issues
+from vllm_eks.config.placement.warnings import model_warnings
 
 
 def placement_issues(placed_models: list[PlacedModel], groups_run_as_configured: bool = True) -> list[ConfigIssue]:

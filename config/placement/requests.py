@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from config.allocatable import node_allocatable
-from config.errors import ConfigIssue
-from config.placement.alternatives import same_kind_instances
-from config.placement.records import PlacedModel
-from config.types import parse_quantity
-from config.units import MIB, gib
+from vllm_eks.config.allocatable import node_allocatable
+from vllm_eks.config.errors import ConfigIssue
+from vllm_eks.config.placement.alternatives import same_kind_instances
+from vllm_eks.config.placement.records import PlacedModel
+from vllm_eks.config.types import parse_quantity
+from vllm_eks.config.units import MIB, gib
 
 
 def cpu_millicores(text: str) -> int:

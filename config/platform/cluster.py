@@ -8,10 +8,10 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field
 
-from config._base import ConfigModel
-from config.platform.aws_types import AvailabilityZone, IamPrincipalArn, Ipv4Cidr, SubnetId, VpcId, matching
-from config.platform.kubernetes_versions import DEFAULT_KUBERNETES_VERSION
-from config.types import DnsLabel
+from vllm_eks.config._base import ConfigModel
+from vllm_eks.config.platform.aws_types import AvailabilityZone, IamPrincipalArn, Ipv4Cidr, SubnetId, VpcId, matching
+from vllm_eks.config.platform.kubernetes_versions import DEFAULT_KUBERNETES_VERSION
+from vllm_eks.config.types import DnsLabel
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 

@@ -6,11 +6,11 @@ import ipaddress
 from datetime import date
 from typing import Optional, Protocol
 
-from config.errors import ConfigIssue
-from config.instance_catalog import INSTANCE_TYPES
-from config.platform.cluster import ClusterConfig, ExistingVpcConfig, VpcConfig
-from config.platform.kubernetes_versions import Support, version_note
-from config.platform.node_groups import NodeGroupConfig
+from vllm_eks.config.errors import ConfigIssue
+from vllm_eks.config.instance_catalog import INSTANCE_TYPES
+from vllm_eks.config.platform.cluster import ClusterConfig, ExistingVpcConfig, VpcConfig
+from vllm_eks.config.platform.kubernetes_versions import Support, version_note
+from vllm_eks.config.platform.node_groups import NodeGroupConfig
 
 
 class _PlatformStack(Protocol):

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from config.units import GIB
+from vllm_eks.config.units import GIB
 
 if TYPE_CHECKING:
-    from config.accelerators import AcceleratorTraits
-    from config.instance_catalog import InstanceSpec
+    from vllm_eks.config.accelerators import AcceleratorTraits
+    from vllm_eks.config.instance_catalog import InstanceSpec
 
 GPU_MEMORY_UTILIZATION = 0.9
 """vLLM's `--gpu-memory-utilization` default (the guide: "Default 0.9")."""

@@ -36,8 +36,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from config.model_catalog import Architecture
-from config.units import GIB, MIB
+from vllm_eks.config.model_catalog import Architecture
+from vllm_eks.config.units import GIB, MIB
 
 # --------------------------------------------------------------------------------------------
 # Versions

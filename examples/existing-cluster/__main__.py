@@ -7,9 +7,7 @@ checks the `ModelConfig` and `NodeGroupConfig` this program builds, before anyth
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.vllm_model import VllmModel, VllmModelArgs
-from config.model import ModelConfig
-from config.platform.node_groups import NodeGroupConfig
+from vllm_eks import ModelConfig, NodeGroupConfig, VllmModel, VllmModelArgs
 
 settings = pulumi.Config()
 

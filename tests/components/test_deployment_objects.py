@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components import _deployment_objects as objects
-from config.model import ModelConfig
-from config.platform.node_groups import NodeGroupConfig
+from vllm_eks.components import _deployment_objects as objects
+from vllm_eks.config.model import ModelConfig
+from vllm_eks.config.platform.node_groups import NodeGroupConfig
 
 INF2 = NodeGroupConfig(name="inf2", instance_type="inf2.8xlarge")
 

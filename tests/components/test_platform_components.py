@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from config.platform.cluster import DEFAULT_KUBERNETES_VERSION
+from vllm_eks.config.platform.cluster import DEFAULT_KUBERNETES_VERSION
 
-from components import _efs_args
-from components.eks_cluster import EksCluster, EksClusterArgs
-from components.platform import build_platform, model_dependencies
-from config.errors import ConfigError
-from config.loader import load_stack_file, parse_stack_config, validate_stack_config
-from config.validation import validate_stack
-from config.platform.cluster import ClusterConfig
-from config.platform.rules import endpoint_issues
-from config.stack import StackConfig
-from preview.engine import Recording, run_program
+from vllm_eks.components import _efs_args
+from vllm_eks.components.eks_cluster import EksCluster, EksClusterArgs
+from vllm_eks.components.platform import build_platform, model_dependencies
+from vllm_eks.config.errors import ConfigError
+from vllm_eks.config.loader import load_stack_file, parse_stack_config, validate_stack_config
+from vllm_eks.config.validation import validate_stack
+from vllm_eks.config.platform.cluster import ClusterConfig
+from vllm_eks.config.platform.rules import endpoint_issues
+from vllm_eks.config.stack import StackConfig
+from vllm_eks.preview.engine import Recording, run_program
 from tests.config.stacks import REACHABLE_CLUSTER
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]

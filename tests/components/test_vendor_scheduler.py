@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components import _scheduler_objects as objects
-from config.errors import ConfigError
+from vllm_eks.components import _scheduler_objects as objects
+from vllm_eks.config.errors import ConfigError
 from tests.config.stacks import parse_stack
 
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from components._vllm_args import vllm_args
-from config.model import ModelConfig
+from vllm_eks.components._vllm_args import vllm_args
+from vllm_eks.config.model import ModelConfig
 
 
 def _gpu(**overrides) -> ModelConfig:

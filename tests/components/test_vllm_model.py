@@ -6,14 +6,14 @@ import pulumi
 import pytest
 import pulumi_kubernetes as k8s
 
-from components.model_namespace import ModelNamespace, ModelNamespaceArgs
-from components.vllm_model import VllmModel, VllmModelArgs
-from config.errors import ConfigError
-from config.model import ModelConfig
-from config.platform.node_groups import NodeGroupConfig
-from config.stack import MonitoringConfig, NetworkPolicyConfig
-from config.validation import validate_model
-from preview.engine import run_program
+from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from vllm_eks.components.vllm_model import VllmModel, VllmModelArgs
+from vllm_eks.config.errors import ConfigError
+from vllm_eks.config.model import ModelConfig
+from vllm_eks.config.platform.node_groups import NodeGroupConfig
+from vllm_eks.config.stack import MonitoringConfig, NetworkPolicyConfig
+from vllm_eks.config.validation import validate_model
+from vllm_eks.preview.engine import run_program
 
 GPU_GROUP = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.loader import parse_stack_config
-from config.sizing.memory import ModelSizing
-from config.stack import StackConfig
-from config.validation import validate_stack
+from vllm_eks.config.loader import parse_stack_config
+from vllm_eks.config.sizing.memory import ModelSizing
+from vllm_eks.config.stack import StackConfig
+from vllm_eks.config.validation import validate_stack
 
 # A documentation range (RFC 5737): any listed CIDR keeps a stack that creates its own VPC
 # reachable, which the endpoint rule requires.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import ConfigError
+from vllm_eks.config.errors import ConfigError
 from tests.config.stacks import parse_stack
 
 QWEN_IMAGE = "public.ecr.aws/t0h7h1e6/vllm-neuron:qwen3-8b"

@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
-from config.errors import ConfigError
-from config.loader import validate_stack_config
-from config.platform.cluster import ClusterConfig
-from config.platform.kubernetes_versions import (
+from vllm_eks.config.errors import ConfigError
+from vllm_eks.config.loader import validate_stack_config
+from vllm_eks.config.platform.cluster import ClusterConfig
+from vllm_eks.config.platform.kubernetes_versions import (
     DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, TABLE_AS_OF, Support, in_standard_support, support, version_note,
 )
-from config.platform.region import region_issues
-from config.platform.rules import platform_issues, platform_warnings
+from vllm_eks.config.platform.region import region_issues
+from vllm_eks.config.platform.rules import platform_issues, platform_warnings
 from tests.config.stacks import REACHABLE_CLUSTER, parse_stack
 
 

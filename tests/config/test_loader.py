@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from config.errors import ConfigError
-from config.loader import read_stack_file
+from vllm_eks.config.errors import ConfigError
+from vllm_eks.config.loader import read_stack_file
 
 STACK = """\
 config:

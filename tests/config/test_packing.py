@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 import time
 
-from config.errors import ConfigError
-from config.placement.packing import first_fit_decreasing
+from vllm_eks.config.errors import ConfigError
+from vllm_eks.config.placement.packing import first_fit_decreasing
 from tests.config.stacks import parse_stack
 
 

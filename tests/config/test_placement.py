@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import ConfigError
-from config.loader import load_stack_file
-from config.allocatable import kube_reserved_cpu_millicores, max_pods, node_allocatable
-from config.units import GIB, MIB
-from config.instance_catalog import INSTANCE_TYPES
+from vllm_eks.config.errors import ConfigError
+from vllm_eks.config.loader import load_stack_file
+from vllm_eks.config.allocatable import kube_reserved_cpu_millicores, max_pods, node_allocatable
+from vllm_eks.config.units import GIB, MIB
+from vllm_eks.config.instance_catalog import INSTANCE_TYPES
 from tests.conftest import PROJECT_DIR
 from tests.config.stacks import parse_stack, warnings_of
 
@@ -36,7 +36,7 @@ def test_the_dev_stack_warns_only_that_inf2_xlarge_cannot_hold_twice_each_checkp
 
 
 def test_every_catalog_instance_has_eni_figures_for_max_pods():
-    from config.allocatable import ENI_LIMITS
+    from vllm_eks.config.allocatable import ENI_LIMITS
     assert sorted(set(INSTANCE_TYPES) - set(ENI_LIMITS)) == []
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.reference import _reachable, render_reference
-from config.stack import StackConfig
+from vllm_eks.config.reference import _reachable, render_reference
+from vllm_eks.config.stack import StackConfig
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "config-reference.md"
 
 
 def test_the_committed_reference_matches_the_models():
-    assert DOC.read_text() == render_reference(), "regenerate: .venv/bin/python -m config.reference > docs/config-reference.md"
+    assert DOC.read_text() == render_reference(), "regenerate: .venv/bin/python -m vllm_eks.config.reference > docs/config-reference.md"
 
 
 def test_every_config_key_is_documented():

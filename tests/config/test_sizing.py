@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from config.loader import load_stack_file
-from config.accelerators import ACCELERATORS, AcceleratorKind
-from config.model_catalog import CATALOG, CATALOG_ENTRIES
-from config.instance_catalog import INSTANCE_TYPES
-from config.validation import validate_stack
-from preview.sizing_table import format_sizing_table
-from config.sizing.precision import Precision, weights_size
-from config.sizing.vllm_defaults import default_max_num_seqs
-from config.units import GIB, KIB
+from vllm_eks.config.loader import load_stack_file
+from vllm_eks.config.accelerators import ACCELERATORS, AcceleratorKind
+from vllm_eks.config.model_catalog import CATALOG, CATALOG_ENTRIES
+from vllm_eks.config.instance_catalog import INSTANCE_TYPES
+from vllm_eks.config.validation import validate_stack
+from vllm_eks.preview.sizing_table import format_sizing_table
+from vllm_eks.config.sizing.precision import Precision, weights_size
+from vllm_eks.config.sizing.vllm_defaults import default_max_num_seqs
+from vllm_eks.config.units import GIB, KIB
 from tests.conftest import PROJECT_DIR
 from tests.config.stacks import parse_stack, sizings_of
 
@@ -201,9 +201,9 @@ def test_tensor_parallelism_splits_weights_and_kv_per_token_across_the_ranks():
 
 
 def test_the_sizing_table_shows_what_loading_a_neuron_checkpoint_needs_and_the_limit_it_gets():
-    from config.loader import load_stack_file
-    from config.validation import validate_stack
-    from preview.sizing_table import format_sizing_table
+    from vllm_eks.config.loader import load_stack_file
+    from vllm_eks.config.validation import validate_stack
+    from vllm_eks.preview.sizing_table import format_sizing_table
     from tests.conftest import PROJECT_DIR
 
     table = format_sizing_table(validate_stack(load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")))

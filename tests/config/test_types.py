@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from pydantic import TypeAdapter
 
-from config.image_reference import image_reference_problem
-from config.types import MemoryQuantity, check_cpu_quantity, check_model_namespace, check_service_name, parse_quantity
+from vllm_eks.config.image_reference import image_reference_problem
+from vllm_eks.config.types import MemoryQuantity, check_cpu_quantity, check_model_namespace, check_service_name, parse_quantity
 
 
 @pytest.mark.parametrize("text, value", [

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from config.model import ModelConfig
-from config.instance_catalog import INSTANCE_TYPES
-from config.sizing.memory import ModelSizing, size_model
+from vllm_eks.config.model import ModelConfig
+from vllm_eks.config.instance_catalog import INSTANCE_TYPES
+from vllm_eks.config.sizing.memory import ModelSizing, size_model
 from tests.conftest import PROJECT_DIR
 
 MEASUREMENTS = PROJECT_DIR / "tests" / "data" / "vllm-0.26.0-h200-measurements.md"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from config.device_memory import DEVICE_MEMORY, device_memory
-from config.instance_catalog import INSTANCE_TYPES
-from config.model_catalog import CATALOG
-from config.sizing.vllm_defaults import default_max_num_batched_tokens, scheduler_defaults
-from config.sizing.vllm_memory import (
+from vllm_eks.config.device_memory import DEVICE_MEMORY, device_memory
+from vllm_eks.config.instance_catalog import INSTANCE_TYPES
+from vllm_eks.config.model_catalog import CATALOG
+from vllm_eks.config.sizing.vllm_defaults import default_max_num_batched_tokens, scheduler_defaults
+from vllm_eks.config.sizing.vllm_memory import (
     GIB, VllmVersion, accounting, cudagraph_capture_sizes, image_vllm_version,
     non_torch_memory, peak_activation,
 )

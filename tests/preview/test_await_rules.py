@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from preview.rehearsal.await_rules import await_policy, claim_ready_phase, parse_duration_seconds, service_waits_for_pods
+from vllm_eks.preview.rehearsal.await_rules import await_policy, claim_ready_phase, parse_duration_seconds, service_waits_for_pods
 
 
 def obj(api_version: str, kind: str, annotations: dict | None = None, spec: dict | None = None) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from preview.cli import EXIT_INVALID_CONFIG, EXIT_WARNINGS_STRICT, main
+from vllm_eks.preview.cli import EXIT_INVALID_CONFIG, EXIT_WARNINGS_STRICT, main
 from tests.conftest import PROJECT_DIR
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from preview.cli import EXIT_CHANGED, main
-from preview.diff import Render, diff_renders
-from preview.diff_format import format_markdown, format_text
-from preview.replacement_rules import RULES, replacing_rule
+from vllm_eks.preview.cli import EXIT_CHANGED, main
+from vllm_eks.preview.diff import Render, diff_renders
+from vllm_eks.preview.diff_format import format_markdown, format_text
+from vllm_eks.preview.replacement_rules import RULES, replacing_rule
 from tests.conftest import PROJECT_DIR, recording_for
 from tests.preview.scratch_repo import committed_copy, git
 

@@ -9,7 +9,7 @@ import subprocess
 
 import yaml
 
-from preview.pr_comment import GITHUB_COMMENT_LIMIT, MARKER, TRUNCATED_NOTE, committed_stacks, fit_comment, pr_comment
+from vllm_eks.preview.pr_comment import GITHUB_COMMENT_LIMIT, MARKER, TRUNCATED_NOTE, committed_stacks, fit_comment, pr_comment
 from tests.conftest import PROJECT_DIR
 from tests.preview.scratch_repo import committed_copy
 
@@ -43,7 +43,7 @@ def test_the_offline_diff_job_runs_the_comment_script_on_every_committed_project
     assert steps[0] == {"uses": "actions/checkout@v4", "with": {"fetch-depth": 0}}
     [command] = [step["run"] for step in steps if "preview.pr_comment" in step.get("run", "")]
     words = shlex.split(command.replace("\\\n", " "))
-    assert words[:3] == [".venv/bin/python", "-m", "preview.pr_comment"]
+    assert words[:3] == [".venv/bin/python", "-m", "vllm_eks.preview.pr_comment"]
     assert words[words.index("--base") + 1] == "origin/${{ github.base_ref }}"
     dirs = [words[i + 1] for i, word in enumerate(words) if word == "--project-dir"]
     assert dirs == [".", "examples/existing-cluster"]

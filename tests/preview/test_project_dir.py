@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from preview.cli import EXIT_INVALID_CONFIG, main
-from preview.runner import project_name, run_stack
+from vllm_eks.preview.cli import EXIT_INVALID_CONFIG, main
+from vllm_eks.preview.runner import project_name, run_stack
 from tests.conftest import PROJECT_DIR
 
 EXAMPLE = PROJECT_DIR / "examples" / "existing-cluster"

@@ -8,16 +8,16 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components import _deployment_objects as objects
-from components.model_namespace import ModelNamespace, ModelNamespaceArgs
-from components.platform import build_platform, model_dependencies, storage_dependencies
-from components.vllm_model import VllmModel, VllmModelArgs
-from config.loader import load_stack_file, validate_stack_file
-from preview import cli
-from preview.cli import main
-from preview.engine import Recording, RegisteredResource, run_program
-from preview.rehearsal import rehearse
-from preview.rehearsal.simulate import FIRST_UP, RUNNING_PLATFORM, replay
+from vllm_eks.components import _deployment_objects as objects
+from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from vllm_eks.components.platform import build_platform, model_dependencies, storage_dependencies
+from vllm_eks.components.vllm_model import VllmModel, VllmModelArgs
+from vllm_eks.config.loader import load_stack_file, validate_stack_file
+from vllm_eks.preview import cli
+from vllm_eks.preview.cli import main
+from vllm_eks.preview.engine import Recording, RegisteredResource, run_program
+from vllm_eks.preview.rehearsal import rehearse
+from vllm_eks.preview.rehearsal.simulate import FIRST_UP, RUNNING_PLATFORM, replay
 from tests.conftest import PROJECT_DIR, recording_for
 
 DEV = load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
