@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -50,3 +50,16 @@ def register_object(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions
         raise ValueError(f"no typed resource registered for {obj['apiVersion']} {obj['kind']}")
     body = {_KEYWORDS.get(key, key): value for key, value in obj.items() if key not in ("apiVersion", "kind")}
     return kind(name, opts=opts, **body)
+
+
+def register_in_apply_order(
+    objects: Iterable[dict[str, Any]], name: Callable[[dict[str, Any]], str], workload_kinds: frozenset[str],
+    opts: pulumi.ResourceOptions,
+) -> list[pulumi.CustomResource]:
+    """Register a vendor's objects in the order given; each workload among them depends on everything
+    registered before it, since pods that start before their identity, RBAC and config exist crash-loop once."""
+    registered: list[pulumi.CustomResource] = []
+    for obj in objects:
+        needs = list(registered) if obj["kind"] in workload_kinds else []
+        registered.append(register_object(name(obj), obj, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=needs))))
+    return registered

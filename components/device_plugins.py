@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from vllm_eks.components import _device_plugin_objects as objects
-from vllm_eks.components._kubernetes import register_object
+from vllm_eks.components._kubernetes import register_in_apply_order
 from vllm_eks.config.accelerators import AcceleratorKind
 
 
@@ -33,19 +33,10 @@ class DevicePlugin(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(f"vllm-eks:index:{type_name}", resource_name, None, opts)
         self.kind = kind
-        registered = []
-        for obj in objects.device_plugin_objects(kind):
-            is_daemonset = obj["kind"] == "DaemonSet"
-            resource = register_object(
-                f"{resource_name}-{obj['kind'].lower()}",
-                obj,
-                pulumi.ResourceOptions(
-                    parent=self, provider=args.provider,
-                    # Pods that start before their identity and RBAC exist crash-loop once.
-                    depends_on=list(registered) if is_daemonset else [],
-                ),
-            )
-            registered.append(resource)
+        registered = register_in_apply_order(
+            objects.device_plugin_objects(kind), lambda obj: f"{resource_name}-{obj['kind'].lower()}",
+            frozenset({"DaemonSet"}), pulumi.ResourceOptions(parent=self, provider=args.provider),
+        )
         self.daemonset = registered[-1]
         self.register_outputs({"daemonset_name": objects.DEVICE_PLUGINS[kind].daemonset_name})
 

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from vllm_eks.components import _scheduler_objects as objects
-from vllm_eks.components._kubernetes import register_object
+from vllm_eks.components._kubernetes import register_in_apply_order
 
 
 @dataclass
@@ -33,17 +33,9 @@ class VendorScheduler(pulumi.ComponentResource):
 
     def __init__(self, resource_name: str, args: VendorSchedulerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("vllm-eks:index:VendorScheduler", resource_name, None, opts)
-        registered: list[pulumi.Resource] = []
-        for obj in objects.scheduler_objects(args.scheduler_name, args.kubernetes_version):
-            is_workload = obj["kind"] in ("Deployment", "Service")
-            resource = register_object(
-                f"{resource_name}-{obj['metadata']['name']}-{obj['kind'].lower()}",
-                obj,
-                pulumi.ResourceOptions(
-                    parent=self, provider=args.provider,
-                    # Pods that start before their identity, RBAC and config exist crash-loop once.
-                    depends_on=list(registered) if is_workload else [],
-                ),
-            )
-            registered.append(resource)
+        register_in_apply_order(
+            objects.scheduler_objects(args.scheduler_name, args.kubernetes_version),
+            lambda obj: f"{resource_name}-{obj['metadata']['name']}-{obj['kind'].lower()}",
+            frozenset({"Deployment", "Service"}), pulumi.ResourceOptions(parent=self, provider=args.provider),
+        )
         self.register_outputs({"scheduler_name": args.scheduler_name})

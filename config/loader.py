@@ -65,7 +65,7 @@ def validate_stack_config(
     if key in _validated:
         _validated.move_to_end(key)
         return _validated[key]
-    decoded = {name: _decode(value) for name, value in values.items()}
+    decoded = {name: decode_json_string(value) for name, value in values.items()}
     issues = region_issues(region) + _plaintext_token_issues(decoded, secret_keys)
     try:
         stack = StackConfig.model_validate(decoded)
@@ -201,7 +201,9 @@ def _issue_key(key: str, path: tuple, project: str) -> str:
     return key
 
 
-def _decode(value: Any) -> Any:
+def decode_json_string(value: Any) -> Any:
+    """A string holding a JSON object or array (how Pulumi passes structured config, how AWS takes
+    a policy document) as the value it holds; any other value unchanged."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
             return json.loads(value)

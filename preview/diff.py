@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from vllm_eks.config.loader import decode_json_string
 from vllm_eks.preview.replacement_rules import ReplacementRule, covered_by, has_rules, replacing_rule
 
 SIZING_FILE = "sizing.txt"
@@ -171,7 +172,9 @@ _REPARENTED = ReplacementRule(
 
 def _leaf_changes(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
     """Every changed leaf as (path, old, new); MISSING where a side has no value there."""
-    old, new = _json_document(old), _json_document(new)
+    # A policy or add-on configuration string compares as the document it holds, so a changed
+    # statement shows as its own path, and a render that printed it parsed matches one that kept the string.
+    old, new = decode_json_string(old), decode_json_string(new)
     if old == new:
         return []
     if isinstance(old, dict) and isinstance(new, dict):
@@ -192,18 +195,6 @@ def join_key(path: str, key: str) -> str:
     if _PLAIN_KEY.match(key):
         return f"{path}.{key}" if path else key
     return f"{path}[{json.dumps(key)}]"
-
-
-def _json_document(value: Any) -> Any:
-    """A string holding a JSON object or array (an IAM policy, add-on configuration) compares as the
-    document it holds, so a changed statement shows as its own path, and a render that printed the
-    document parsed matches one that kept the string."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def _list_changes(old: list, new: list, path: str) -> list[tuple[str, Any, Any]]:

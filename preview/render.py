@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 import yaml
 
+from vllm_eks.config.loader import decode_json_string
 from vllm_eks.preview.engine import Recording, RegisteredResource
 
 _TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata")
@@ -113,13 +114,8 @@ def _readable(value: Any) -> Any:
         return {key: _readable(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_readable(item) for item in value]
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        try:
-            document = json.loads(value)
-        except json.JSONDecodeError:
-            return value
-        return _sorted(document) if isinstance(document, dict) else value
-    return value
+    document = decode_json_string(value)
+    return _sorted(document) if isinstance(document, dict) else value
 
 
 def _sorted(value: Any) -> Any:
