@@ -52,7 +52,8 @@ class VllmModelArgs:
 # by cluster provider. A second one would register the same Namespace, Secret, claims and
 # NetworkPolicy again, which the API server refuses only at `pulumi up`. A ContextVar, so each
 # program run (one per process under the CLI; one per Context in the offline engine) starts empty.
-_OWN_NAMESPACES: ContextVar[Optional[dict[tuple[str, int], str]]] = ContextVar("vllm_eks_own_namespaces", default=None)
+# Values hold the provider too, so its id cannot be reused by another object while the key is in use.
+_OWN_NAMESPACES: ContextVar[Optional[dict[tuple[str, int], tuple[str, object]]]] = ContextVar("vllm_eks_own_namespaces", default=None)
 
 
 def _claim_own_namespace(resource_name: str, namespace: str, opts: Optional[pulumi.ResourceOptions]) -> None:
@@ -64,12 +65,12 @@ def _claim_own_namespace(resource_name: str, namespace: str, opts: Optional[pulu
     key = (namespace, id(provider) if provider is not None else 0)
     if key in claimed:
         raise ConfigError([ConfigIssue("model.namespace", (
-            f"VllmModel {claimed[key]!r} already creates namespace {namespace!r} (its Namespace, hf-token Secret, "
+            f"VllmModel {claimed[key][0]!r} already creates namespace {namespace!r} (its Namespace, hf-token Secret, "
             f"cache claims and NetworkPolicy) on this cluster, so a second one would collide at `pulumi up`; "
             f"create one ModelNamespace(\"{namespace}\", ModelNamespaceArgs(name=\"{namespace}\", ...)) and pass it "
             f"to both as VllmModelArgs(namespace=...), or give this model another namespace"))],
             source=f"VllmModel {resource_name!r}")
-    claimed[key] = resource_name
+    claimed[key] = (resource_name, provider)
 
 
 class VllmModel(pulumi.ComponentResource):

@@ -41,7 +41,10 @@ class ValidatedStack:
 
     def placement(self, model: ModelConfig) -> PlacedModel:
         """The record of one of this stack's models."""
-        return next(placed for placed in self.placed if placed.model is model)
+        found = next((placed for placed in self.placed if placed.model is model), None)
+        if found is None:
+            raise KeyError(f"model {model.name!r} is not one of this stack's models (pass the ModelConfig from ValidatedStack.stack)")
+        return found
 
 
 def validate_stack(stack: StackConfig, source: str = "stack config") -> ValidatedStack:

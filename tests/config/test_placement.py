@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vllm_eks.config.errors import ConfigError
-from vllm_eks.config.loader import load_stack_file
+from vllm_eks.config.loader import load_stack_file, validate_stack_file
 from vllm_eks.config.allocatable import kube_reserved_cpu_millicores, max_pods, node_allocatable
 from vllm_eks.config.units import GIB, MIB
 from vllm_eks.config.instance_catalog import INSTANCE_TYPES
@@ -355,3 +355,11 @@ def test_the_committed_stacks_pass_sizing_and_placement_with_only_the_known_mode
     stack = load_stack_file(path)
     expected = DEV_HOST_MEMORY_WARNINGS if stack_name == "dev" else []
     assert [w for w in warnings_of(stack) if w.startswith("models[")] == expected
+
+
+def test_a_validated_stack_hands_out_each_models_record_and_refuses_a_model_it_does_not_hold():
+    validated = validate_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
+    model = validated.stack.models[1]
+    assert validated.placement(model).index == 1
+    with pytest.raises(KeyError, match="not one of this stack's models"):
+        validated.placement(model.model_copy())
