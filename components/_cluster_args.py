@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from vllm_eks.config.errors import ConfigIssue
-from vllm_eks.config.platform.cluster import ClusterConfig, NatGateways, VpcConfig
+from ..config.errors import ConfigIssue
+from ..config.platform.cluster import ClusterConfig, NatGateways, VpcConfig
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 

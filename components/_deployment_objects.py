@@ -11,20 +11,20 @@ import json
 import math
 from typing import Any
 
-from vllm_eks.components import _scanner_exceptions as scanner_exceptions
-from vllm_eks.components._container_security import POD_SECURITY_CONTEXT, container_security_context
-from vllm_eks.components._labels import recommended_labels
-from vllm_eks.components._namespace_objects import HF_CACHE_CLAIM, HF_TOKEN_KEY, HF_TOKEN_SECRET, NEURON_CACHE_CLAIM
-from vllm_eks.components import _writable_paths as paths
-from vllm_eks.components._vllm_args import VLLM_COMMAND, vllm_args
-from vllm_eks.config.accelerators import ACCELERATORS
-from vllm_eks.config.image_catalog import pinned_image
-from vllm_eks.config.placement.host_memory import memory_limit
-from vllm_eks.config.scheduler_catalog import model_scheduler
-from vllm_eks.config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource
-from vllm_eks.config.platform.node_groups import NodeGroupConfig
-from vllm_eks.config.scheduling import node_selector, tolerations
-from vllm_eks.config.stack import MonitoringConfig
+from . import _scanner_exceptions as scanner_exceptions
+from ._container_security import POD_SECURITY_CONTEXT, container_security_context
+from ._labels import recommended_labels
+from ._namespace_objects import HF_CACHE_CLAIM, HF_TOKEN_KEY, HF_TOKEN_SECRET, NEURON_CACHE_CLAIM
+from . import _writable_paths as paths
+from ._vllm_args import VLLM_COMMAND, vllm_args
+from ..config.accelerators import ACCELERATORS
+from ..config.image_catalog import pinned_image
+from ..config.placement.host_memory import memory_limit
+from ..config.scheduler_catalog import model_scheduler
+from ..config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource
+from ..config.platform.node_groups import NodeGroupConfig
+from ..config.scheduling import node_selector, tolerations
+from ..config.stack import MonitoringConfig
 
 CONTAINER_NAME = "vllm"
 HEALTH_PATH = "/health"

@@ -5,7 +5,7 @@ https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/
 
 from __future__ import annotations
 
-from vllm_eks.config.units import PROJECT
+from ..config.units import PROJECT
 
 MANAGED_BY = "pulumi"
 """`app.kubernetes.io/managed-by`: the tool that applies the objects."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from vllm_eks.components._labels import recommended_labels
-from vllm_eks.config.stack import CacheVolumesConfig
+from ._labels import recommended_labels
+from ..config.stack import CacheVolumesConfig
 
 HF_CACHE_CLAIM = "huggingface-cache"
 NEURON_CACHE_CLAIM = "neuron-cache"

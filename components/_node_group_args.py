@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vllm_eks.config.accelerators import ACCELERATORS, CPU_AMI_TYPE
-from vllm_eks.config.platform.node_groups import NodeGroupConfig
-from vllm_eks.config.scheduling import node_taints
+from ..config.accelerators import ACCELERATORS, CPU_AMI_TYPE
+from ..config.platform.node_groups import NodeGroupConfig
+from ..config.scheduling import node_taints
 
 ROOT_DEVICE = "/dev/xvda"  # AL2023 EKS AMIs boot from this device.
 # Pods reach IMDS only through hostNetwork: a hop limit of 1 drops the reply one hop early

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vllm_eks.config.accelerators import ACCELERATORS
-from vllm_eks.config.image_catalog import neuron_image
-from vllm_eks.config.model import HF_CACHE_PATH, ModelConfig
+from ..config.accelerators import ACCELERATORS
+from ..config.image_catalog import neuron_image
+from ..config.model import HF_CACHE_PATH, ModelConfig
 
 SCRATCH_MOUNTS = {"tmp": "/tmp", "var-tmp": "/var/tmp"}
 WORK_VOLUME = "work"

@@ -12,9 +12,9 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from vllm_eks.components import _device_plugin_objects as objects
-from vllm_eks.components._kubernetes import register_in_apply_order
-from vllm_eks.config.accelerators import AcceleratorKind
+from . import _device_plugin_objects as objects
+from ._kubernetes import register_in_apply_order
+from ..config.accelerators import AcceleratorKind
 
 
 @dataclass

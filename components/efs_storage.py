@@ -9,9 +9,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from vllm_eks.components import _efs_args as build
-from vllm_eks.components._kubernetes import register_object
-from vllm_eks.config.platform.efs import EfsConfig, ServiceAccountIdentity
+from . import _efs_args as build
+from ._kubernetes import register_object
+from ..config.platform.efs import EfsConfig, ServiceAccountIdentity
 
 
 @dataclass

@@ -10,12 +10,12 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from vllm_eks.components import _cluster_args as build
-from vllm_eks.components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
-from vllm_eks.config.errors import ConfigError, ConfigIssue
-from vllm_eks.config.platform.cluster import ClusterConfig
-from vllm_eks.config.platform.node_groups import NodeGroupConfig, default_system_node_group
-from vllm_eks.config.platform.rules import endpoint_issues
+from . import _cluster_args as build
+from .node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
+from ..config.errors import ConfigError, ConfigIssue
+from ..config.platform.cluster import ClusterConfig
+from ..config.platform.node_groups import NodeGroupConfig, default_system_node_group
+from ..config.platform.rules import endpoint_issues
 
 
 @dataclass

@@ -7,9 +7,9 @@ from typing import Optional, Sequence
 
 import pulumi
 
-from vllm_eks.components import _namespace_objects as objects
-from vllm_eks.components._kubernetes import register_object
-from vllm_eks.config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
+from . import _namespace_objects as objects
+from ._kubernetes import register_object
+from ..config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 
 
 @dataclass

@@ -8,8 +8,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from vllm_eks.components import _node_group_args as build
-from vllm_eks.config.platform.node_groups import NodeGroupConfig
+from . import _node_group_args as build
+from ..config.platform.node_groups import NodeGroupConfig
 
 
 @dataclass

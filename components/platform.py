@@ -13,18 +13,18 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from vllm_eks.components.device_plugins import DEVICE_PLUGIN_COMPONENTS, DevicePlugin, DevicePluginArgs
-from vllm_eks.components.vendor_scheduler import VendorScheduler, VendorSchedulerArgs
-from vllm_eks.config.scheduler_catalog import model_scheduler, schedulers_needed
-from vllm_eks.components.efs_storage import EfsStorage, EfsStorageArgs
-from vllm_eks.components.eks_cluster import EksCluster, EksClusterArgs, region_zones, zone_issues
-from vllm_eks.components.node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
-from vllm_eks.config.accelerators import AcceleratorKind
-from vllm_eks.config.errors import ConfigError
-from vllm_eks.config.model import ModelConfig
-from vllm_eks.config.platform.efs import ServiceAccountIdentity
-from vllm_eks.config.stack import StackConfig
-from vllm_eks.config.validation import ValidatedStack
+from .device_plugins import DEVICE_PLUGIN_COMPONENTS, DevicePlugin, DevicePluginArgs
+from .vendor_scheduler import VendorScheduler, VendorSchedulerArgs
+from ..config.scheduler_catalog import model_scheduler, schedulers_needed
+from .efs_storage import EfsStorage, EfsStorageArgs
+from .eks_cluster import EksCluster, EksClusterArgs, region_zones, zone_issues
+from .node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
+from ..config.accelerators import AcceleratorKind
+from ..config.errors import ConfigError
+from ..config.model import ModelConfig
+from ..config.platform.efs import ServiceAccountIdentity
+from ..config.stack import StackConfig
+from ..config.validation import ValidatedStack
 
 
 @dataclass

@@ -7,10 +7,10 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from vllm_eks.config.loader import validate_stack_config
-from vllm_eks.config.platform.region import REGION_KEY
-from vllm_eks.config.units import PROJECT
-from vllm_eks.config.validation import ValidatedStack
+from ..config.loader import validate_stack_config
+from ..config.platform.region import REGION_KEY
+from ..config.units import PROJECT
+from ..config.validation import ValidatedStack
 
 
 def project_config_values() -> dict[str, Any]:

@@ -12,8 +12,8 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from vllm_eks.components import _scheduler_objects as objects
-from vllm_eks.components._kubernetes import register_in_apply_order
+from . import _scheduler_objects as objects
+from ._kubernetes import register_in_apply_order
 
 
 @dataclass

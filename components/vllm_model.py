@@ -8,16 +8,16 @@ from typing import Optional, Sequence
 
 import pulumi
 
-from vllm_eks.components import _compile_job_objects as compile_job
-from vllm_eks.components import _deployment_objects as objects
-from vllm_eks.components._kubernetes import register_object
-from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
-from vllm_eks.config.errors import ConfigError, ConfigIssue
-from vllm_eks.config.model import ModelConfig
-from vllm_eks.config.placement.records import PlacedModel
-from vllm_eks.config.platform.node_groups import NodeGroupConfig
-from vllm_eks.config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
-from vllm_eks.config.validation import validate_model
+from . import _compile_job_objects as compile_job
+from . import _deployment_objects as objects
+from ._kubernetes import register_object
+from .model_namespace import ModelNamespace, ModelNamespaceArgs
+from ..config.errors import ConfigError, ConfigIssue
+from ..config.model import ModelConfig
+from ..config.placement.records import PlacedModel
+from ..config.platform.node_groups import NodeGroupConfig
+from ..config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
+from ..config.validation import validate_model
 
 
 @dataclass

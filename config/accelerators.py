@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Optional
 
-from vllm_eks.config.sizing.sharding import NXD_SHARDING, VLLM_SHARDING, ShardingRule
+from .sizing.sharding import NXD_SHARDING, VLLM_SHARDING, ShardingRule
 
 
 class AcceleratorKind(str, Enum):

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vllm_eks.config.instance_catalog import INSTANCE_TYPES, InstanceSpec
-from vllm_eks.config.units import GIB, MIB
+from .instance_catalog import INSTANCE_TYPES, InstanceSpec
+from .units import GIB, MIB
 
 EVICTION_HARD_MEMORY_BYTES = 100 * MIB
 DEFAULT_MAX_PODS = 110

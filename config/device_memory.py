@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vllm_eks.config.units import GIB
+from .units import GIB
 
 
 @dataclass(frozen=True)

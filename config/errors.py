@@ -7,8 +7,8 @@ from typing import Iterable, Sequence, Union
 
 from pydantic import ValidationError
 
-from vllm_eks.config.tokens import redact
-from vllm_eks.config.wording import plural
+from .tokens import redact
+from .wording import plural
 
 PathPart = Union[str, int]
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
-    from vllm_eks.config.errors import ConfigIssue
-    from vllm_eks.config.model import ModelConfig
+    from .errors import ConfigIssue
+    from .model import ModelConfig
 
 VLLM_SOURCE_DIR = "/opt/vllm"
 """Where the 0.9.1 Neuron DLCs clone and editable-install vLLM (Dockerfile.neuronx `WORKDIR /opt/vllm`)."""
@@ -148,15 +148,15 @@ def resolved_chat_template(model: "ModelConfig") -> Optional[str]:
 
 
 def _moves_working_dir(model: "ModelConfig") -> bool:
-    from vllm_eks.config.accelerators import ACCELERATORS
+    from .accelerators import ACCELERATORS
     return ACCELERATORS[model.accelerator].working_dir is not None
 
 
 def image_issues(index: int, model: "ModelConfig") -> list["ConfigIssue"]:
     """A relative chat template the image cannot resolve; an image-served model whose settings differ
     from the graphs baked into its image (vLLM would load graphs compiled for other shapes)."""
-    from vllm_eks.config.errors import ConfigIssue
-    from vllm_eks.config.model import ModelSource
+    from .errors import ConfigIssue
+    from .model import ModelSource
 
     path, label = f"models[{index}]", f"models[{index}] {model.name}"
     issues = []

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from vllm_eks.config.accelerators import AcceleratorKind
-from vllm_eks.config.units import GB
+from .accelerators import AcceleratorKind
+from .units import GB
 
 
 
@@ -47,7 +47,7 @@ class InstanceSpec:
     def reported_memory_per_schedulable_unit_bytes(self) -> int:
         """What the runtime reports behind one schedulable unit (config/device_memory.py): CUDA's total
         for a GPU (what gpu-memory-utilization multiplies), a NeuronCore's share of the chip's HBM."""
-        from vllm_eks.config.device_memory import device_memory
+        from .device_memory import device_memory
 
         return device_memory(self.accelerator_model).total_bytes // self.cores_per_accelerator
 

@@ -16,12 +16,12 @@ from typing import Any, Iterator, Mapping, Optional
 import yaml
 from pydantic import ValidationError
 
-from vllm_eks.config.errors import ConfigError, ConfigIssue, format_path, issues_from_validation_error
-from vllm_eks.config.platform.region import REGION_KEY, region_issues
-from vllm_eks.config.stack import StackConfig
-from vllm_eks.config.tokens import SECRET_FIX
-from vllm_eks.config.units import PROJECT, SECRET_PLACEHOLDER
-from vllm_eks.config.validation import ValidatedStack, validate_stack
+from .errors import ConfigError, ConfigIssue, format_path, issues_from_validation_error
+from .platform.region import REGION_KEY, region_issues
+from .stack import StackConfig
+from .tokens import SECRET_FIX
+from .units import PROJECT, SECRET_PLACEHOLDER
+from .validation import ValidatedStack, validate_stack
 
 _REMEMBERED = 8
 _validated: "OrderedDict[tuple[tuple[str, str], ...], ValidatedStack]" = OrderedDict()

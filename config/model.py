@@ -8,13 +8,13 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from vllm_eks.config._base import ConfigModel
-from vllm_eks.config.accelerators import ACCELERATORS, AcceleratorKind
-from vllm_eks.config.model_catalog import ArchitectureRef
-from vllm_eks.config.types import (
+from ._base import ConfigModel
+from .accelerators import ACCELERATORS, AcceleratorKind
+from .model_catalog import ArchitectureRef
+from .types import (
     CpuQuantity, DnsLabel, ImageReference, MemoryQuantity, OwnedNamespace, ServiceName, ShmQuantity, parse_quantity,
 )
-from vllm_eks.config.units import GIB
+from .units import GIB
 
 HF_CACHE_PATH = "/root/.cache/huggingface"
 NEURON_CACHE_PATH = "/root/.cache/neuron"

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Optional, Union
 
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
-from vllm_eks.config._base import ConfigModel
+from ._base import ConfigModel
 
 DTYPE_BYTES: dict[str, float] = {"float32": 4, "bfloat16": 2, "float16": 2}
 """Bytes per element of the dtypes a checkpoint's `torch_dtype` names."""
@@ -251,7 +251,7 @@ def _parse_architecture(value: Any) -> Any:
         try:
             return ArchitectureBlock.model_validate(value)
         except ValidationError as error:
-            from vllm_eks.config.errors import NestedIssues, issues_from_validation_error
+            from .errors import NestedIssues, issues_from_validation_error
 
             raise NestedIssues(issues_from_validation_error(error)) from None
     raise ValueError(

@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
 
-from vllm_eks.config.platform.kubernetes_versions import CALENDAR, DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, TABLE_AS_OF
-from vllm_eks.config.stack import StackConfig
+from .platform.kubernetes_versions import CALENDAR, DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, TABLE_AS_OF
+from .stack import StackConfig
 
 HEADER = """# Config reference
 

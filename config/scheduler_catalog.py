@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vllm_eks.config.accelerators import ACCELERATORS
-from vllm_eks.config.errors import ConfigIssue
+from .accelerators import ACCELERATORS
+from .errors import ConfigIssue
 
 if TYPE_CHECKING:
-    from vllm_eks.config.stack import StackConfig
+    from .stack import StackConfig
 
 
 @dataclass(frozen=True)

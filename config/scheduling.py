@@ -5,9 +5,9 @@ Shared by the Deployment builder and the placement checks, so what is checked is
 
 from __future__ import annotations
 
-from vllm_eks.config.accelerators import ACCELERATORS
-from vllm_eks.config.model import ModelConfig
-from vllm_eks.config.platform.node_groups import INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NODE_GROUP_LABEL, NodeGroupConfig
+from .accelerators import ACCELERATORS
+from .model import ModelConfig
+from .platform.node_groups import INSTANCE_FAMILY_LABEL, INSTANCE_TYPE_LABEL, NODE_GROUP_LABEL, NodeGroupConfig
 
 
 def node_selector(group: NodeGroupConfig) -> dict[str, str]:

@@ -6,12 +6,12 @@ from typing import Optional
 
 from pydantic import Field, SecretStr
 
-from vllm_eks.config._base import ConfigModel
-from vllm_eks.config.model import ModelConfig
-from vllm_eks.config.platform.cluster import ClusterConfig
-from vllm_eks.config.platform.efs import EfsConfig
-from vllm_eks.config.platform.node_groups import NodeGroupConfig, SystemNodeGroupConfig
-from vllm_eks.config.types import DnsLabel, StorageQuantity
+from ._base import ConfigModel
+from .model import ModelConfig
+from .platform.cluster import ClusterConfig
+from .platform.efs import EfsConfig
+from .platform.node_groups import NodeGroupConfig, SystemNodeGroupConfig
+from .types import DnsLabel, StorageQuantity
 
 
 class CacheVolumesConfig(ConfigModel):

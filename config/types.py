@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
 
-from vllm_eks.config.image_reference import image_reference_problem
+from .image_reference import image_reference_problem
 
 # DNS-1123 label (namespaces, most object names) and DNS-1035 label (Service names: must also
 # start with a letter, since a Service name becomes a DNS name and an env var prefix).

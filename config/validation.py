@@ -14,19 +14,19 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from vllm_eks.config.errors import ConfigError, ConfigIssue, format_path
-from vllm_eks.config.instance_catalog import INSTANCE_TYPES
-from vllm_eks.config.model import ModelConfig, ModelSource, ResourcesConfig
-from vllm_eks.config.model_catalog import ArchitectureBlock
-from vllm_eks.config.image_catalog import image_issues
-from vllm_eks.config.scheduler_catalog import scheduler_issues
-from vllm_eks.config.placement.checks import placement_issues, placement_warnings
-from vllm_eks.config.placement.records import PlacedModel, place
-from vllm_eks.config.platform.node_groups import NodeGroupConfig
-from vllm_eks.config.platform.rules import platform_issues, platform_warnings
-from vllm_eks.config.stack import StackConfig
-from vllm_eks.config.tokens import SECRET_FIX, looks_like_token
-from vllm_eks.config.wording import either
+from .errors import ConfigError, ConfigIssue, format_path
+from .instance_catalog import INSTANCE_TYPES
+from .model import ModelConfig, ModelSource, ResourcesConfig
+from .model_catalog import ArchitectureBlock
+from .image_catalog import image_issues
+from .scheduler_catalog import scheduler_issues
+from .placement.checks import placement_issues, placement_warnings
+from .placement.records import PlacedModel, place
+from .platform.node_groups import NodeGroupConfig
+from .platform.rules import platform_issues, platform_warnings
+from .stack import StackConfig
+from .tokens import SECRET_FIX, looks_like_token
+from .wording import either
 
 
 @dataclass(frozen=True)

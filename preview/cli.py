@@ -9,20 +9,20 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from vllm_eks.config.errors import ConfigError
-from vllm_eks.config.loader import validate_stack_file
-from vllm_eks.config.placement.records import unit_name
-from vllm_eks.config.units import PROJECT
-from vllm_eks.config.validation import ValidatedStack
-from vllm_eks.config.wording import plural
-from vllm_eks.preview.diff import SIZING_FILE, Render, diff_renders
-from vllm_eks.preview.diff_format import format_markdown, format_text
-from vllm_eks.preview.diff_stack import RenderFailed, render_ref_and_work_tree
-from vllm_eks.preview.engine import Recording
-from vllm_eks.preview.rehearsal import Rehearsal, rehearse
-from vllm_eks.preview.render import resource_tree, write_render
-from vllm_eks.preview.runner import project_name, run_stack, stack_file
-from vllm_eks.preview.sizing_table import format_sizing_table
+from ..config.errors import ConfigError
+from ..config.loader import validate_stack_file
+from ..config.placement.records import unit_name
+from ..config.units import PROJECT
+from ..config.validation import ValidatedStack
+from ..config.wording import plural
+from .diff import SIZING_FILE, Render, diff_renders
+from .diff_format import format_markdown, format_text
+from .diff_stack import RenderFailed, render_ref_and_work_tree
+from .engine import Recording
+from .rehearsal import Rehearsal, rehearse
+from .render import resource_tree, write_render
+from .runner import project_name, run_stack, stack_file
+from .sizing_table import format_sizing_table
 
 EXIT_CHANGED = 1
 EXIT_INVALID_CONFIG = 2

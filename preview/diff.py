@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from vllm_eks.config.loader import decode_json_string
-from vllm_eks.preview.replacement_rules import ReplacementRule, covered_by, has_rules, replacing_rule
+from ..config.loader import decode_json_string
+from .replacement_rules import ReplacementRule, covered_by, has_rules, replacing_rule
 
 SIZING_FILE = "sizing.txt"
 PLAN_FILE = "plan.json"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from vllm_eks.preview.diff import MISSING, Change, StackDiff
-from vllm_eks.preview.replacement_rules import ADDED_CONSEQUENCES, ReplacementRule
+from .diff import MISSING, Change, StackDiff
+from .replacement_rules import ADDED_CONSEQUENCES, ReplacementRule
 
 
 def value_text(value: Any) -> str:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from vllm_eks.preview.diff import Render
+from .diff import Render
 
 
 class RenderFailed(RuntimeError):

@@ -20,8 +20,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
-from vllm_eks.config.units import PROJECT, SECRET_PLACEHOLDER
-from vllm_eks.preview.mock_outputs import mock_outputs
+from ..config.units import PROJECT, SECRET_PLACEHOLDER
+from .mock_outputs import mock_outputs
 
 SECRET_MASK = SECRET_PLACEHOLDER
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"

@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from vllm_eks.preview.diff import diff_renders
-from vllm_eks.preview.diff_format import format_markdown
-from vllm_eks.preview.diff_stack import RenderFailed, render_ref_and_work_tree, stacks_at_ref
+from .diff import diff_renders
+from .diff_format import format_markdown
+from .diff_stack import RenderFailed, render_ref_and_work_tree, stacks_at_ref
 
 MARKER = "<!-- vllm-eks offline diff -->"
 """First line of the comment, so the workflow updates its own comment instead of adding another."""

@@ -9,8 +9,8 @@ from typing import Any, Optional
 
 import yaml
 
-from vllm_eks.config.loader import decode_json_string
-from vllm_eks.preview.engine import Recording, RegisteredResource
+from ..config.loader import decode_json_string
+from .engine import Recording, RegisteredResource
 
 _TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata")
 JSON_DOCUMENT_NOTE = ("string inputs that hold a JSON document (IAM and file system policies) are shown parsed, "

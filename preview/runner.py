@@ -15,10 +15,10 @@ from typing import Optional
 
 import yaml
 
-from vllm_eks.config.errors import ConfigError, ConfigIssue
-from vllm_eks.config.loader import StackFile, read_stack_file
-from vllm_eks.config.units import PROJECT
-from vllm_eks.preview.engine import Recording, run_program
+from ..config.errors import ConfigError, ConfigIssue
+from ..config.loader import StackFile, read_stack_file
+from ..config.units import PROJECT
+from .engine import Recording, run_program
 
 
 def stack_file(project_dir: Path, stack: str) -> Path:

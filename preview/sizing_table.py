@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from vllm_eks.config.placement.host_memory import memory_limit, model_host_memory
-from vllm_eks.config.placement.records import PlacedModel
-from vllm_eks.config.sizing.memory import ModelSizing
-from vllm_eks.config.sizing.precision import weights_formula
-from vllm_eks.config.units import gib, kib
-from vllm_eks.config.validation import ValidatedStack
+from ..config.placement.host_memory import memory_limit, model_host_memory
+from ..config.placement.records import PlacedModel
+from ..config.sizing.memory import ModelSizing
+from ..config.sizing.precision import weights_formula
+from ..config.units import gib, kib
+from ..config.validation import ValidatedStack
 
 
 def device_label(sizing: ModelSizing) -> str:

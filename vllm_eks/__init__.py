@@ -13,9 +13,30 @@ The public API, importable from here; `vllm_eks.config` alone imports no Pulumi:
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.2.0"
+
+if TYPE_CHECKING:
+    # What __getattr__ loads, spelled out for type checkers and IDEs; vllm_eks/config, components and
+    # preview are links to the top-level folders, so each of these is a path too.
+    from .components.device_plugins import DevicePluginArgs as DevicePluginArgs, NeuronDevicePlugin as NeuronDevicePlugin, NvidiaDevicePlugin as NvidiaDevicePlugin
+    from .components.efs_storage import EfsStorage as EfsStorage, EfsStorageArgs as EfsStorageArgs
+    from .components.eks_cluster import EksCluster as EksCluster, EksClusterArgs as EksClusterArgs
+    from .components.model_namespace import ModelNamespace as ModelNamespace, ModelNamespaceArgs as ModelNamespaceArgs
+    from .components.node_group import AcceleratorNodeGroup as AcceleratorNodeGroup, AcceleratorNodeGroupArgs as AcceleratorNodeGroupArgs
+    from .components.platform import Platform as Platform, build_platform as build_platform
+    from .components.vllm_model import VllmModel as VllmModel, VllmModelArgs as VllmModelArgs
+    from .config.accelerators import AcceleratorKind as AcceleratorKind
+    from .config.errors import ConfigError as ConfigError
+    from .config.loader import load_stack_file as load_stack_file, validate_stack_config as validate_stack_config
+    from .config.model import ModelConfig as ModelConfig, ModelSource as ModelSource
+    from .config.platform.cluster import ClusterConfig as ClusterConfig
+    from .config.platform.efs import EfsConfig as EfsConfig
+    from .config.platform.node_groups import NodeGroupConfig as NodeGroupConfig
+    from .config.stack import CacheVolumesConfig as CacheVolumesConfig, MonitoringConfig as MonitoringConfig, NetworkPolicyConfig as NetworkPolicyConfig, StackConfig as StackConfig
+    from .config.validation import ValidatedStack as ValidatedStack, validate_stack as validate_stack
+
 
 _EXPORTS = {
     "VllmModel": "components.vllm_model", "VllmModelArgs": "components.vllm_model",

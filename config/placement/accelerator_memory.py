@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from vllm_eks.config.errors import ConfigIssue
-from vllm_eks.config.placement.alternatives import larger_configuration
-from vllm_eks.config.placement.records import RECOMPILE_NOTE, PlacedModel
-from vllm_eks.config.placement.vllm_budget import fit_issue
-from vllm_eks.config.sizing.memory import ModelSizing
-from vllm_eks.config.units import gib, kib
-from vllm_eks.config.wording import either
+from ..errors import ConfigIssue
+from .alternatives import larger_configuration
+from .records import RECOMPILE_NOTE, PlacedModel
+from .vllm_budget import fit_issue
+from ..sizing.memory import ModelSizing
+from ..units import gib, kib
+from ..wording import either
 
 
 def largest_power_of_two_at_most(value: float) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from vllm_eks.config.accelerators import AcceleratorKind
-from vllm_eks.config.instance_catalog import INSTANCE_TYPES, InstanceSpec
-from vllm_eks.config.placement.records import PlacedModel, unit_name
-from vllm_eks.config.sizing.memory import size_model
-from vllm_eks.config.sizing.sharding import candidate_degrees
+from ..accelerators import AcceleratorKind
+from ..instance_catalog import INSTANCE_TYPES, InstanceSpec
+from .records import PlacedModel, unit_name
+from ..sizing.memory import size_model
+from ..sizing.sharding import candidate_degrees
 
 
 def same_kind_instances(kind: Optional[AcceleratorKind], family: str = "") -> list[InstanceSpec]:

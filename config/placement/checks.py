@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from vllm_eks.config.errors import ConfigIssue
-from vllm_eks.config.placement.accelerator_memory import memory_issue
-from vllm_eks.config.placement.fit import accelerator_count_issue, degree_issue
-from vllm_eks.config.placement.host_memory import host_memory_issue
-from vllm_eks.config.placement.packing import group_issues
-from vllm_eks.config.placement.records import PlacedModel
-from vllm_eks.config.placement.requests import request_issues
-from vllm_eks.config.placement.warnings import model_warnings
+from ..errors import ConfigIssue
+from .accelerator_memory import memory_issue
+from .fit import accelerator_count_issue, degree_issue
+from .host_memory import host_memory_issue
+from .packing import group_issues
+from .records import PlacedModel
+from .requests import request_issues
+from .warnings import model_warnings
 
 
 def placement_issues(placed_models: list[PlacedModel], groups_run_as_configured: bool = True) -> list[ConfigIssue]:

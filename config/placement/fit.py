@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from vllm_eks.config.errors import ConfigIssue
-from vllm_eks.config.placement.alternatives import same_kind_instances
-from vllm_eks.config.placement.records import RECOMPILE_NOTE, PlacedModel, unit_name
+from ..errors import ConfigIssue
+from .alternatives import same_kind_instances
+from .records import RECOMPILE_NOTE, PlacedModel, unit_name
 
 
 def accelerator_count_issue(placed: PlacedModel) -> Optional[ConfigIssue]:

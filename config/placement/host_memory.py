@@ -36,18 +36,18 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from vllm_eks.config.accelerators import ACCELERATORS
-from vllm_eks.config.allocatable import node_allocatable
-from vllm_eks.config.errors import ConfigIssue
-from vllm_eks.config.model import ModelConfig, ModelSource
-from vllm_eks.config.model_catalog import resolve_architecture
-from vllm_eks.config.placement.alternatives import same_kind_instances
-from vllm_eks.config.placement.records import PlacedModel
-from vllm_eks.config.placement.requests import cpu_millicores
-from vllm_eks.config.platform.node_groups import NodeGroupConfig
-from vllm_eks.config.sizing.precision import checkpoint_bytes, checkpoint_precision, weights_formula
-from vllm_eks.config.types import parse_quantity
-from vllm_eks.config.units import GIB, MIB, gib
+from ..accelerators import ACCELERATORS
+from ..allocatable import node_allocatable
+from ..errors import ConfigIssue
+from ..model import ModelConfig, ModelSource
+from ..model_catalog import resolve_architecture
+from .alternatives import same_kind_instances
+from .records import PlacedModel
+from .requests import cpu_millicores
+from ..platform.node_groups import NodeGroupConfig
+from ..sizing.precision import checkpoint_bytes, checkpoint_precision, weights_formula
+from ..types import parse_quantity
+from ..units import GIB, MIB, gib
 
 LOAD_PEAK_FACTOR = 2
 """Peak host memory while a checkpoint is sharded on load, in checkpoints: the mapped state dict and the shards."""

@@ -6,15 +6,15 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from vllm_eks.config.accelerators import AcceleratorTraits
-from vllm_eks.config.allocatable import node_allocatable
-from vllm_eks.config.errors import ConfigIssue
-from vllm_eks.config.model import ModelConfig
-from vllm_eks.config.placement.records import PlacedModel, unit_name
-from vllm_eks.config.placement.requests import cpu_millicores
-from vllm_eks.config.types import parse_quantity
-from vllm_eks.config.units import MIB, gib
-from vllm_eks.config.wording import either, plural
+from ..accelerators import AcceleratorTraits
+from ..allocatable import node_allocatable
+from ..errors import ConfigIssue
+from ..model import ModelConfig
+from .records import PlacedModel, unit_name
+from .requests import cpu_millicores
+from ..types import parse_quantity
+from ..units import MIB, gib
+from ..wording import either, plural
 
 
 @dataclass(frozen=True)

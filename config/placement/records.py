@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vllm_eks.config.accelerators import ACCELERATORS, AcceleratorTraits
-from vllm_eks.config.instance_catalog import InstanceSpec
-from vllm_eks.config.model import ModelConfig, ModelSource
-from vllm_eks.config.platform.node_groups import NodeGroupConfig
-from vllm_eks.config.sizing.memory import ModelSizing, size_model
+from ..accelerators import ACCELERATORS, AcceleratorTraits
+from ..instance_catalog import InstanceSpec
+from ..model import ModelConfig, ModelSource
+from ..platform.node_groups import NodeGroupConfig
+from ..sizing.memory import ModelSizing, size_model
 
 RECOMPILE_NOTE = (
     "its graphs are baked into the image, compiled for this tensorParallelSize, maxNumSeqs and maxModelLen, "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from vllm_eks.config.allocatable import node_allocatable
-from vllm_eks.config.errors import ConfigIssue
-from vllm_eks.config.placement.alternatives import same_kind_instances
-from vllm_eks.config.placement.records import PlacedModel
-from vllm_eks.config.types import parse_quantity
-from vllm_eks.config.units import MIB, gib
+from ..allocatable import node_allocatable
+from ..errors import ConfigIssue
+from .alternatives import same_kind_instances
+from .records import PlacedModel
+from ..types import parse_quantity
+from ..units import MIB, gib
 
 
 def cpu_millicores(text: str) -> int:

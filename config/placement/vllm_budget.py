@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from vllm_eks.config.errors import ConfigIssue
-from vllm_eks.config.placement.alternatives import change_text, first_larger
-from vllm_eks.config.placement.records import PlacedModel
-from vllm_eks.config.sizing.memory import ModelSizing, size_model
-from vllm_eks.config.units import gib, kib
-from vllm_eks.config.wording import either
+from ..errors import ConfigIssue
+from .alternatives import change_text, first_larger
+from .records import PlacedModel
+from ..sizing.memory import ModelSizing, size_model
+from ..units import gib, kib
+from ..wording import either
 
 LOW_CONCURRENCY = 2
 """Full-length sequences the KV cache should hold at once; fewer is a warning."""

@@ -8,10 +8,10 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field
 
-from vllm_eks.config._base import ConfigModel
-from vllm_eks.config.platform.aws_types import AvailabilityZone, IamPrincipalArn, Ipv4Cidr, SubnetId, VpcId, matching
-from vllm_eks.config.platform.kubernetes_versions import DEFAULT_KUBERNETES_VERSION
-from vllm_eks.config.types import DnsLabel
+from .._base import ConfigModel
+from .aws_types import AvailabilityZone, IamPrincipalArn, Ipv4Cidr, SubnetId, VpcId, matching
+from .kubernetes_versions import DEFAULT_KUBERNETES_VERSION
+from ..types import DnsLabel
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 

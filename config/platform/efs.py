@@ -5,8 +5,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal, Optional
 
-from vllm_eks.config._base import ConfigModel
-from vllm_eks.config.platform.aws_types import KmsKeyArn
+from .._base import ConfigModel
+from .aws_types import KmsKeyArn
 
 
 class ServiceAccountIdentity(str, Enum):

@@ -7,10 +7,10 @@ from typing import Annotated, ClassVar, Optional
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from vllm_eks.config._base import ConfigModel
-from vllm_eks.config.accelerators import AcceleratorKind
-from vllm_eks.config.instance_catalog import INSTANCE_TYPES, InstanceSpec
-from vllm_eks.config.types import DnsLabel
+from .._base import ConfigModel
+from ..accelerators import AcceleratorKind
+from ..instance_catalog import INSTANCE_TYPES, InstanceSpec
+from ..types import DnsLabel
 
 # The EKS API rejects managed node group labels under these prefixes.
 RESERVED_LABEL_PREFIXES = ("kubernetes.io/", "k8s.io/", "eks.amazonaws.com/")

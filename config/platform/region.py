@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from vllm_eks.config.errors import ConfigIssue
+from ..errors import ConfigIssue
 
 REGION_KEY = "aws:region"
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")

@@ -6,11 +6,11 @@ import ipaddress
 from datetime import date
 from typing import Optional, Protocol
 
-from vllm_eks.config.errors import ConfigIssue
-from vllm_eks.config.instance_catalog import INSTANCE_TYPES
-from vllm_eks.config.platform.cluster import ClusterConfig, ExistingVpcConfig, VpcConfig
-from vllm_eks.config.platform.kubernetes_versions import Support, version_note
-from vllm_eks.config.platform.node_groups import NodeGroupConfig
+from ..errors import ConfigIssue
+from ..instance_catalog import INSTANCE_TYPES
+from .cluster import ClusterConfig, ExistingVpcConfig, VpcConfig
+from .kubernetes_versions import Support, version_note
+from .node_groups import NodeGroupConfig
 
 
 class _PlatformStack(Protocol):

@@ -15,17 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from vllm_eks.config.accelerators import ACCELERATORS, AcceleratorKind, AcceleratorTraits
-from vllm_eks.config.instance_catalog import InstanceSpec
-from vllm_eks.config.model import ModelConfig
-from vllm_eks.config.model_catalog import Architecture, resolve_architecture
-from vllm_eks.config.sizing.precision import Precision, kv_precision, named_checkpoint_precision, weight_precision, weights_size
-from vllm_eks.config.sizing.sharding import HeadSharding
-from vllm_eks.config.device_memory import device_memory
-from vllm_eks.config.sizing.vllm_defaults import (
+from ..accelerators import ACCELERATORS, AcceleratorKind, AcceleratorTraits
+from ..instance_catalog import InstanceSpec
+from ..model import ModelConfig
+from ..model_catalog import Architecture, resolve_architecture
+from .precision import Precision, kv_precision, named_checkpoint_precision, weight_precision, weights_size
+from .sharding import HeadSharding
+from ..device_memory import device_memory
+from .vllm_defaults import (
     GPU_MEMORY_UTILIZATION, default_max_num_batched_tokens, default_max_num_seqs, scheduler_defaults,
 )
-from vllm_eks.config.sizing.vllm_memory import VllmMemory, image_vllm_version, vllm_memory
+from .vllm_memory import VllmMemory, image_vllm_version, vllm_memory
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from vllm_eks.config.accelerators import ACCELERATORS
-from vllm_eks.config.model import ModelConfig
-from vllm_eks.config.model_catalog import DTYPE_BYTES, Architecture
+from ..accelerators import ACCELERATORS
+from ..model import ModelConfig
+from ..model_catalog import DTYPE_BYTES, Architecture
 
 UNQUANTIZED_BYTES = 2
 """Bytes of the weights quantization leaves alone: token embeddings and lm_head stay 16-bit.

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from vllm_eks.config.model_catalog import Architecture
+from ..model_catalog import Architecture
 
 
 @dataclass(frozen=True)

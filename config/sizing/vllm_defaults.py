@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from vllm_eks.config.units import GIB
+from ..units import GIB
 
 if TYPE_CHECKING:
-    from vllm_eks.config.accelerators import AcceleratorTraits
-    from vllm_eks.config.instance_catalog import InstanceSpec
+    from ..accelerators import AcceleratorTraits
+    from ..instance_catalog import InstanceSpec
 
 GPU_MEMORY_UTILIZATION = 0.9
 """vLLM's `--gpu-memory-utilization` default (the guide: "Default 0.9")."""

@@ -36,8 +36,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from vllm_eks.config.model_catalog import Architecture
-from vllm_eks.config.units import GIB, MIB
+from ..model_catalog import Architecture
+from ..units import GIB, MIB
 
 # --------------------------------------------------------------------------------------------
 # Versions

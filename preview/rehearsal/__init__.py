@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from vllm_eks.config.stack import StackConfig
-from vllm_eks.preview.engine import Recording
-from vllm_eks.preview.rehearsal.model_startup import describe, minutes
-from vllm_eks.preview.rehearsal.simulate import FIRST_UP, RUNNING_PLATFORM, ScenarioResult, replay
+from ...config.stack import StackConfig
+from ..engine import Recording
+from .model_startup import describe, minutes
+from .simulate import FIRST_UP, RUNNING_PLATFORM, ScenarioResult, replay
 
 SCENARIOS = (FIRST_UP, RUNNING_PLATFORM)
 

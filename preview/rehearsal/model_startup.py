@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from vllm_eks.config.accelerators import ACCELERATORS
-from vllm_eks.config.model import ModelConfig, ModelSource
-from vllm_eks.config.model_catalog import resolve_architecture
-from vllm_eks.config.sizing.precision import checkpoint_bytes, weight_precision, weights_size
+from ...config.accelerators import ACCELERATORS
+from ...config.model import ModelConfig, ModelSource
+from ...config.model_catalog import resolve_architecture
+from ...config.sizing.precision import checkpoint_bytes, weight_precision, weights_size
 
 MB = 1_000_000
 GB = 1_000_000_000

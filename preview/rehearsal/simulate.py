@@ -19,11 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from vllm_eks.config.model import ModelConfig
-from vllm_eks.config.stack import StackConfig
-from vllm_eks.preview.engine import Recording, RegisteredResource
-from vllm_eks.preview.rehearsal import aws_timings, model_startup
-from vllm_eks.preview.rehearsal.await_rules import (
+from ...config.model import ModelConfig
+from ...config.stack import StackConfig
+from ..engine import Recording, RegisteredResource
+from . import aws_timings, model_startup
+from .await_rules import (
     ENDPOINTS_SETTLE_SECONDS, AwaitPolicy, await_policy, claim_ready_phase, object_kind, service_waits_for_pods,
 )
 
