@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional, Sequence, Union
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from .suggest import closest, closest_key, model_at, value_at
 from .tokens import redact
 from .wording import plural
 
 PathPart = Union[str, int]
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The suggested change as data, so it can be applied and checked (tests/test_advice_converges.py):
+    set the key at `path` to `value`, rename it to `rename` (keeping its value), or `remove` it."""
+
+    path: str
+    value: Any = None
+    rename: Optional[str] = None
+    remove: bool = False
 
 
 @dataclass(frozen=True)
@@ -19,9 +32,19 @@ class ConfigIssue:
 
     path: str
     message: str
+    fixes: tuple[Fix, ...] = field(default=(), compare=False)
+    """The change the message suggests, when it is one edit of the config (paths as `path`)."""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class FixableError(ValueError):
+    """A validator's error that carries its fix; `Fix.path` is relative to the field ('' is the field itself)."""
+
+    def __init__(self, message: str, *fixes: Fix):
+        super().__init__(message)
+        self.fixes = fixes
 
 
 def format_path(parts: Sequence[PathPart]) -> str:
@@ -40,7 +63,7 @@ class ConfigError(ValueError):
 
     def __init__(self, issues: Iterable[ConfigIssue], source: str = "stack config"):
         # A message may quote the value it refuses; a token-shaped value is never printed.
-        self.issues = [ConfigIssue(issue.path, redact(issue.message)) for issue in issues]
+        self.issues = [ConfigIssue(issue.path, redact(issue.message), issue.fixes) for issue in issues]
         self.source = source
         count = len(self.issues)
         lines = [f"Invalid {source} ({plural(count, 'problem')}):"]
@@ -58,19 +81,72 @@ class NestedIssues(ValueError):
         super().__init__("; ".join(str(issue) for issue in self.issues))
 
 
-def issues_from_validation_error(error: ValidationError, prefix: Sequence[PathPart] = ()) -> list[ConfigIssue]:
+def issues_from_validation_error(
+    error: ValidationError, prefix: Sequence[PathPart] = (), root: Optional[type[BaseModel]] = None, data: Any = None,
+) -> list[ConfigIssue]:
     """Turn pydantic's errors into issues with Pulumi-style paths, the offending value, and
-    words a stack file's author uses (no Python type names)."""
+    words a stack file's author uses (no Python type names). `root` is the model validated and
+    `data` its input, from which an unknown key gets the nearest valid one."""
     issues = []
     for item in error.errors(include_url=False):
-        loc = [part for part in (*prefix, *item["loc"]) if not _is_union_tag(part)]
+        own = [part for part in item["loc"] if not _is_union_tag(part)]
+        loc = [*prefix, *own]
+        path = format_path(loc)
         nested = (item.get("ctx") or {}).get("error")
         if isinstance(nested, NestedIssues):
-            base = format_path(loc)
-            issues += [ConfigIssue(_join(base, issue.path), issue.message) for issue in nested.issues]
-            continue
-        issues.append(ConfigIssue(format_path(loc), _message(item)))
+            issues += [ConfigIssue(_join(path, issue.path), issue.message, tuple(_rebase(fix, path) for fix in issue.fixes))
+                       for issue in nested.issues]
+        elif item["type"] == "extra_forbidden" and root is not None:
+            issues.append(_unknown_key(root, own, data, path))
+        else:
+            fixes = tuple(_rebase(fix, path) for fix in getattr(nested, "fixes", ()))
+            issues.append(ConfigIssue(path, _message(item), fixes or _choice_fix(item, path)))
     return issues
+
+
+def _rebase(fix: Fix, base: str) -> Fix:
+    return Fix(_join(base, fix.path), fix.value, fix.rename, fix.remove)
+
+
+def _unknown_key(root: type[BaseModel], loc: Sequence[PathPart], data: Any, path: str) -> ConfigIssue:
+    """A key no field has: the camelCase key when it is a field's Python name (one error when both are
+    given), else the nearest valid key by edit distance when one is close."""
+    key, block = str(loc[-1]), model_at(root, loc[:-1])
+    if block is None:
+        return ConfigIssue(path, _UNKNOWN)
+    aliases = {name: field.alias or name for name, field in block.model_fields.items()}
+    given = value_at(data, loc[:-1])
+    alias = aliases.get(key)
+    if alias is not None and alias != key:
+        if isinstance(given, dict) and alias in given:
+            return ConfigIssue(path, (
+                f"sets {alias} a second time under its Python name; a stack file spells each key once, in camelCase: "
+                f"keep {alias} and delete {key}"), (Fix(path, remove=True),))
+        return ConfigIssue(path, (
+            f"is the Python name of {alias}; a stack file writes keys in camelCase (docs/config-reference.md): "
+            f"rename it to {alias}"), (Fix(path, rename=alias),))
+    nearest = closest_key(key, aliases.values())
+    if nearest is None:
+        return ConfigIssue(path, _UNKNOWN)
+    if isinstance(given, dict) and nearest in given:
+        return ConfigIssue(path, f"unknown key, next to {nearest} (a misspelt copy of it?); delete it",
+                           (Fix(path, remove=True),))
+    return ConfigIssue(path, f"unknown key; did you mean {nearest}?", (Fix(path, rename=nearest),))
+
+
+_UNKNOWN = "unknown key; remove it or check its spelling against the config reference (docs/config-reference.md)"
+
+
+def _choice_fix(item: Any, path: str) -> tuple[Fix, ...]:
+    nearest = _nearest_choice(item)
+    return (Fix(path, nearest),) if nearest is not None else ()
+
+
+def _nearest_choice(item: Any) -> Optional[str]:
+    """For a value outside a fixed set of choices, the choice it is a misspelling of."""
+    if item["type"] not in ("enum", "literal_error") or not isinstance(item.get("input"), str):
+        return None
+    return closest(item["input"], re.findall(r"'([^']*)'", item["msg"].removeprefix("Input should be ")))
 
 
 def _join(base: str, path: str) -> str:
@@ -95,7 +171,7 @@ def _message(item: dict) -> str:
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     if kind == "extra_forbidden":
-        return "unknown key; remove it or check its spelling against the config reference (docs/config-reference.md)"
+        return _UNKNOWN
     if kind == "missing":
         return "required key is missing"
     if kind in ("value_error", "assertion_error") or "input" not in item:
@@ -119,7 +195,8 @@ def _message(item: dict) -> str:
                     f"yes/no/on/off/true/false as booleans); write one of {allowed}")
         if isinstance(value, (int, float)) and f"'{value}'" in allowed:
             return f"must be one of {allowed}, but YAML read the unquoted number {value}; put it in quotes: '{value}'"
-        return f"must be one of {allowed} (got {_describe(value)})"
+        nearest = _nearest_choice(item)
+        return f"must be one of {allowed} (got {_describe(value)})" + (f"; did you mean {nearest!r}?" if nearest else "")
     if kind in _TYPE_WORDS:
         return f"{_TYPE_WORDS[kind]} (got {_describe(value)})"
     return f"{message} (got {_describe(value)})"

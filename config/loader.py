@@ -68,9 +68,10 @@ def validate_stack_config(
     decoded = {name: decode_json_string(value) for name, value in values.items()}
     issues = region_issues(region) + _plaintext_token_issues(decoded, secret_keys)
     try:
-        stack = StackConfig.model_validate(decoded)
+        # by_name=False: a stack file spells keys in camelCase; `max_num_seqs` is refused with that spelling.
+        stack = StackConfig.model_validate(decoded, by_alias=True, by_name=False)
     except ValidationError as error:
-        raise ConfigError(issues + issues_from_validation_error(error), source) from None
+        raise ConfigError(issues + issues_from_validation_error(error, root=StackConfig, data=decoded), source) from None
     try:
         validated = validate_stack(stack, source)
     except ConfigError as error:

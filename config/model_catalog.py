@@ -253,7 +253,7 @@ def _parse_architecture(value: Any) -> Any:
         except ValidationError as error:
             from .errors import NestedIssues, issues_from_validation_error
 
-            raise NestedIssues(issues_from_validation_error(error)) from None
+            raise NestedIssues(issues_from_validation_error(error, root=ArchitectureBlock, data=value)) from None
     raise ValueError(
         f"{value!r} is neither a catalog id (a string such as 'Qwen/Qwen3-8B') nor an architecture block (a mapping)"
     )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from enum import Enum
-from typing import Annotated, ClassVar, Optional
+from typing import Annotated, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from .._base import ConfigModel
 from ..accelerators import AcceleratorKind
+from ..device_memory import DEVICE_MEMORY
+from ..errors import Fix, FixableError
 from ..instance_catalog import INSTANCE_TYPES, InstanceSpec
+from ..suggest import closest
 from ..types import DnsLabel
 
 # The EKS API rejects managed node group labels under these prefixes.
@@ -21,14 +26,26 @@ ACCELERATOR_LABEL = "vllm-eks/accelerator"
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"  # set by the kubelet itself
 
 
-def check_instance_type(value: str) -> str:
-    if value not in INSTANCE_TYPES:
-        families = sorted({spec.family for spec in INSTANCE_TYPES.values()})
-        raise ValueError(
-            f"unknown instance type {value!r}; the catalog knows the families {', '.join(families)} "
-            f"(see config/instance_catalog.py, and add the type there if AWS offers it)"
-        )
-    return value
+def check_instance_type(value: str, described: bool = False) -> str:
+    """A catalog type, or any well-formed type whose facts the node group describes (`instanceFacts`)."""
+    if not _INSTANCE_TYPE.match(value):
+        raise ValueError(f"{value!r} is not an EC2 instance type name (family.size, such as 'g6e.xlarge')")
+    if value in INSTANCE_TYPES or described:
+        return value
+    nearest = closest(value, INSTANCE_TYPES)
+    if nearest is not None:
+        raise FixableError(f"unknown instance type {value!r}; did you mean {nearest!r}?", Fix("", nearest))
+    families = sorted({spec.family for spec in INSTANCE_TYPES.values()})
+    raise ValueError(
+        f"{value!r} is not in the instance catalog (families {', '.join(families)}); if AWS offers it, describe "
+        f"the facts sizing needs beside it, from `aws ec2 describe-instance-types --instance-types {value}`: "
+        f"instanceFacts: {{vcpu: <vCPUs>, memoryGib: <GiB>, acceleratorModel: <device>, acceleratorCount: <devices>}} "
+        f"(acceleratorModel one of {', '.join(DEVICE_MODELS)}, or unset for a CPU type)"
+    )
+
+
+DEVICE_MODELS = tuple(DEVICE_MEMORY)
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
 
 
 def check_node_labels(labels: dict[str, str]) -> dict[str, str]:
@@ -42,7 +59,25 @@ def check_node_labels(labels: dict[str, str]) -> dict[str, str]:
     return labels
 
 
-InstanceType = Annotated[str, AfterValidator(check_instance_type)]
+class DescribedInstance(ConfigModel):
+    """The facts sizing needs about an instance type the catalog (config/instance_catalog.py) lacks, as
+    `aws ec2 describe-instance-types` states them. The accelerator's kind, memory and NeuronCores per chip
+    come from the catalog's entry for the same device; allocatable is computed as for catalog types."""
+
+    vcpu: int = Field(ge=1)
+    """vCPUs (`VCpuInfo.DefaultVCpus`)."""
+    memory_gib: int = Field(ge=1)
+    """Memory in GiB (`MemoryInfo.SizeInMiB` / 1024)."""
+    accelerator_model: Optional[Literal[DEVICE_MODELS]] = None  # type: ignore[valid-type]
+    """The device (`GpuInfo.Gpus[].Name`, or Inferentia2/Trainium); unset for a CPU type."""
+    accelerator_count: int = Field(0, ge=0)
+    """Devices per instance: GPUs, or Neuron chips (not NeuronCores)."""
+
+    def spec(self, name: str) -> InstanceSpec:
+        if self.accelerator_model is None:
+            return InstanceSpec(name, self.vcpu, self.memory_gib)
+        same = next(spec for spec in INSTANCE_TYPES.values() if spec.accelerator_model == self.accelerator_model)
+        return replace(same, name=name, vcpu=self.vcpu, memory_gib=self.memory_gib, accelerator_count=self.accelerator_count)
 
 
 class CapacityType(str, Enum):
@@ -55,8 +90,10 @@ class NodeGroupConfig(ConfigModel):
 
     name: DnsLabel
     """Node group name; models point at it with `nodeGroup`."""
-    instance_type: InstanceType
-    """EC2 instance type from the catalog; its accelerator decides AMI type, taint and labels."""
+    instance_facts: Optional[DescribedInstance] = None
+    """Facts of an instance type outside the catalog (vCPUs, memory, accelerator model and count); unset for catalog types."""
+    instance_type: str
+    """EC2 instance type from the catalog, or any other with `instanceFacts` describing it; its accelerator decides AMI type, taint and labels."""
     min_size: int = Field(1, ge=0)
     """Fewest nodes, and the node count when desiredSize is unset. 0 suits a group kept for later:
     a group with models needs as many nodes as their pods fill (checked)."""
@@ -73,6 +110,13 @@ class NodeGroupConfig(ConfigModel):
     """ON_DEMAND or SPOT. Spot accelerators can be reclaimed mid-request."""
     labels: Annotated[dict[str, str], AfterValidator(check_node_labels)] = Field(default_factory=dict)
     """Extra node labels (the project's own labels are always added)."""
+
+    @field_validator("instance_type")
+    @classmethod
+    def _known_or_described(cls, value: str, info: ValidationInfo) -> str:
+        if "instance_facts" not in info.data:
+            return value  # the facts block failed and is reported at its own key: one mistake, one error
+        return check_instance_type(value, described=info.data.get("instance_facts") is not None)
 
     @field_validator("max_size")
     @classmethod
@@ -99,7 +143,7 @@ class NodeGroupConfig(ConfigModel):
 
     @property
     def instance(self) -> InstanceSpec:
-        return INSTANCE_TYPES[self.instance_type]
+        return self.instance_facts.spec(self.instance_type) if self.instance_facts else INSTANCE_TYPES[self.instance_type]
 
     @property
     def accelerator(self) -> Optional[AcceleratorKind]:
@@ -126,7 +170,7 @@ class SystemNodeGroupConfig(NodeGroupConfig):
 
     name: DnsLabel = SYSTEM_NODE_GROUP_NAME
     """Node group name; no model runs here (accelerator node groups may not reuse it)."""
-    instance_type: InstanceType = "m6i.large"
+    instance_type: str = "m6i.large"
     """A CPU instance type from the catalog (an accelerated type's taint would keep the add-ons off it)."""
     min_size: int = Field(2, ge=0)
     """Fewest nodes, and the node count when desiredSize is unset; two, so CoreDNS survives losing a node."""

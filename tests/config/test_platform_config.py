@@ -68,12 +68,18 @@ def test_dev_stack_has_an_inf2_xlarge_group_with_a_node_per_model():
     assert stack.cluster.kubernetes_version == "1.35"
 
 
-def test_unknown_instance_type_names_the_catalog_families():
+def test_an_instance_type_one_letter_off_a_catalog_type_is_answered_with_that_type():
     assert issues_of({"nodeGroups": [{"name": "big", "instanceType": "inf3.xlarge"}]}) == [(
-        "nodeGroups[0].instanceType",
-        "unknown instance type 'inf3.xlarge'; the catalog knows the families g5, g6, g6e, inf2, m5, m6i, m7i, "
-        "p4d, p4de, p5, p5e, p5en, t3, trn1, trn1n (see config/instance_catalog.py, and add the type there if AWS offers it)",
+        "nodeGroups[0].instanceType", "unknown instance type 'inf3.xlarge'; did you mean 'inf2.xlarge'?",
     )]
+
+
+def test_an_instance_type_far_from_the_catalog_names_the_families_and_how_to_describe_it():
+    [(path, message)] = issues_of({"nodeGroups": [{"name": "big", "instanceType": "x2idn.metal"}]})
+    assert path == "nodeGroups[0].instanceType"
+    assert message.startswith("'x2idn.metal' is not in the instance catalog (families g5, g6, g6e, inf2, m5, m6i, m7i, "
+                              "p4d, p4de, p5, p5e, p5en, t3, trn1, trn1n); if AWS offers it, describe")
+    assert "instanceFacts: {vcpu: <vCPUs>, memoryGib: <GiB>" in message
 
 
 def test_reserved_label_prefix_is_rejected_with_a_replacement():

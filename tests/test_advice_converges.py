@@ -1,0 +1,142 @@
+"""Advice converges: every fix the bad-input corpus's errors suggest, applied to the stack file, gives a stack
+that passes every check, so following one message never leads into the next. Fixes are data (ConfigIssue.fixes),
+not only prose; a case whose mistake has no one-edit fix is listed below with the reason."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from vllm_eks.config.errors import ConfigError, Fix
+from vllm_eks.config.loader import read_stack_file, validate_stack_config
+from vllm_eks.config.platform.region import REGION_KEY
+from tests.corpus import cases, run_through_the_program
+
+CASES = cases(Path(__file__).parent / "bad_inputs")
+
+# Cases whose fix is not one edit of the config's values, each with why.
+NO_VALUE_FIX = {
+    "malformed-yaml": "the file does not parse; the fix is to its text (indentation, quoting)",
+    "config-not-a-mapping": "the file's shape is wrong, not a value",
+    "key-without-namespace": "the key's namespace prefix is a text edit of the file",
+}
+# Cases whose errors do not carry their fix as data yet (issue 22): each must still lack one, so the list only shrinks.
+NOT_YET = {
+    "architecture-block-parameters-not-a-number",
+    "bad-env-name",
+    "bad-image-pull-policy",
+    "cache-size-zero",
+    "cpu-in-exponent-form-exceeds-the-node",
+    "cpu-instance-type-in-a-neuron-group",
+    "cpu-zero",
+    "directory-perms-as-a-number",
+    "duplicate-key-beside-a-merge-key",
+    "duplicate-key-in-a-model",
+    "duplicate-model-names",
+    "duplicate-node-groups",
+    "duplicate-served-names",
+    "duplicate-top-level-key",
+    "empty-image",
+    "gpu-memory-utilization-above-one",
+    "gpu-model-on-neuron-group",
+    "gpu-quantization-on-neuron",
+    "hub-model-without-token",
+    "image-digest-too-short",
+    "image-reference-with-a-space",
+    "image-repository-uppercase",
+    "instance-type-outside-the-catalog",
+    "kubernetes-version-as-a-float",
+    "kubernetes-version-as-a-two-digit-float",
+    "kubernetes-version-past-extended-support",
+    "kv-cache-dtype-on-neuron",
+    "managed-flag-in-extra-args",
+    "memory-in-millibytes",
+    "memory-not-a-quantity",
+    "memory-zero",
+    "missing-image",
+    "missing-model",
+    "misspelt-key-without-a-close-field",
+    "model-name-not-dns",
+    "models-not-a-list",
+    "name-too-long",
+    "namespace-default",
+    "namespace-kube-system",
+    "namespace-not-dns",
+    "nat-gateways-off",
+    "neuron-config-on-gpu",
+    "neuron-model-on-gpu-group",
+    "node-group-not-a-mapping",
+    "node-group-sizes-out-of-order",
+    "one-node-needed-none-running",
+    "plaintext-hf-token",
+    "port-privileged",
+    "quantity-exponent-below-nano",
+    "quantity-exponent-beyond-any-node",
+    "region-is-a-zone",
+    "removed-speculative-flag",
+    "replicas-100000-exceed-max-size",
+    "replicas-negative",
+    "replicas-not-a-number",
+    "reserved-label-prefix",
+    "service-name-starts-with-a-digit",
+    "startup-timeout-too-short",
+    "storage-size-in-gb",
+    "tensor-parallel-zero",
+    "token-in-env",
+    "token-in-extra-args",
+    "token-in-neuron-config",
+    "token-in-plain-env",
+    "unknown-accelerator",
+    "unknown-gpu-quantization",
+    "unknown-node-group",
+    "unknown-source",
+    "unreachable-private-endpoint",
+}
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def apply(document: dict[str, Any], fix: Fix) -> None:
+    """Apply one fix to a parsed stack file (`config:` holds `vllm-eks:<key>` and other namespaces' keys)."""
+    parts: list[Any] = [int(index) if index else key for key, index in _PART.findall(fix.path)]
+    config = document["config"]
+    first = parts[0] if ":" in str(parts[0]) else f"vllm-eks:{parts[0]}"
+    parent: Any = config
+    keys: list[Any] = [first, *parts[1:]]
+    while len(keys) > 1:
+        key = keys.pop(0)
+        while isinstance(parent, dict) and key not in parent and keys:  # a key with dots in it (a label)
+            key = f"{key}.{keys.pop(0)}"
+        parent = parent[key]
+    last = keys[0]
+    if fix.remove:
+        del parent[last]
+    elif fix.rename is not None:
+        parent[fix.rename] = parent.pop(last)
+    else:
+        parent[last] = fix.value
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda path: path.stem)
+def test_applying_every_suggested_fix_gives_a_stack_that_passes_every_check(case, tmp_path):
+    issues, _ = run_through_the_program(case, tmp_path)
+    unfixed = [str(issue) for issue in issues if not issue.fixes]
+    if case.stem in NO_VALUE_FIX or case.stem in NOT_YET:
+        assert unfixed, f"{case.stem} has a fix now: take it off NO_VALUE_FIX/NOT_YET"
+        return
+    assert unfixed == [], "each error carries its fix as data (config/errors.py Fix)"
+    document = yaml.safe_load(case.read_text())
+    for issue in issues:
+        for fix in issue.fixes:
+            apply(document, fix)
+    fixed = tmp_path / "Pulumi.fixed.yaml"
+    fixed.write_text(yaml.safe_dump(document))
+    stack_file = read_stack_file(fixed)
+    region = stack_file.other.get(REGION_KEY)
+    try:
+        validate_stack_config(stack_file.values, str(fixed), stack_file.secret_keys, None if region is None else str(region))
+    except ConfigError as error:
+        pytest.fail(f"the suggested fixes {[fix for issue in issues for fix in issue.fixes]} lead to: {error}")
