@@ -1,4 +1,4 @@
-"""Pure builders for one model's server: Deployment, Service, PodDisruptionBudget, ServiceMonitor.
+"""Pure builders for one model's server: Deployment, Service, PodDisruptionBudget, NetworkPolicy.
 
 No Pulumi here. The components register exactly these dicts, and the offline preview renders
 what the components registered, so a test of a builder is a test of `pulumi up`.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Any
+from typing import Any, Sequence
 
 from . import _scanner_exceptions as scanner_exceptions
 from ._container_security import POD_SECURITY_CONTEXT, container_security_context
@@ -24,7 +24,6 @@ from ..config.scheduler_catalog import model_scheduler
 from ..config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource
 from ..config.platform.node_groups import NodeGroupConfig
 from ..config.scheduling import node_selector, tolerations
-from ..config.stack import MonitoringConfig
 
 CONTAINER_NAME = "vllm"
 HEALTH_PATH = "/health"
@@ -229,23 +228,10 @@ def disruption_budget_object(model: ModelConfig) -> Object | None:
     }
 
 
-def service_monitor_object(model: ModelConfig, monitoring: MonitoringConfig) -> Object:
-    """Scrape vLLM's /metrics through the Service. The guide's ServiceMonitor selected
-    `app: vllm`, which no Service carries; this selects the label the Service has."""
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "ServiceMonitor",
-        "metadata": {"name": model.name, "namespace": model.namespace, "labels": model_labels(model)},
-        "spec": {
-            "selector": {"matchLabels": {"app": model.name}},
-            "namespaceSelector": {"matchNames": [model.namespace]},
-            "endpoints": [{"port": VLLM_PORT_NAME, "path": "/metrics", "interval": f"{monitoring.scrape_interval_seconds}s"}],
-        },
-    }
-
-
-def model_network_policy_object(model: ModelConfig, allowed_namespaces: list[str]) -> Object:
-    """Let the namespace's pods (and listed namespaces) reach this model's pods on its port.
+def model_network_policy_object(model: ModelConfig, allowed_namespaces: list[str],
+                                extra_peers: Sequence[Object] = ()) -> Object:
+    """Let the namespace's pods (and listed namespaces, and `extra_peers` such as the metrics scraper)
+    reach this model's pods on its port.
 
     One per model rather than a port list on the namespace's policy: a model added on another
     port then changes no other resource. The port is numeric: the AWS network policy controller
@@ -253,6 +239,7 @@ def model_network_policy_object(model: ModelConfig, allowed_namespaces: list[str
     """
     peers: list[Object] = [{"podSelector": {}}]
     peers += [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}} for name in allowed_namespaces]
+    peers += list(extra_peers)
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",

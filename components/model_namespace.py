@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import pulumi
 
 from . import _namespace_objects as objects
+from . import _scrape_objects as scrape
 from ._kubernetes import register_object
 from ..config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 
@@ -23,7 +24,8 @@ class ModelNamespaceArgs:
     cache_volumes: CacheVolumesConfig = field(default_factory=CacheVolumesConfig)
     network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
-    """With `service_monitors`, every model's NetworkPolicy also admits Prometheus's namespace."""
+    """With `service_monitors`, the namespace gets the `vllm-monitor` ServiceMonitor (every vLLM Service in it)
+    and every model's NetworkPolicy admits Prometheus's server pods (and no other pod of its namespace)."""
     claims_depend_on: Sequence[pulumi.Resource] = ()
     """What a cache claim needs before it can bind: the StorageClass and its CSI driver
     (`storage_dependencies(platform)`). pulumi-kubernetes waits a fixed 5 minutes for a claim to
@@ -76,11 +78,16 @@ class ModelNamespace(pulumi.ComponentResource):
         self.network_policy = None
         self.allowed_callers: Optional[list[str]] = None
         """Namespaces each model's NetworkPolicy admits besides this one; None when policies are off."""
+        self.allowed_peers: list[dict[str, Any]] = []
+        """Further NetworkPolicy peers each model admits: Prometheus's server pods while scraping is on."""
+        self.service_monitor = None
+        if args.monitoring.service_monitors:
+            self.service_monitor = register_object(
+                f"{resource_name}-service-monitor", scrape.service_monitor_object(args.name, args.monitoring),
+                after_namespace_child)
+            self.allowed_peers = [scrape.scraper_peer(args.monitoring)]
         if args.network_policy.enabled:
-            callers = list(args.network_policy.allowed_namespaces)
-            if args.monitoring.service_monitors and args.monitoring.prometheus_namespace not in callers:
-                callers.append(args.monitoring.prometheus_namespace)
-            self.allowed_callers = callers
+            self.allowed_callers = list(args.network_policy.allowed_namespaces)
             policy = objects.network_policy_object(args.name)
             self.network_policy = register_object(f"{resource_name}-network-policy", policy, after_namespace_child)
         self.namespace_resource = namespace

@@ -33,7 +33,7 @@ class VllmModelArgs:
     cache_volumes: CacheVolumesConfig = field(default_factory=CacheVolumesConfig)
     network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
-    """With `service_monitors`, a ServiceMonitor scrapes the model (and a namespace the model creates admits Prometheus)."""
+    """With `service_monitors`, the model's namespace scrapes it (a namespace the model creates gets the ServiceMonitor)."""
     node_selector: Optional[dict[str, str]] = None
     """Replaces the node selector derived from `node_group` (which selects this project's node
     labels), for a cluster whose accelerator nodes carry other labels."""
@@ -145,17 +145,13 @@ class VllmModel(pulumi.ComponentResource):
         )
         if shared.allowed_callers is not None:
             register_object(
-                f"{resource_name}-network-policy", objects.model_network_policy_object(model, shared.allowed_callers),
+                f"{resource_name}-network-policy",
+                objects.model_network_policy_object(model, shared.allowed_callers, shared.allowed_peers),
                 pulumi.ResourceOptions(parent=self, depends_on=[shared]),
             )
         budget = objects.disruption_budget_object(model)
         if budget is not None:
             register_object(f"{resource_name}-disruption-budget", budget, pulumi.ResourceOptions(parent=self, depends_on=[shared]))
-        if args.monitoring.service_monitors:
-            register_object(
-                f"{resource_name}-service-monitor", objects.service_monitor_object(model, args.monitoring),
-                pulumi.ResourceOptions(parent=self, depends_on=[shared, service]),
-            )
         self.namespace = shared.namespace
         self.deployment_name = deployment.metadata.apply(lambda metadata: metadata["name"])
         self.service_name = service.metadata.apply(lambda metadata: metadata["name"])

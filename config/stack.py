@@ -43,9 +43,11 @@ class MonitoringConfig(ConfigModel):
     """Prometheus Operator scraping of every model's `/metrics` (queue depth, KV cache usage, preemptions)."""
 
     service_monitors: bool = False
-    """Create a ServiceMonitor per model; needs the Prometheus Operator's CRDs in the cluster."""
+    """Create the `vllm-monitor` ServiceMonitor in each model namespace (it scrapes every model there); needs
+    the Prometheus Operator's CRDs in the cluster."""
     prometheus_namespace: DnsLabel = "monitoring"
-    """Namespace Prometheus runs in; model namespaces' NetworkPolicy admits it while serviceMonitors is on."""
+    """Namespace Prometheus runs in; while serviceMonitors is on, each model's NetworkPolicy admits the Prometheus
+    server pods there (and no other pod of that namespace)."""
     scrape_interval_seconds: int = Field(15, ge=5, le=300)
     """How often Prometheus scrapes each model (the guide's 15s)."""
 

@@ -12,8 +12,9 @@ from vllm_eks.preview.render import manifests
 from tests.conftest import committed_stacks, kubernetes_version, recording_for
 
 
-# Custom resources have no schema in kubernetes-validate; their shape is asserted where they are built.
-CUSTOM_RESOURCE_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor")}
+# Custom resources have no schema in kubernetes-validate; the Prometheus Operator's are checked against
+# their CRDs in tests/test_prometheus_crds.py.
+CUSTOM_RESOURCE_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
 
 
 @pytest.mark.parametrize("stack", committed_stacks())

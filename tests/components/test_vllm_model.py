@@ -166,20 +166,28 @@ def test_a_model_in_a_namespace_without_network_policies_gets_none():
     assert run_program(program).by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") == []
 
 
-def test_a_service_monitor_selects_the_label_the_service_carries_and_prometheus_may_scrape():
+def test_one_service_monitor_per_namespace_selects_every_vllm_service_and_only_prometheus_may_scrape():
     monitoring = MonitoringConfig(service_monitors=True, prometheus_namespace="observability")
 
     def program():
         shared = ModelNamespace("team", ModelNamespaceArgs(name="team", monitoring=monitoring))
         VllmModel("qwen", VllmModelArgs(model=_qwen(namespace="team"), node_group=GPU_GROUP, namespace=shared, monitoring=monitoring))
+        VllmModel("llama", VllmModelArgs(model=_qwen(namespace="team", name="llama"), node_group=GPU_GROUP, namespace=shared,
+                                         monitoring=monitoring))
     recording = run_program(program)
-    monitor = recording.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "qwen-service-monitor").inputs
-    service = recording.one("kubernetes:core/v1:Service", "qwen-service").inputs
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    [monitor] = [r.inputs for r in recording.by_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")]
+    assert monitor["metadata"]["name"] == "vllm-monitor" and monitor["metadata"]["namespace"] == "team"
+    for service in recording.by_type("kubernetes:core/v1:Service"):
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= service.inputs["metadata"]["labels"].items()
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["team"]}
     assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "15s"}]
     policy = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "qwen-network-policy").inputs
-    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}} in policy["spec"]["ingress"][0]["from"]
+    peers = policy["spec"]["ingress"][0]["from"]
+    # Prometheus's server pods, not every pod of its namespace (Grafana, Alertmanager, exporters there stay out).
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus",
+                                            "app.kubernetes.io/managed-by": "prometheus-operator"}}} in peers
+    assert not any(p.get("namespaceSelector") and "podSelector" not in p for p in peers)
 
 
 def test_no_service_monitor_unless_asked_because_it_needs_the_operators_crds():

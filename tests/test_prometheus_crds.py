@@ -1,0 +1,109 @@
+"""Every ServiceMonitor and PrometheusRule the library renders is valid against the Prometheus Operator's
+CRD schema (vendored in tests/data/crds/, see its README), in strict mode: unknown fields are errors,
+since the API server would prune them silently and a misspelt field would vanish at apply time."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pulumi
+import pytest
+import yaml
+
+from tests.conftest import committed_stacks, recording_for
+from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from vllm_eks.components.vllm_model import VllmModel, VllmModelArgs
+from vllm_eks.config.model import ModelConfig
+from vllm_eks.config.platform.node_groups import NodeGroupConfig
+from vllm_eks.config.stack import MonitoringConfig
+from vllm_eks.preview.engine import run_program
+from vllm_eks.preview.render import manifests
+
+CRDS = Path(__file__).parent / "data" / "crds"
+# The checksums tests/data/crds/README.md lists: the files are the pinned chart's, byte for byte.
+VENDORED = {
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): (
+        "crd-servicemonitors.yaml", "3322d612f23bf144c887c94bf247b0b4a69189adf37c0d482d2c6267ffe906ab"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"): (
+        "crd-prometheusrules.yaml", "72b1e5f9959e67990d1598eb31b24ca4415007e31df3916356ef216316b2bf40"),
+}
+
+
+def crd_schema(api_version: str, kind: str) -> dict[str, Any]:
+    file_name, digest = VENDORED[(api_version, kind)]
+    raw = (CRDS / file_name).read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == digest, f"{file_name} is not the vendored copy the README names"
+    crd = next(d for d in yaml.safe_load_all(raw) if d)
+    assert crd["spec"]["names"]["kind"] == kind
+    version = api_version.split("/")[1]
+    return next(v for v in crd["spec"]["versions"] if v["name"] == version)["schema"]["openAPIV3Schema"]
+
+
+def strict(schema: Any) -> Any:
+    """Unknown fields refused; `nullable` and `x-kubernetes-int-or-string` in JSON Schema's own terms."""
+    schema = copy.deepcopy(schema)
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if "properties" in node and "additionalProperties" not in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+                node["additionalProperties"] = False
+            if node.get("x-kubernetes-int-or-string"):
+                node["type"] = ["integer", "string"]
+            if node.pop("nullable", False) and "type" in node:
+                node["type"] = [node["type"], "null"]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
+    return schema
+
+
+def errors(obj: dict[str, Any]) -> list[str]:
+    schema = crd_schema(obj["apiVersion"], obj["kind"])
+    body = {key: value for key, value in obj.items() if key != "metadata"}  # metadata is the API server's to check
+    checked = strict({**schema, "properties": {k: v for k, v in schema["properties"].items() if k != "metadata"}})
+    validator = jsonschema.Draft7Validator(checked)
+    return sorted(f"{obj['kind']}/{obj['metadata']['name']}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
+                  for e in validator.iter_errors(body))
+
+
+def _monitored_program() -> None:
+    """Two models on different vLLM versions sharing a namespace, with scraping on."""
+    monitoring = MonitoringConfig(service_monitors=True)
+    group = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge", desired_size=2, max_size=2)
+    shared = ModelNamespace("team", ModelNamespaceArgs(name="team", monitoring=monitoring))
+    for name, image in (("old", "vllm/vllm-openai:v0.10.2"), ("new", "vllm/vllm-openai:v0.26.0")):
+        model = ModelConfig.model_validate(dict(
+            name=name, namespace="team", accelerator="gpu", node_group="gpu", image=image, model="Qwen/Qwen3-8B",
+            max_model_len=8192, resources={"cpu": "3", "memory": "24Gi"}))
+        VllmModel(name, VllmModelArgs(model=model, node_group=group, namespace=shared, monitoring=monitoring),
+                  pulumi.ResourceOptions())
+
+
+def _rendered(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [o for o in objects if (o["apiVersion"], o["kind"]) in VENDORED]
+
+
+def test_a_monitored_namespace_renders_prometheus_objects_valid_against_their_crds():
+    objects = _rendered(manifests(run_program(_monitored_program)))
+    assert {o["kind"] for o in objects} >= {"ServiceMonitor"}
+    assert [e for o in objects for e in errors(o)] == []
+
+
+@pytest.mark.parametrize("stack", committed_stacks())
+def test_every_committed_stacks_prometheus_objects_are_valid_against_their_crds(stack):
+    assert [e for o in _rendered(manifests(recording_for(stack))) for e in errors(o)] == []
+
+
+def test_strict_validation_rejects_a_misspelt_endpoint_field():
+    # Guards the checks above: the schema must see into spec.endpoints and refuse an unknown key.
+    bad = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "x"},
+           "spec": {"selector": {}, "endpoints": [{"port": "http", "intreval": "15s"}]}}
+    assert any("intreval" in e for e in errors(bad))
