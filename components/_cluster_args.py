@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..config.errors import ConfigIssue
+from ..config.platform.access import ClusterCreator, admins_with_entries
 from ..config.platform.cluster import ClusterConfig, NatGateways, VpcConfig
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -48,41 +48,12 @@ def subnet_tags(cluster_name: str, public: bool) -> dict[str, str]:
     return {role: "1", f"kubernetes.io/cluster/{cluster_name}": "shared"}
 
 
-# arn:aws:iam::123456789012:role/path/name, arn:aws:iam::123456789012:user/name,
-# arn:aws:sts::123456789012:assumed-role/name/session (what GetCallerIdentity returns for a role).
-_PRINCIPAL = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):(?:iam|sts)::(?P<account>[0-9]{12}):"
-    r"(?P<kind>role|user|assumed-role)/(?P<path>.+)$"
-)
+def access_entries(cluster: ClusterConfig, creator: Optional[ClusterCreator] = None) -> dict[str, dict[str, Any]]:
+    """One cluster-admin access entry per `cluster.admins` item but the creator's, keyed by its index.
 
-
-def principal_key(arn: str) -> Optional[tuple[str, str, str, str]]:
-    """(partition, account, role|user, name) of an IAM principal or of an assumed-role session.
-
-    An assumed-role ARN names the role without its path (`assumed-role/<name>/<session>`), and
-    role names are unique in an account whatever their path, so a role ARN and a session of it
-    compare by name. Root and federated-user ARNs give None (no access entry can name them)."""
-    match = _PRINCIPAL.match(arn)
-    if not match:
-        return None
-    parts = match["path"].split("/")
-    if match["kind"] == "assumed-role":
-        return match["partition"], match["account"], "role", parts[0]
-    return match["partition"], match["account"], match["kind"], parts[-1]
-
-
-def is_same_principal(principal_arn: str, caller_arn: str) -> bool:
-    key = principal_key(principal_arn)
-    return key is not None and key == principal_key(caller_arn)
-
-
-def access_entries(cluster: ClusterConfig, caller_arn: Optional[str] = None) -> dict[str, dict[str, Any]]:
-    """One cluster-admin access entry per `cluster.admins` item, keyed by its index.
-
-    The entry for the identity running `pulumi up` is left out: pulumi-eks creates the cluster with
-    `bootstrapClusterCreatorAdminPermissions: true` (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts,
-    v4.3.0), so EKS already made that identity an admin and a second entry for it fails with 409
-    ResourceInUseException. Keys keep the config index, so skipping one renames no other entry.
+    Which items get one is config/platform/access.py's rule (the creator already is an admin; an
+    entry for it fails with 409). Keys keep the config index, so leaving one out renames no other entry
+    (pulumi-eks names each AccessEntry after its key: authenticationMode.ts `createAccessEntries`, v4.3.0).
     """
     return {
         f"admin-{index}": {
@@ -91,14 +62,8 @@ def access_entries(cluster: ClusterConfig, caller_arn: Optional[str] = None) -> 
                 "cluster-admin": {"policy_arn": CLUSTER_ADMIN_POLICY, "access_scope": {"type": "cluster"}},
             },
         }
-        for index, admin in enumerate(cluster.admins)
-        if caller_arn is None or not is_same_principal(admin.principal_arn, caller_arn)
+        for index, admin in admins_with_entries(cluster, creator)
     }
-
-
-def skipped_admins(cluster: ClusterConfig, caller_arn: str) -> list[str]:
-    """Paths of the `cluster.admins` items `access_entries` leaves out for this caller."""
-    return [f"cluster.admins[{index}]" for index, admin in enumerate(cluster.admins) if is_same_principal(admin.principal_arn, caller_arn)]
 
 
 # DescribeAvailabilityZones returns opted-in Local Zones and Wavelength Zones with the region's own
@@ -138,9 +103,9 @@ def kubeconfig_with_profile(kubeconfig: Any, profile: str) -> str:
     return json.dumps(config)
 
 
-def cluster_args(cluster: ClusterConfig, name: str, *, irsa: bool, caller_arn: Optional[str] = None) -> dict[str, Any]:
+def cluster_args(cluster: ClusterConfig, name: str, *, irsa: bool, creator: Optional[ClusterCreator] = None) -> dict[str, Any]:
     """`pulumi_eks.Cluster` arguments that follow from config (VPC and subnets are added by the component);
-    `caller_arn` is the identity running `pulumi up`, whose admin entry EKS already bootstraps."""
+    `creator` is the cluster's creator (config/platform/access.py), whose admin entry EKS made itself."""
     public_cidrs = cluster.endpoint_public_access_cidrs
     return {
         "name": name,
@@ -152,7 +117,7 @@ def cluster_args(cluster: ClusterConfig, name: str, *, irsa: bool, caller_arn: O
         "skip_default_security_groups": True,
         "node_associate_public_ip_address": False,
         "authentication_mode": "API",
-        "access_entries": access_entries(cluster, caller_arn),
+        "access_entries": access_entries(cluster, creator),
         "enabled_cluster_log_types": list(cluster.control_plane_logs),
         "endpoint_private_access": True,
         "endpoint_public_access": bool(public_cidrs),

@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from . import _cluster_args as build
 from .node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
 from ..config.errors import ConfigError, ConfigIssue
+from ..config.platform.access import ClusterCreator, caller_has_access, cluster_creator, skipped_admins
 from ..config.platform.cluster import ClusterConfig
 from ..config.platform.node_groups import NodeGroupConfig, default_system_node_group
 from ..config.platform.rules import endpoint_issues
@@ -96,13 +97,11 @@ class EksCluster(pulumi.ComponentResource):
         aws_config = pulumi.Config("aws")
         super().__init__("vllm-eks:index:EksCluster", resource_name, None, opts)
         config = args.cluster
+        # Who gets an access entry is config/platform/access.py's rule: every admin but the creator.
         caller_arn = aws.get_caller_identity().arn if config.admins else None
-        for path in build.skipped_admins(config, caller_arn) if caller_arn else []:
-            pulumi.log.info(
-                f"{path}: {caller_arn} runs this `pulumi up` and so already is a cluster admin (EKS bootstraps "
-                f"the creator); no access entry is created for it. Run later updates as the same identity, "
-                f"or give another identity (CI) its own entry in cluster.admins.", self,
-            )
+        creator = cluster_creator(config, caller_arn)
+        if creator is not None and caller_arn is not None:
+            self._log_access(config, creator, caller_arn)
         network = self._existing_network(config) if config.existing_vpc else self._create_network(resource_name, args, zones)
         self.cluster = eks.Cluster(
             resource_name,
@@ -111,7 +110,7 @@ class EksCluster(pulumi.ComponentResource):
             public_subnet_ids=network.public_subnet_ids or None,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
-            **build.cluster_args(config, args.name, irsa=args.create_oidc_provider, caller_arn=caller_arn),
+            **build.cluster_args(config, args.name, irsa=args.create_oidc_provider, creator=creator),
         )
         # The name is ours, but taking it from a cluster output makes every consumer (add-ons,
         # node groups) wait for the control plane.
@@ -161,6 +160,15 @@ class EksCluster(pulumi.ComponentResource):
             "private_subnet_ids": self.private_subnet_ids,
             "node_security_group_id": self.node_security_group_id,
         })
+
+    def _log_access(self, config: ClusterConfig, creator: ClusterCreator, caller_arn: str) -> None:
+        whose = "cluster.creatorArn" if creator.recorded else "the identity running this `pulumi up` (cluster.creatorArn is not set)"
+        for path in skipped_admins(config, creator):
+            pulumi.log.info(f"{path}: {creator.arn} is {whose}; EKS made the cluster's creator an admin itself, "
+                            f"so no access entry is created for it", self)
+        if not caller_has_access(config, creator, caller_arn):
+            pulumi.log.warn(f"{caller_arn} runs this `pulumi up` but is neither cluster.creatorArn nor in cluster.admins: "
+                            f"the Kubernetes provider cannot authenticate unless another access entry admits it", self)
 
     def addon_dependencies(self) -> list[pulumi.Resource]:
         """What an add-on with its own pods needs first: system nodes and the Pod Identity agent."""

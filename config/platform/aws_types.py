@@ -12,6 +12,10 @@ _AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
+# What `aws sts get-caller-identity` prints for a role is a session ARN; EKS records the session's role.
+_IAM_PRINCIPAL_OR_SESSION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+|sts::[0-9]{12}:assumed-role/[\w+=,.@-]+/[\w+=,.@-]+)$"
+)
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[\w/-]+$")
 
 
@@ -38,5 +42,8 @@ AvailabilityZone = Annotated[str, matching(_AVAILABILITY_ZONE, "an availability 
 SubnetId = Annotated[str, matching(_SUBNET_ID, "a subnet ID", "subnet-0123456789abcdef0")]
 VpcId = Annotated[str, matching(_VPC_ID, "a VPC ID", "vpc-0123456789abcdef0")]
 IamPrincipalArn = Annotated[str, matching(_IAM_PRINCIPAL_ARN, "an IAM role or user ARN", "arn:aws:iam::123456789012:role/platform-admins")]
+IamPrincipalOrSessionArn = Annotated[str, matching(
+    _IAM_PRINCIPAL_OR_SESSION_ARN, "an IAM role or user ARN (or a session of a role)", "arn:aws:iam::123456789012:role/platform-admins",
+)]
 KmsKeyArn = Annotated[str, matching(_KMS_KEY_ARN, "a KMS key ARN", "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")]
 Ipv4Cidr = Annotated[str, AfterValidator(check_ipv4_cidr)]

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field
 
 from .._base import ConfigModel
-from .aws_types import AvailabilityZone, IamPrincipalArn, Ipv4Cidr, SubnetId, VpcId, matching
+from .aws_types import AvailabilityZone, IamPrincipalArn, IamPrincipalOrSessionArn, Ipv4Cidr, SubnetId, VpcId, matching
 from .kubernetes_versions import DEFAULT_KUBERNETES_VERSION
 from ..types import DnsLabel
 
@@ -94,9 +94,14 @@ class ClusterConfig(ConfigModel):
     when the stack creates its VPC (no `existingVpc`): pulumi cannot be inside a VPC it is
     creating, so list the egress CIDRs of pulumi and kubectl, such as '203.0.113.7/32'."""
     admins: list[AdminAccessConfig] = Field(default_factory=list)
-    """IAM roles/users given cluster-admin. The identity running `pulumi up` always is (EKS
-    bootstraps the cluster creator as admin), so an item naming it is skipped at run time (an entry
-    would fail with 409); another identity that runs `pulumi up` (CI) needs its own item here."""
+    """IAM roles/users given cluster-admin, each through its own access entry. EKS already made the
+    cluster's creator an admin, so the item naming the creator (`creatorArn`) gets no entry (a second
+    one fails with 409); every other identity that runs `pulumi up` or kubectl (CI) needs an item here."""
+    creator_arn: Optional[IamPrincipalOrSessionArn] = None
+    """The IAM role or user that created the cluster (ran its first `pulumi up`), which EKS made an
+    admin itself. Set it once when `admins` lists anyone and more than one identity deploys: unset,
+    whoever runs `pulumi up` is taken to be the creator, so a CI run would delete CI's own entry.
+    A session ARN (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) counts as its role."""
     control_plane_logs: list[ControlPlaneLogType] = Field(default_factory=lambda: list(CONTROL_PLANE_LOG_TYPES))
     """Control plane log types sent to CloudWatch; all five by default (audit is the one incident
     response needs)."""

@@ -8,6 +8,7 @@ from typing import Optional, Protocol
 
 from ..errors import ConfigIssue
 from ..instance_catalog import INSTANCE_TYPES
+from .access import access_warnings
 from .cluster import ClusterConfig, ExistingVpcConfig, VpcConfig
 from .kubernetes_versions import Support, version_note
 from .node_groups import NodeGroupConfig
@@ -96,7 +97,7 @@ def platform_warnings(stack: _PlatformStack, today: Optional[date] = None) -> li
     status, message = version_note(stack.cluster.kubernetes_version, today or date.today())
     if status in (Support.EXTENDED, Support.UNKNOWN):
         warnings.append(f"cluster.kubernetesVersion: {message}")
-    return warnings
+    return warnings + access_warnings(stack.cluster)
 
 
 def _zone_issues(path: str, zones: list[str], what: str, fix: str) -> list[ConfigIssue]:

@@ -11,6 +11,7 @@ from vllm_eks.config.platform.cluster import DEFAULT_KUBERNETES_VERSION
 
 from vllm_eks.components import _cluster_args, _device_plugin_objects, _efs_args, _node_group_args
 from vllm_eks.config.accelerators import AcceleratorKind
+from vllm_eks.config.platform.access import ClusterCreator, is_same_principal
 from vllm_eks.config.platform.cluster import ClusterConfig, VpcConfig
 from vllm_eks.config.platform.efs import EfsConfig
 from vllm_eks.config.platform.node_groups import NodeGroupConfig
@@ -204,18 +205,17 @@ def test_efs_csi_roles_trust_only_pod_identity_or_the_controller_account():
     ("arn:aws:iam::123456789012:role/root", "arn:aws:iam::123456789012:root", False),
 ])
 def test_an_admin_matches_the_caller_by_account_kind_and_name_whatever_the_roles_path(admin, caller, same):
-    assert _cluster_args.is_same_principal(admin, caller) is same
+    assert is_same_principal(admin, caller) is same
 
 
-def test_access_entries_leave_out_the_caller_and_keep_the_other_entries_keys():
+def test_access_entries_leave_out_the_creator_and_keep_the_other_entries_keys():
     config = ClusterConfig(admins=[
         {"principalArn": "arn:aws:iam::123456789012:role/platform-admins"},
         {"principalArn": "arn:aws:iam::123456789012:role/deployer"},
     ])
-    caller = "arn:aws:sts::123456789012:assumed-role/deployer/alice"
-    assert sorted(_cluster_args.access_entries(config, caller)) == ["admin-0"]
+    creator = ClusterCreator("arn:aws:sts::123456789012:assumed-role/deployer/alice", recorded=False)
+    assert sorted(_cluster_args.access_entries(config, creator)) == ["admin-0"]
     assert sorted(_cluster_args.access_entries(config)) == ["admin-0", "admin-1"]
-    assert _cluster_args.skipped_admins(config, caller) == ["cluster.admins[1]"]
 
 
 def test_the_providers_kubeconfig_calls_get_token_with_the_stacks_aws_profile():

@@ -297,6 +297,18 @@ def test_the_identity_running_pulumi_up_gets_no_access_entry_but_every_other_adm
     assert entries["admin-1"]["principalArn"] == "arn:aws:iam::123456789012:role/platform-admins"
 
 
+def test_a_ci_run_with_the_creator_recorded_keeps_cis_entry_and_adds_none_for_the_creator():
+    # The mock caller is CI (a session of vllm-eks-deployer); the cluster was created by platform-admins.
+    cluster = ClusterConfig(admins=[
+        {"principalArn": "arn:aws:iam::123456789012:role/ci/vllm-eks-deployer"},
+        {"principalArn": "arn:aws:iam::123456789012:role/platform-admins"},
+    ], creator_arn="arn:aws:iam::123456789012:role/platform-admins", **REACHABLE_CLUSTER)
+    recording = run_program(lambda: EksCluster("c", EksClusterArgs(cluster=cluster, name="c")))
+    entries = recording.one("eks:index:Cluster", "c").inputs["accessEntries"]
+    assert sorted(entries) == ["admin-0"]
+    assert entries["admin-0"]["principalArn"] == "arn:aws:iam::123456789012:role/ci/vllm-eks-deployer"
+
+
 def test_cache_claims_wait_for_the_storage_class_and_its_csi_driver(dev_recording):
     names_by_urn = {r.urn: r.name for r in dev_recording.resources}
     for claim in dev_recording.by_type("kubernetes:core/v1:PersistentVolumeClaim"):
