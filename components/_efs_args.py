@@ -93,6 +93,12 @@ def irsa_trust_policy(oidc_provider_arn: str, oidc_issuer: str) -> str:
     })
 
 
+STORAGE_CLASS_IMMUTABLE_FIELDS = ("reclaimPolicy", "volumeBindingMode")
+"""StorageClass fields the API server refuses to update (kubernetes pkg/apis/storage/validation/validation.go
+ValidateStorageClassUpdate, which also refuses parameters and provisioner: pulumi-kubernetes already replaces
+on those) and that pulumi-kubernetes would otherwise try to patch in place; EfsStorage replaces on them."""
+
+
 def storage_class_object(name: str, file_system_id: Any, efs: EfsConfig) -> dict[str, Any]:
     """Dynamic provisioning: one EFS access point (own directory and POSIX identity) per PVC."""
     return {

@@ -87,6 +87,11 @@ class EfsStorage(pulumi.ComponentResource):
                 parent=self, provider=args.provider,
                 # A PVC of this class binds only once the provisioner runs and a mount target exists.
                 depends_on=[addon, *mount_targets],
+                # The API server refuses updates to these (kubernetes pkg/apis/storage/validation/validation.go
+                # ValidateStorageClassUpdate) and pulumi-kubernetes' forceNew table lists only parameters and
+                # provisioner (provider/pkg/provider/diff.go, v4.32.0), so a change replaces the class instead of
+                # failing `pulumi up`; claims and volumes already bound keep working (they name the class only).
+                replace_on_changes=list(build.STORAGE_CLASS_IMMUTABLE_FIELDS),
             ),
         )
         self.csi_driver = addon

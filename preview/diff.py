@@ -18,11 +18,18 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..config.loader import decode_json_string
-from .replacement_rules import ReplacementRule, covered_by, has_rules, replacing_rule
+from .diff_cascade import (
+    KUBERNETES_PROVIDER, LAUNCH_TEMPLATE, PROVIDER_CONFIG_REPLACED, NodeGroupRoll, node_group_roll, on_provider,
+    provider_rule, replaced_providers, version_paths,
+)
+from .node_match import NODE_GROUP
+from .replacement_rules import ReplacementRule, covered_by, has_rules, replace_on_changes_rule, replacing_rule
+from .update_refusals import Refusal, plan_view, refusal
 
 SIZING_FILE = "sizing.txt"
 PLAN_FILE = "plan.json"
-_OPTION_KEYS = ("parent", "provider", "dependsOn", "protect", "retainOnDelete", "customTimeouts", "ignoreChanges")
+_OPTION_KEYS = ("parent", "provider", "dependsOn", "protect", "retainOnDelete", "customTimeouts", "ignoreChanges",
+                "replaceOnChanges")
 REHEARSAL_KEY = "rehearsal"
 """Where `vllm-eks render` puts the deploy rehearsal in plan.json (preview/rehearsal)."""
 
@@ -68,6 +75,8 @@ class Change:
     replaces: Optional[ReplacementRule] = None
     ignored: bool = False
     """Under the resource's ignoreChanges: Pulumi will not apply it."""
+    refused: Optional[Refusal] = None
+    """An in-place update the API server refuses (preview/update_refusals.py): `pulumi up` fails on it."""
 
 
 @dataclass
@@ -82,10 +91,16 @@ class ResourceDiff:
     delete_first: bool = False
     """A Kubernetes object replaced under the same name and namespace is deleted before it is re-created
     (pulumi-kubernetes provider/pkg/provider/provider.go, Diff: deleteBeforeReplace)."""
+    roll: Optional[NodeGroupRoll] = None
+    """A managed node group whose launch template makes a new version: every node is replaced."""
 
     @property
     def replacing(self) -> list[Change]:
         return [change for change in self.changes if change.replaces is not None]
+
+    @property
+    def refused(self) -> list[Change]:
+        return [change for change in self.changes if change.refused is not None]
 
 
 @dataclass
@@ -105,11 +120,16 @@ class StackDiff:
     def count(self, action: str) -> int:
         return sum(1 for resource in self.resources if resource.action == action)
 
+    @property
+    def refused(self) -> list[ResourceDiff]:
+        return [resource for resource in self.resources if resource.refused]
+
 
 def diff_renders(base: Render, head: Render) -> StackDiff:
     old = {(r["type"], r["name"]): r for r in base.plan.get("resources", [])}
     new = {(r["type"], r["name"]): r for r in head.plan.get("resources", [])}
     resources = []
+    head_resources = list(new.values())
     for key in sorted(old.keys() | new.keys()):
         type_, name = key
         if key not in old:
@@ -117,11 +137,11 @@ def diff_renders(base: Render, head: Render) -> StackDiff:
         elif key not in new:
             resources.append(ResourceDiff(type_, name, "-"))
         else:
-            resource = _resource_diff(old[key], new[key])
+            resource = _resource_diff(old[key], new[key], head_resources)
             if resource is not None:
                 resources.append(resource)
     return StackDiff(
-        base=base.label, head=head.label, resources=resources,
+        base=base.label, head=head.label, resources=_with_cascades(old, new, resources),
         sizing=_line_changes(base.sizing, head.sizing) if base.sizing is not None and head.sizing is not None else [],
         rehearsal=_value_changes(_rehearsal(base.plan), _rehearsal(head.plan)),
         outputs=_value_changes(base.plan.get("outputs", {}), head.plan.get("outputs", {})),
@@ -132,14 +152,17 @@ def _rehearsal(plan: dict[str, Any]) -> Any:
     return plan.get(REHEARSAL_KEY, {})
 
 
-def _resource_diff(old: dict[str, Any], new: dict[str, Any]) -> Optional[ResourceDiff]:
+def _resource_diff(old: dict[str, Any], new: dict[str, Any], head: list[dict[str, Any]]) -> Optional[ResourceDiff]:
     type_ = new["type"]
     ignore = list(new.get("ignoreChanges") or [])
+    replace_on = list(new.get("replaceOnChanges") or [])
+    view = plan_view(new, head)
     changes = []
     for path, before, after in _leaf_changes(old.get("inputs", {}), new.get("inputs", {})):
         ignored = covered_by(ignore, path)
-        rule = None if ignored else replacing_rule(type_, path)
-        changes.append(Change(path, before, after, rule, ignored))
+        rule = None if ignored else (replacing_rule(type_, path) or replace_on_changes_rule(replace_on, path))
+        refused = None if ignored or rule else refusal(type_, path, before, after, view)
+        changes.append(Change(path, before, after, rule, ignored, refused))
     if old.get("urn") and new.get("urn") and old["urn"] != new["urn"]:
         changes.append(Change("urn", old["urn"], new["urn"], _REPARENTED))
     for key in _OPTION_KEYS:
@@ -158,6 +181,43 @@ def _resource_diff(old: dict[str, Any], new: dict[str, Any]) -> Optional[Resourc
     action = "!" if any(change.replaces for change in changes) else "~"
     return ResourceDiff(type_, new["name"], action, changes, rules_known=has_rules(type_),
                         delete_first=action == "!" and _object_identity(old) == _object_identity(new))
+
+
+def _with_cascades(old: dict[tuple[str, str], Any], new: dict[tuple[str, str], Any],
+                   resources: list[ResourceDiff]) -> list[ResourceDiff]:
+    """Add what the per-resource diff cannot see (preview/diff_cascade.py): objects replaced with their
+    Kubernetes provider, and node groups rolled by a new launch template version."""
+    by_key = {(r.type, r.name): r for r in resources}
+    head = list(new.values())
+
+    def touched(key: tuple[str, str]) -> Optional[ResourceDiff]:
+        if key not in old or key not in new:
+            return None  # added or removed anyway
+        return by_key.setdefault(key, ResourceDiff(key[0], key[1], "~"))
+
+    replaced = {r.name for r in resources if r.action == "!"}
+    for provider in replaced_providers(head, replaced):
+        diff = touched((KUBERNETES_PROVIDER, provider))
+        if diff is not None:
+            diff.changes.append(Change("kubeconfig", "[secret]", "(the new cluster's, unknown until it exists)", PROVIDER_CONFIG_REPLACED))
+            diff.action = "!"
+        for resource in on_provider(head, provider):
+            diff = touched((resource["type"], resource["name"]))
+            if diff is not None and diff.action != "!":
+                diff.changes.append(Change("provider", provider, f"{provider} (replaced)", provider_rule(resource["type"], provider)))
+                diff.action, diff.delete_first = "!", False  # created on the new cluster before the old object goes
+    templates = {r.name: version_paths([c.path for c in r.changes if not c.ignored])
+                 for r in resources if r.type == LAUNCH_TEMPLATE and r.action == "~"}
+    for key, group in new.items():
+        if key[0] != NODE_GROUP or key not in old or (key in by_key and by_key[key].action == "!"):
+            continue
+        roll = node_group_roll(group, templates, head)
+        diff = touched(key) if roll else None
+        if diff is not None and roll is not None:
+            version = ((group.get("inputs") or {}).get("launchTemplate") or {}).get("version")
+            diff.changes.append(Change("launchTemplate.version", version, f"(the new version of {roll.launch_template})"))
+            diff.roll = roll
+    return [by_key[key] for key in sorted(by_key)]
 
 
 def _object_identity(resource: dict[str, Any]) -> tuple[Any, Any]:

@@ -5,9 +5,11 @@ changed lines, the deploy rehearsal's and the outputs'."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any, Optional
 
-from .diff import MISSING, Change, StackDiff
+from .diff import MISSING, Change, ResourceDiff, StackDiff
+from .diff_cascade import PROVIDER_SOURCE
 from .replacement_rules import ADDED_CONSEQUENCES, ReplacementRule
 
 
@@ -23,6 +25,8 @@ def _change_line(change: Change) -> str:
         line += "  (ignoreChanges: not applied)"
     elif change.replaces is not None:
         line += "  [forces replacement]"
+    elif change.refused is not None:
+        line += "  [refused by the API server]"
     return line
 
 
@@ -31,6 +35,11 @@ def summary(diff: StackDiff) -> str:
         return "No changes."
     parts = [f"{diff.count('+')} to add", f"{diff.count('-')} to remove", f"{diff.count('~')} to update in place",
              f"{diff.count('!')} to replace"]
+    rolls = sum(1 for resource in diff.resources if resource.roll is not None)
+    if rolls:
+        parts.append(f"{rolls} node group(s) to roll")
+    if diff.refused:
+        parts.append(f"{len(diff.refused)} update(s) the API server refuses (`pulumi up` fails)")
     extras = [label for label, present in (("sizing", diff.sizing), ("deploy rehearsal", diff.rehearsal), ("outputs", diff.outputs)) if present]
     text = ", ".join(parts)
     return text + (f"; changed: {', '.join(extras)}" if extras else "")
@@ -43,6 +52,10 @@ def resource_lines(diff: StackDiff) -> list[str]:
         if resource.action == "!":
             forced = sorted({change.path for change in resource.replacing})
             header += f"  (replaced: {', '.join(forced)})"
+        elif resource.refused:
+            header += "  (the API server refuses this update: `pulumi up` fails)"
+        elif resource.roll is not None:
+            header += f"  (rolls all {resource.roll.nodes} node(s), {resource.roll.max_unavailable} at a time)"
         elif resource.action == "~" and not resource.rules_known:
             header += "  (no replacement rules for this type: check `pulumi preview --diff`)"
         lines.append(header)
@@ -52,11 +65,11 @@ def resource_lines(diff: StackDiff) -> list[str]:
 
 def replacement_reasons(diff: StackDiff) -> list[str]:
     """One line per (resource, rule): why it is replaced, what that means, and the source."""
-    lines = []
+    lines = _provider_cascade(diff)
     for resource in diff.resources:
         seen: list[ReplacementRule] = []
         for change in resource.replacing:
-            if change.replaces in seen:
+            if change.replaces in seen or change.path == "provider":
                 continue
             seen.append(change.replaces)
             rule = change.replaces
@@ -71,13 +84,41 @@ def replacement_reasons(diff: StackDiff) -> list[str]:
     return lines
 
 
+def _provider_cascade(diff: StackDiff) -> list[str]:
+    """One line per replaced Kubernetes provider: how many objects go with it, by kind, and what that means."""
+    by_provider: dict[str, list[ResourceDiff]] = {}
+    for resource in diff.resources:
+        for change in resource.replacing:
+            if change.path == "provider":
+                by_provider.setdefault(str(change.old), []).append(resource)
+    lines = []
+    for provider, replaced in sorted(by_provider.items()):
+        kinds = Counter(resource.type.rsplit(":", 1)[-1] for resource in replaced)
+        counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        claims = kinds.get("PersistentVolumeClaim", 0)
+        lines.append(
+            f"{provider}: the Kubernetes provider is replaced (its kubeconfig comes from a replaced cluster), so all "
+            f"{len(replaced)} Kubernetes objects on it are replaced ({counted}) and created on the new cluster"
+            + (f"; its {claims} claim(s) bind new, empty EFS access points, so every hub model downloads (and every "
+               f"Neuron model compiles) again" if claims else "")
+            + f" (source: {PROVIDER_SOURCE})"
+        )
+    return lines
+
+
 def notes(diff: StackDiff) -> list[str]:
-    """Replacements with their reasons and sources, then what some additions imply."""
+    """Replacements with their reasons and sources, node-group rolls, refused updates, then what some additions imply."""
+    rolls = [resource.roll.text(resource.name) for resource in diff.resources if resource.roll is not None]
+    refused = [
+        f"{resource.name}: {change.path}: {change.refused.reason}; `pulumi up` fails on it; {change.refused.fix} "
+        f"(source: {change.refused.source})"
+        for resource in diff.resources for change in resource.refused if change.refused is not None
+    ]
     added = [
         f"{resource.name}: {ADDED_CONSEQUENCES[resource.type]}"
         for resource in diff.resources if resource.action == "+" and resource.type in ADDED_CONSEQUENCES
     ]
-    return replacement_reasons(diff) + added
+    return replacement_reasons(diff) + rolls + refused + added
 
 
 def format_text(diff: StackDiff) -> str:

@@ -44,6 +44,7 @@ class RegisteredResource:
     retain_on_delete: bool = False
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
 
     @property
     def is_provider(self) -> bool:
@@ -135,6 +136,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=request.retainOnDelete,
                 custom_timeouts={k: v for k, v in (("create", timeouts.create), ("update", timeouts.update), ("delete", timeouts.delete)) if v},
                 ignore_changes=list(request.ignoreChanges),
+                replace_on_changes=list(request.replaceOnChanges),
             ))
         return response
 

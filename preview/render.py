@@ -56,6 +56,7 @@ def plan(recording: Recording, rehearsal: Optional[dict[str, Any]] = None) -> di
                 "retainOnDelete": resource.retain_on_delete,
                 "customTimeouts": resource.custom_timeouts,
                 "ignoreChanges": resource.ignore_changes,
+                "replaceOnChanges": resource.replace_on_changes,
                 "inputs": _readable(_sorted(resource.inputs)),
             }
             # Registration order varies with async scheduling; the plan must not.

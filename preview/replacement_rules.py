@@ -57,7 +57,19 @@ ADDED_CONSEQUENCES = {
 }
 """What a newly added resource of a type means beyond 'created' (shown in the diff's notes)."""
 
+CLUSTER_CONSEQUENCE = (
+    "a new EKS cluster: its Kubernetes provider is replaced with it, and so is every Kubernetes object on it "
+    "(the claims get new, empty EFS access points: hub models download, and Neuron models compile, again)"
+)
+
 RULES: dict[str, tuple[ReplacementRule, ...]] = {
+    # pulumi-eks passes these to its aws.eks.Cluster (nodejs/eks/cluster/cluster.ts, v4.3.0: `name: args.name`,
+    # `roleArn` from serviceRole, kubernetesNetworkConfig from kubernetesServiceIpAddressRange and ipFamily), whose
+    # name, role_arn and kubernetes_network_config.{service_ipv4_cidr,ip_family} are ForceNew.
+    "eks:index:Cluster": (ReplacementRule(
+        ("name", "serviceRole", "kubernetesServiceIpAddressRange", "ipFamily"),
+        "pulumi-eks nodejs/eks/cluster/cluster.ts (v4.3.0) and " + _TF + "eks/cluster.go (ForceNew attributes)",
+        CLUSTER_CONSEQUENCE),),
     "kubernetes:apps/v1:Deployment": (ReplacementRule(
         ("spec.selector",), _K8S_DIFF, "the selector is immutable in apps/v1; new pods start from scratch"),),
     "kubernetes:apps/v1:DaemonSet": (ReplacementRule(("spec.selector",), _K8S_DIFF),),
@@ -121,6 +133,18 @@ RULES: dict[str, tuple[ReplacementRule, ...]] = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (ReplacementRule(
         ("securityGroupId",), _TF + "ec2/vpc_security_group_ingress_rule.go (RequiresReplace)"),),
 }
+
+
+REPLACE_ON_CHANGES_SOURCE = (
+    "the resource's replaceOnChanges option (pulumi/pulumi pkg/resource/deploy/step_generator.go applyReplaceOnChanges)"
+)
+
+
+def replace_on_changes_rule(paths: list[str], changed_path: str) -> ReplacementRule | None:
+    """The rule when `changed_path` is at or under one of the resource's replaceOnChanges paths."""
+    if any(_covers(path, changed_path) for path in paths):
+        return ReplacementRule(tuple(paths), REPLACE_ON_CHANGES_SOURCE)
+    return None
 
 
 def rules_for(type_: str) -> tuple[ReplacementRule, ...]:

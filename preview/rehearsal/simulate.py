@@ -22,6 +22,7 @@ from typing import Any, Callable, Optional
 from ...config.model import ModelConfig
 from ...config.stack import StackConfig
 from ..engine import Recording, RegisteredResource
+from ..node_match import labels_match, node_labels, tolerated
 from . import aws_timings, model_startup
 from .await_rules import (
     ENDPOINTS_SETTLE_SECONDS, AwaitPolicy, await_policy, claim_ready_phase, object_kind, service_waits_for_pods,
@@ -99,38 +100,6 @@ class ScenarioResult:
     @property
     def finish_seconds(self) -> float:
         return max((step.finish for step in self.steps.values()), default=0.0)
-
-
-def _labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:
-    return all(labels.get(key) == value for key, value in selector.items())
-
-
-_TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
-
-
-def _node_labels(group: RegisteredResource) -> dict[str, str]:
-    """The group's own labels plus the instance type the kubelet sets on every node."""
-    labels = dict(group.inputs.get("labels") or {})
-    instance_types = group.inputs.get("instanceTypes") or []
-    if len(instance_types) == 1:
-        labels["node.kubernetes.io/instance-type"] = instance_types[0]
-    return labels
-
-
-def _tolerated(group: RegisteredResource, tolerations: list[dict[str, Any]]) -> bool:
-    """Every NoSchedule/NoExecute taint of the group (EKS API spelling) has a matching toleration."""
-    for taint in group.inputs.get("taints") or []:
-        effect = _TAINT_EFFECTS.get(taint.get("effect", ""), taint.get("effect"))
-        if effect == "PreferNoSchedule":
-            continue
-        if not any(
-            (t.get("key") == taint.get("key") or (t.get("operator") == "Exists" and not t.get("key")))
-            and t.get("effect") in (None, "", effect)
-            and (t.get("operator") == "Exists" or t.get("value") == taint.get("value"))
-            for t in tolerations
-        ):
-            return False
-    return True
 
 
 class _Replay:
@@ -286,13 +255,13 @@ class _Replay:
         # tolerate, once its nodes have joined and (for accelerators) the device plugin advertises them.
         placements: list[tuple[float, Optional[str]]] = []
         for group in self.find(lambda r: r.type == "aws:eks/nodeGroup:NodeGroup"):
-            labels = _node_labels(group)
-            if not _labels_match(selector, labels) or not _tolerated(group, tolerations):
+            labels = node_labels(group.inputs)
+            if not labels_match(selector, labels) or not tolerated(group.inputs, tolerations):
                 continue
             group_step = self.step(group.urn)
             ready_at, held_by = group_step.finish, group.urn
             for plugin in self.find(lambda r: object_kind(r.inputs) == "apps/v1/DaemonSet"
-                                    and _labels_match(self._pod_selector(r), labels)):
+                                    and labels_match(self._pod_selector(r), labels)):
                 plugin_step = self.step(plugin.urn)
                 running = self.existing(group) and self.existing(plugin)
                 advertised = max(group_step.finish, plugin_step.finish) + (0 if running else model_startup.DEVICE_PLUGIN_READY_SECONDS)
@@ -354,7 +323,7 @@ class _Replay:
         selector = spec.get("selector") or {}
         targets = self.find(lambda r: object_kind(r.inputs) == "apps/v1/Deployment"
                             and (r.inputs.get("metadata") or {}).get("namespace") == namespace
-                            and _labels_match(selector, (((r.inputs.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}))
+                            and labels_match(selector, (((r.inputs.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}))
         settled = created + ENDPOINTS_SETTLE_SECONDS
         pods: list[tuple[float, float]] = []
         target_urn = None
@@ -370,7 +339,7 @@ class _Replay:
 
     def daemonset_ready(self, daemonset: RegisteredResource, created: float) -> tuple[float, Optional[str], str]:
         selector = self._pod_selector(daemonset)
-        joined = [g for g in self.find(lambda r: r.type == "aws:eks/nodeGroup:NodeGroup" and _labels_match(selector, r.inputs.get("labels") or {}))
+        joined = [g for g in self.find(lambda r: r.type == "aws:eks/nodeGroup:NodeGroup" and labels_match(selector, r.inputs.get("labels") or {}))
                   if self.step(g.urn).finish <= created]
         if not joined:
             return created, None, "no matching node has joined yet: current at once"

@@ -240,3 +240,88 @@ def test_a_new_parent_changes_the_urn_which_replaces_the_resource():
     [resource] = diff.resources
     assert (resource.action, [change.path for change in resource.replacing]) == ("!", ["urn"])
     assert "unless aliased" in format_text(diff)
+
+
+def test_a_cluster_rename_replaces_every_kubernetes_object_with_its_provider_and_says_how_many_and_why(base, tmp_path):
+    head = _changed_dev(tmp_path, 'endpointPublicAccessCidrs: ["0.0.0.0/0"]',
+                        'endpointPublicAccessCidrs: ["0.0.0.0/0"]\n    name: llm-cluster')
+    diff = diff_renders(Render.read(base, "base"), Render.read(head, "head"))
+    plan = json.loads((head / "plan.json").read_text())
+    on_cluster = {(r["type"], r["name"]) for r in plan["resources"] if r["provider"] == "platform-k8s"}
+    replaced = {(r.type, r.name) for r in diff.resources if r.action == "!"}
+    assert on_cluster and on_cluster <= replaced
+    assert ("pulumi:providers:kubernetes", "platform-k8s") in replaced
+    assert ("eks:index:Cluster", "platform") in replaced
+    text = format_text(diff)
+    assert (f"platform-k8s: the Kubernetes provider is replaced (its kubeconfig comes from a replaced cluster), so all "
+            f"{len(on_cluster)} Kubernetes objects on it are replaced (") in text
+    assert "its 2 claim(s) bind new, empty EFS access points" in text
+    assert "step_generator.go (providerChanged" in text
+    assert "platform: name forces replacement; a new EKS cluster" in text
+
+
+def test_a_disk_size_change_rolls_the_node_group_one_node_at_a_time_and_names_the_models_that_restart(base, tmp_path):
+    head = _changed_dev(tmp_path, "    - name: inf2\n", "    - name: inf2\n      diskSizeGib: 400\n")
+    diff = diff_renders(Render.read(base, "base"), Render.read(head, "head"))
+    group = next(r for r in diff.resources if r.name == "platform-inf2")
+    assert group.action == "~" and group.roll is not None
+    assert (group.roll.nodes, group.roll.max_unavailable) == (2, 1)
+    assert group.roll.workloads == (f"vllm/{LLAMA}", f"vllm/{QWEN}")
+    text = format_text(diff)
+    assert "~ aws:eks/nodeGroup:NodeGroup platform-inf2  (rolls all 2 node(s), 1 at a time)\n" in text
+    assert ("platform-inf2: launch template platform-inf2-lt changes (blockDeviceMappings[0].ebs.volumeSize), a new "
+            "template version, so EKS rolls the node group onto it: all 2 node(s) replaced, 1 at a time") in text
+    assert f"the pods of vllm/{LLAMA}, vllm/{QWEN} restart on new nodes" in text
+    assert "node_group.go (resourceNodeGroupUpdate: UpdateNodegroupVersion)" in text
+    assert "1 node group(s) to roll" in text
+
+
+def _one_resource_render(label: str, resource: dict, *others: dict) -> Render:
+    return Render(label, {"resources": [resource, *others], "outputs": {}}, [])
+
+
+_CLASS = {"type": "kubernetes:storage.k8s.io/v1:StorageClass", "name": "platform-cache-efs", "provider": "k8s",
+          "dependsOn": [], "inputs": {"metadata": {"name": "efs"}, "provisioner": "efs.csi.aws.com",
+                                      "reclaimPolicy": "Retain", "volumeBindingMode": "Immediate"}}
+
+
+@pytest.mark.parametrize("replace_on, action", [(["reclaimPolicy", "volumeBindingMode"], "!"), ([], "~")])
+def test_a_storage_class_reclaim_policy_change_replaces_through_replace_on_changes_or_is_refused(replace_on, action):
+    old = {**_CLASS, "replaceOnChanges": replace_on}
+    new = {**old, "inputs": {**_CLASS["inputs"], "reclaimPolicy": "Delete"}}
+    diff = diff_renders(_one_resource_render("base", old), _one_resource_render("head", new))
+    [resource] = diff.resources
+    assert resource.action == action
+    text = format_text(diff)
+    if action == "!":
+        assert "reclaimPolicy forces replacement" in text and "replaceOnChanges option" in text
+    else:
+        assert "(the API server refuses this update: `pulumi up` fails)" in text
+        assert "the API server refuses to update a StorageClass's reclaimPolicy" in text
+        assert "ValidateStorageClassUpdate" in text
+
+
+def test_growing_a_claim_whose_class_does_not_allow_expansion_is_refused_and_shrinking_always_is():
+    claim = {"type": "kubernetes:core/v1:PersistentVolumeClaim", "name": "cache", "provider": "k8s", "dependsOn": [],
+             "inputs": {"metadata": {"name": "cache", "namespace": "vllm"},
+                        "spec": {"storageClassName": "efs", "resources": {"requests": {"storage": "100Gi"}}}}}
+
+    def resized(size: str, storage_class: dict) -> Render:
+        inputs = json.loads(json.dumps(claim["inputs"]))
+        inputs["spec"]["resources"]["requests"]["storage"] = size
+        return _one_resource_render("head", {**claim, "inputs": inputs}, storage_class)
+
+    base = _one_resource_render("base", claim, _CLASS)
+    grown = format_text(diff_renders(base, resized("1Ti", _CLASS)))
+    assert "StorageClass 'efs' does not set allowVolumeExpansion, so the claim cannot grow (100Gi -> 1Ti)" in grown
+    assert "persistentvolume/resize/admission.go" in grown
+    expandable = {**_CLASS, "inputs": {**_CLASS["inputs"], "allowVolumeExpansion": True}}
+    assert diff_renders(_one_resource_render("base", claim, expandable), resized("1Ti", expandable)).refused == []
+    shrunk = format_text(diff_renders(_one_resource_render("base", claim, expandable), resized("50Gi", expandable)))
+    assert "a claim's storage request cannot shrink (100Gi -> 50Gi)" in shrunk
+
+
+def test_the_cache_storage_class_replaces_on_the_fields_the_api_server_will_not_update(base):
+    plan = json.loads((base / "plan.json").read_text())
+    [storage_class] = [r for r in plan["resources"] if r["type"] == "kubernetes:storage.k8s.io/v1:StorageClass"]
+    assert storage_class["replaceOnChanges"] == ["reclaimPolicy", "volumeBindingMode"]
