@@ -25,7 +25,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from vllm_eks.components import _deployment_objects as objects  # noqa: E402
 from vllm_eks.config.loader import StackFile, parse_stack_config, read_stack_file  # noqa: E402
-from vllm_eks.config.units import PROJECT
+from vllm_eks.config.units import PROJECT  # noqa: E402
 from vllm_eks.preview.engine import run_program  # noqa: E402
 
 REPEATS = 3

@@ -8,20 +8,19 @@ which files to say whether the real pod would find them. Only facts with a sourc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 
 @dataclass(frozen=True)
 class ImageFacts:
-    workdir: Optional[str]
+    workdir: str | None
     """The image's WORKDIR, or None where no source establishes it."""
     holds: dict[str, str] = field(default_factory=dict)
     """Directory prefixes the image is known to hold, each with its source."""
     source: str = ""
-    path: Optional[str] = None
+    path: str | None = None
     """The image's PATH, when known; the runtime default otherwise."""
 
-    def provides(self, path: str) -> Optional[str]:
+    def provides(self, path: str) -> str | None:
         for prefix, source in self.holds.items():
             if path.startswith(prefix):
                 return source

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from boot.images import image_facts
 
@@ -37,22 +38,22 @@ CPU_BUILD_SHM_BYTES = 512 * 2**20
 IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def _gt_one(value: Optional[str]) -> bool:
+def _gt_one(value: str | None) -> bool:
     return value is not None and value.isdigit() and int(value) > 1
 
 
-def _always(_value: Optional[str]) -> bool:
+def _always(_value: str | None) -> bool:
     return True
 
 
-def _fp8(value: Optional[str]) -> bool:
+def _fp8(value: str | None) -> bool:
     return value is not None and value.startswith("fp8")
 
 
 @dataclass(frozen=True)
 class Drop:
     reason: str
-    applies: Callable[[Optional[str]], bool] = _always
+    applies: Callable[[str | None], bool] = _always
 
 
 # The only flags the CPU build may lose. Any other flag the CPU build rejects fails the boot.
@@ -87,8 +88,8 @@ class Mount:
     path: str
     volume: str
     kind: str                          # "emptyDir" (a tmpfs), "pvc" (a fresh directory), "shm" (runtime default)
-    size_bytes: Optional[int] = None
-    medium: Optional[str] = None
+    size_bytes: int | None = None
+    medium: str | None = None
     read_only: bool = False
 
 
@@ -116,7 +117,7 @@ class ContainerPlan:
     read_only_root: bool
     mounts: list[Mount]
     seeds: list[Seed]
-    served_model_name: Optional[str]
+    served_model_name: str | None
     tool_calling: bool
     port: int
     health_path: str
@@ -150,7 +151,7 @@ def quantity_bytes(text: str) -> int:
     return int(float(match.group(1)) * _FACTORS[match.group(2)])
 
 
-def split_flag(token: str) -> tuple[str, Optional[str]]:
+def split_flag(token: str) -> tuple[str, str | None]:
     if token.startswith("--") and "=" in token:
         name, value = token.split("=", 1)
         return name, value
@@ -183,7 +184,7 @@ def drop_cpu_flags(argv: list[str], *, host_fp8_kv: bool = True) -> tuple[list[s
     return kept, dropped
 
 
-def flag_value(argv: list[str], flag: str) -> Optional[str]:
+def flag_value(argv: list[str], flag: str) -> str | None:
     for token in argv:
         name, value = split_flag(token)
         if name == flag:
@@ -244,7 +245,7 @@ def under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def covering_mount(path: str, mounts: list[Mount]) -> Optional[Mount]:
+def covering_mount(path: str, mounts: list[Mount]) -> Mount | None:
     """The deepest mount that holds `path`, or None when it lies on the image's root."""
     best = None
     for mount in mounts:

@@ -27,11 +27,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
-from boot.pod import ContainerPlan, Seed, covering_mount, plan_deployments, plan_json, under
+from boot.pod import ContainerPlan, covering_mount, plan_deployments, plan_json
 from boot.sandbox import TRACE_IN_POD, VENV_IN_POD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +58,7 @@ _WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC")
 class Outcome:
     plan: ContainerPlan
     ok: bool = False
-    boot_seconds: Optional[float] = None
+    boot_seconds: float | None = None
     detail: str = ""
     blocked_writes: list[str] = field(default_factory=list)
     layer_writes: list[str] = field(default_factory=list)
@@ -326,7 +325,7 @@ def committed_stacks() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stack", action="append", help="a committed stack (default: every Pulumi.*.yaml)")
     parser.add_argument("--only", action="append", help="boot only these Deployments")

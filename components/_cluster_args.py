@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from ..config.errors import ConfigIssue
 from ..config.platform.access import ClusterCreator, admins_with_entries
@@ -48,7 +48,7 @@ def subnet_tags(cluster_name: str, public: bool) -> dict[str, str]:
     return {role: "1", f"kubernetes.io/cluster/{cluster_name}": "shared"}
 
 
-def access_entries(cluster: ClusterConfig, creator: Optional[ClusterCreator] = None) -> dict[str, dict[str, Any]]:
+def access_entries(cluster: ClusterConfig, creator: ClusterCreator | None = None) -> dict[str, dict[str, Any]]:
     """One cluster-admin access entry per `cluster.admins` item but the creator's, keyed by its index.
 
     Which items get one is config/platform/access.py's rule (the creator already is an admin; an
@@ -70,10 +70,10 @@ def access_entries(cluster: ClusterConfig, creator: Optional[ClusterCreator] = N
 # zones, sorted by name (us-west-2-lax-1a before us-west-2a); only Availability Zones have
 # opt-in-status `opt-in-not-required` (EC2 API Reference, DescribeAvailabilityZones, Filters;
 # pulumi-aws docs getAvailabilityZones, "By Filter"). EKS, NAT gateways and EFS need real zones.
-AVAILABILITY_ZONE_FILTER = {"name": "opt-in-status", "values": ["opt-in-not-required"]}
+AVAILABILITY_ZONE_FILTER: dict[str, Any] = {"name": "opt-in-status", "values": ["opt-in-not-required"]}
 
 
-def zone_count_issues(available: list[str], count: int, region: Optional[str]) -> list[ConfigIssue]:
+def zone_count_issues(available: list[str], count: int, region: str | None) -> list[ConfigIssue]:
     """The stack asks for more zones than the region has (checked before anything is registered)."""
     if len(available) >= count:
         return []
@@ -103,7 +103,7 @@ def kubeconfig_with_profile(kubeconfig: Any, profile: str) -> str:
     return json.dumps(config)
 
 
-def cluster_args(cluster: ClusterConfig, name: str, *, irsa: bool, creator: Optional[ClusterCreator] = None) -> dict[str, Any]:
+def cluster_args(cluster: ClusterConfig, name: str, *, irsa: bool, creator: ClusterCreator | None = None) -> dict[str, Any]:
     """`pulumi_eks.Cluster` arguments that follow from config (VPC and subnets are added by the component);
     `creator` is the cluster's creator (config/platform/access.py), whose admin entry EKS made itself."""
     public_cidrs = cluster.endpoint_public_access_cidrs
@@ -134,13 +134,13 @@ def cluster_args(cluster: ClusterConfig, name: str, *, irsa: bool, creator: Opti
 @dataclass(frozen=True)
 class AddonSpec:
     name: str
-    configuration: Optional[dict[str, Any]] = None
+    configuration: dict[str, Any] | None = None
     needs_nodes: bool = False
     """Its pods are a Deployment that stays unhealthy until nodes exist."""
     before_nodes: bool = False
     """Nodes must not join before it is configured (the CNI decides how pods get addresses)."""
 
-    def args(self, version: Optional[str] = None) -> dict[str, Any]:
+    def args(self, version: str | None = None) -> dict[str, Any]:
         args: dict[str, Any] = {
             "addon_name": self.name,
             # Adopt the self-managed copies EKS bootstraps instead of failing on them.

@@ -30,10 +30,10 @@ import hashlib
 import math
 from typing import Any
 
-from . import _deployment_objects as deployment
-from . import _scanner_exceptions as scanner_exceptions
 from ..config.model import ModelConfig, ModelSource
 from ..config.platform.node_groups import NodeGroupConfig
+from . import _deployment_objects as deployment
+from . import _scanner_exceptions as scanner_exceptions
 
 COMPILED_MODEL_FILE = "model.pt"
 IMAGE_PULL_MINUTES = 10

@@ -9,21 +9,22 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
+from ..config.accelerators import ACCELERATORS
+from ..config.image_catalog import pinned_image
+from ..config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource
+from ..config.placement.host_memory import memory_limit
+from ..config.platform.node_groups import NodeGroupConfig
+from ..config.scheduler_catalog import model_scheduler
+from ..config.scheduling import node_selector, tolerations
 from . import _scanner_exceptions as scanner_exceptions
+from . import _writable_paths as paths
 from ._container_security import POD_SECURITY_CONTEXT, container_security_context
 from ._labels import recommended_labels
 from ._namespace_objects import HF_CACHE_CLAIM, HF_TOKEN_KEY, HF_TOKEN_SECRET, NEURON_CACHE_CLAIM
-from . import _writable_paths as paths
 from ._vllm_args import VLLM_COMMAND, vllm_args
-from ..config.accelerators import ACCELERATORS
-from ..config.image_catalog import pinned_image
-from ..config.placement.host_memory import memory_limit
-from ..config.scheduler_catalog import model_scheduler
-from ..config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource
-from ..config.platform.node_groups import NodeGroupConfig
-from ..config.scheduling import node_selector, tolerations
 
 CONTAINER_NAME = "vllm"
 HEALTH_PATH = "/health"

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config.accelerators import ACCELERATORS, AcceleratorKind
+from ..config.platform.node_groups import ACCELERATOR_LABEL
 from . import _scanner_exceptions as scanner_exceptions
 from ._container_security import POD_SECURITY_CONTEXT, container_security_context
 from ._labels import managed_labels
-from ..config.accelerators import ACCELERATORS, AcceleratorKind
-from ..config.platform.node_groups import ACCELERATOR_LABEL
 
 NAMESPACE = "kube-system"
 KUBELET_DEVICE_PLUGINS = "/var/lib/kubelet/device-plugins"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._labels import managed_labels
 from ..config.platform.efs import EfsConfig
+from ._labels import managed_labels
 
 NFS_PORT = 2049
 CSI_DRIVER_ADDON = "aws-efs-csi-driver"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-_KINDS = {
+_KINDS: dict[tuple[str, str], type[pulumi.CustomResource]] = {
     ("v1", "Namespace"): k8s.core.v1.Namespace,
     ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
     ("v1", "Secret"): k8s.core.v1.Secret,
@@ -50,6 +51,13 @@ def register_object(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions
         raise ValueError(f"no typed resource registered for {obj['apiVersion']} {obj['kind']}")
     body = {_KEYWORDS.get(key, key): value for key, value in obj.items() if key not in ("apiVersion", "kind")}
     return kind(name, opts=opts, **body)
+
+
+def metadata_name(resource: pulumi.CustomResource) -> pulumi.Output[str]:
+    """The registered object's name. Every class register_object returns has a `metadata` output, which
+    their common base (pulumi.CustomResource) does not declare."""
+    metadata: pulumi.Output[dict[str, Any]] = getattr(resource, "metadata")  # noqa: B009
+    return metadata.apply(lambda value: str(value["name"]))
 
 
 def register_in_apply_order(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._labels import recommended_labels
 from ..config.stack import CacheVolumesConfig
+from ._labels import recommended_labels
 
 HF_CACHE_CLAIM = "huggingface-cache"
 NEURON_CACHE_CLAIM = "neuron-cache"

@@ -24,10 +24,10 @@ from typing import Any
 
 import yaml
 
+from ..config.scheduler_catalog import SCHEDULERS, VendorScheduler, kube_scheduler_image
 from . import _scanner_exceptions as scanner_exceptions
 from ._container_security import POD_SECURITY_CONTEXT, container_security_context
 from ._labels import managed_labels
-from ..config.scheduler_catalog import SCHEDULERS, VendorScheduler, kube_scheduler_image
 
 NAMESPACE = "kube-system"
 NON_ROOT_UID = 65532

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._labels import recommended_labels
 from ..config.model import VLLM_PORT_NAME
 from ..config.stack import MonitoringConfig
+from ._labels import recommended_labels
 
 Object = dict[str, Any]
 

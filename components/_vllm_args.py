@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..config.image_catalog import resolved_chat_template
 from ..config.model import ModelConfig, NeuronConfigArg, SpeculativeConfig
 from ..config.sizing.vllm_memory import SPECULATIVE_CONFIG_SINCE, image_vllm_version
-from ..config.image_catalog import resolved_chat_template
 
 VLLM_COMMAND = ["vllm", "serve"]
 

@@ -6,15 +6,15 @@ Both are one component parameterized by accelerator kind; what differs is data i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..config.accelerators import AcceleratorKind
 from . import _device_plugin_objects as objects
 from ._kubernetes import register_in_apply_order
-from ..config.accelerators import AcceleratorKind
 
 
 @dataclass
@@ -27,10 +27,10 @@ class DevicePlugin(pulumi.ComponentResource):
     """ServiceAccount, RBAC (when the vendor's plugin calls the API) and the DaemonSet, in kube-system."""
 
     kind: AcceleratorKind
-    daemonset: k8s.apps.v1.DaemonSet
+    daemonset: pulumi.CustomResource
 
     def __init__(self, type_name: str, kind: AcceleratorKind, resource_name: str, args: DevicePluginArgs,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"vllm-eks:index:{type_name}", resource_name, None, opts)
         self.kind = kind
         registered = register_in_apply_order(
@@ -44,18 +44,19 @@ class DevicePlugin(pulumi.ComponentResource):
 class NeuronDevicePlugin(DevicePlugin):
     """Advertises `aws.amazon.com/neuroncore` and `aws.amazon.com/neuron` on Neuron nodes."""
 
-    def __init__(self, resource_name: str, args: DevicePluginArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, resource_name: str, args: DevicePluginArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("NeuronDevicePlugin", AcceleratorKind.NEURON, resource_name, args, opts)
 
 
 class NvidiaDevicePlugin(DevicePlugin):
     """Advertises `nvidia.com/gpu` on NVIDIA GPU nodes."""
 
-    def __init__(self, resource_name: str, args: DevicePluginArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, resource_name: str, args: DevicePluginArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("NvidiaDevicePlugin", AcceleratorKind.GPU, resource_name, args, opts)
 
 
-DEVICE_PLUGIN_COMPONENTS: dict[AcceleratorKind, type[DevicePlugin]] = {
+# Each class takes (resource_name, args, opts); the base class adds its type and kind.
+DEVICE_PLUGIN_COMPONENTS: dict[AcceleratorKind, Callable[[str, DevicePluginArgs, pulumi.ResourceOptions | None], DevicePlugin]] = {
     AcceleratorKind.NEURON: NeuronDevicePlugin,
     AcceleratorKind.GPU: NvidiaDevicePlugin,
 }

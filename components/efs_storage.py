@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from . import _efs_args as build
-from ._kubernetes import register_object
 from ..config.platform.efs import EfsConfig, ServiceAccountIdentity
+from . import _efs_args as build
+from ._kubernetes import metadata_name, register_object
 
 
 @dataclass
@@ -26,8 +26,8 @@ class EfsStorageArgs:
     node_security_group_id: pulumi.Input[str]
     """The security group the nodes carry; the only source NFS is open to."""
     provider: k8s.Provider
-    oidc_provider_arn: Optional[pulumi.Input[str]] = None
-    oidc_issuer: Optional[pulumi.Input[str]] = None
+    oidc_provider_arn: pulumi.Input[str] | None = None
+    oidc_issuer: pulumi.Input[str] | None = None
     """Both required when `efs.identity` is `irsa`."""
     addon_depends_on: Sequence[pulumi.Resource] = ()
     """What the CSI add-on needs before it can become healthy (nodes, the Pod Identity agent)."""
@@ -38,11 +38,11 @@ class EfsStorage(pulumi.ComponentResource):
     """The file system is `protect`ed and retained on delete: it holds every cached model."""
 
     file_system: aws.efs.FileSystem
-    storage_class: k8s.storage.v1.StorageClass
+    storage_class: pulumi.CustomResource
     file_system_id: pulumi.Output[str]
     storage_class_name: pulumi.Output[str]
 
-    def __init__(self, resource_name: str, args: EfsStorageArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, resource_name: str, args: EfsStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("vllm-eks:index:EfsStorage", resource_name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         security_group = aws.ec2.SecurityGroup(
@@ -96,7 +96,7 @@ class EfsStorage(pulumi.ComponentResource):
         )
         self.csi_driver = addon
         self.file_system_id = self.file_system.id
-        self.storage_class_name = self.storage_class.metadata.apply(lambda metadata: metadata["name"])
+        self.storage_class_name = metadata_name(self.storage_class)
         self.register_outputs({"file_system_id": self.file_system_id, "storage_class_name": self.storage_class_name})
 
     def _csi_driver(self, resource_name: str, args: EfsStorageArgs) -> aws.eks.Addon:
@@ -105,7 +105,7 @@ class EfsStorage(pulumi.ComponentResource):
         if irsa:
             if args.oidc_provider_arn is None or args.oidc_issuer is None:
                 raise ValueError("EfsStorage with identity irsa needs oidc_provider_arn and oidc_issuer")
-            trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(lambda v: build.irsa_trust_policy(v[0], v[1]))
+            trust: pulumi.Input[str] = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(lambda v: build.irsa_trust_policy(v[0], v[1]))
         else:
             trust = build.pod_identity_trust_policy()
         role = aws.iam.Role(

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from . import _cluster_args as build
-from .node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
 from ..config.errors import ConfigError, ConfigIssue
 from ..config.platform.access import ClusterCreator, caller_has_access, cluster_creator, skipped_admins
 from ..config.platform.cluster import ClusterConfig
 from ..config.platform.node_groups import NodeGroupConfig, default_system_node_group
 from ..config.platform.rules import endpoint_issues
+from . import _cluster_args as build
+from .node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
 
 
 @dataclass
@@ -30,7 +29,7 @@ class EksClusterArgs:
     create_oidc_provider: bool = False
     """Needed only for IRSA; Pod Identity works without it."""
     tags: dict[str, str] = field(default_factory=dict)
-    zones: Optional[list[str]] = None
+    zones: list[str] | None = None
     """The zones `region_zones(cluster)` found (Platform looks them up before it registers);
     None: EksCluster looks them up itself."""
     rules_checked: bool = False
@@ -43,7 +42,7 @@ def region_zones(config: ClusterConfig) -> list[str]:
     Availability Zones (no Local or Wavelength Zones), looked up before anything is registered."""
     if config.existing_vpc or config.vpc.availability_zones:
         return list(config.vpc.availability_zones)
-    available = aws.get_availability_zones(state="available", filters=[build.AVAILABILITY_ZONE_FILTER])
+    available = aws.get_availability_zones(state="available", filters=[aws.GetAvailabilityZonesFilterArgs(**build.AVAILABILITY_ZONE_FILTER)])
     return sorted(available.names)
 
 
@@ -86,7 +85,7 @@ class EksCluster(pulumi.ComponentResource):
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer: pulumi.Output[str]
 
-    def __init__(self, resource_name: str, args: EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, resource_name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         # Before anything is registered: a cluster pulumi could not reach must not be half-created,
         # and a region with too few zones must fail here, not as an IndexError inside an apply.
         issues = [] if args.rules_checked else endpoint_issues(args.cluster)
@@ -116,11 +115,13 @@ class EksCluster(pulumi.ComponentResource):
         # node groups) wait for the control plane.
         self.cluster_name = self.cluster.cluster_security_group_id.apply(lambda _: args.name)
         # Exported as pulumi-eks builds it: without a profile, so each user's own credentials apply.
-        self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.cluster.kubeconfig_json)
         # The provider runs `aws eks get-token` as this run does: with `aws:profile` when the stack sets one.
         profile = aws_config.get("profile")
         provider_kubeconfig = (
-            pulumi.Output.secret(self.cluster.kubeconfig_json.apply(lambda text: build.kubeconfig_with_profile(text, profile)))
+            # pulumi's Output.secret(val: Input[U]) does not bind U from an Output[str] under mypy.
+            pulumi.Output.secret(self.cluster.kubeconfig_json.apply(  # type: ignore[arg-type]
+                lambda text: build.kubeconfig_with_profile(text, profile or "")))
             if profile else self.kubeconfig
         )
         self.provider_kubeconfig = provider_kubeconfig
@@ -174,7 +175,7 @@ class EksCluster(pulumi.ComponentResource):
         """What an add-on with its own pods needs first: system nodes and the Pod Identity agent."""
         return [self.system_node_group, self.addons["eks-pod-identity-agent"]]
 
-    def _addon(self, resource_name: str, spec: build.AddonSpec, depends_on: Optional[list[pulumi.Resource]] = None) -> aws.eks.Addon:
+    def _addon(self, resource_name: str, spec: build.AddonSpec, depends_on: list[pulumi.Resource] | None = None) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{resource_name}-{spec.name}",
             cluster_name=self.cluster_name,
@@ -214,8 +215,9 @@ class EksCluster(pulumi.ComponentResource):
         )
         private_ids: list[pulumi.Input[str]] = []
         public_ids: list[pulumi.Input[str]] = []
-        nat_gateway: Optional[aws.ec2.NatGateway] = None
-        for zone, plan in zip(zones, build.subnet_plan(config)):
+        nat_gateway: aws.ec2.NatGateway | None = None
+        # The region may list more zones than the VPC spreads over: the first zone_count are used.
+        for zone, plan in zip(zones, build.subnet_plan(config), strict=False):
             suffix = f"{resource_name}-{plan.index}"
             public = aws.ec2.Subnet(
                 f"{suffix}-public", vpc_id=vpc.id, cidr_block=plan.public_cidr, availability_zone=zone,

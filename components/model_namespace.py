@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import pulumi
 
+from ..config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 from . import _namespace_objects as objects
 from . import _scrape_objects as scrape
-from ._kubernetes import register_object
-from ..config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
+from ._kubernetes import metadata_name, register_object
 
 
 @dataclass
@@ -19,7 +20,7 @@ class ModelNamespaceArgs:
     """Kubernetes namespace name."""
     neuron_cache: bool = False
     """Create the `neuron-cache` PVC (any Neuron model in the namespace)."""
-    hf_token: Optional[pulumi.Input[str]] = None
+    hf_token: pulumi.Input[str] | None = None
     """Hugging Face token; stored as the `hf-token` Secret, and always treated as a Pulumi secret."""
     cache_volumes: CacheVolumesConfig = field(default_factory=CacheVolumesConfig)
     network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
@@ -45,10 +46,10 @@ class ModelNamespace(pulumi.ComponentResource):
     """The Namespace's name, once it exists; models in it depend on this."""
     huggingface_cache_claim: pulumi.Output[str]
     """Name of the shared `huggingface-cache` claim (ReadWriteMany)."""
-    hf_token_secret_name: Optional[pulumi.Output[str]]
+    hf_token_secret_name: pulumi.Output[str] | None
     """Name of the `hf-token` Secret, or None when no token was given."""
 
-    def __init__(self, resource_name: str, args: ModelNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, resource_name: str, args: ModelNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("vllm-eks:index:ModelNamespace", resource_name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, retain_on_delete=args.cache_volumes.retain_on_delete)
@@ -65,8 +66,8 @@ class ModelNamespace(pulumi.ComponentResource):
             register_object(f"{resource_name}-{claim['metadata']['name']}", claim, after_namespace)
             for claim in objects.cache_claim_objects(args.name, args.cache_volumes, args.neuron_cache)
         ]
-        self.namespace = namespace.metadata.apply(lambda metadata: metadata["name"])
-        self.huggingface_cache_claim = claims[0].metadata.apply(lambda metadata: metadata["name"])
+        self.namespace = metadata_name(namespace)
+        self.huggingface_cache_claim = metadata_name(claims[0])
         self.cache_claims = claims
         after_namespace_child = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace]))
         self.hf_token_secret = None
@@ -74,9 +75,9 @@ class ModelNamespace(pulumi.ComponentResource):
         if args.hf_token is not None:
             secret_object = objects.hf_token_secret_object(args.name, pulumi.Output.secret(args.hf_token))
             self.hf_token_secret = register_object(f"{resource_name}-hf-token", secret_object, after_namespace_child)
-            self.hf_token_secret_name = self.hf_token_secret.metadata.apply(lambda metadata: metadata["name"])
+            self.hf_token_secret_name = metadata_name(self.hf_token_secret)
         self.network_policy = None
-        self.allowed_callers: Optional[list[str]] = None
+        self.allowed_callers: list[str] | None = None
         """Namespaces each model's NetworkPolicy admits besides this one; None when policies are off."""
         self.allowed_peers: list[dict[str, Any]] = []
         """Further NetworkPolicy peers each model admits: Prometheus's server pods while scraping is on."""

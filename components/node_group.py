@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from . import _node_group_args as build
 from ..config.platform.node_groups import NodeGroupConfig
+from . import _node_group_args as build
 
 
 @dataclass
@@ -21,7 +21,7 @@ class AcceleratorNodeGroupArgs:
     """Private subnets the nodes start in."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What must exist before nodes join (the CNI add-on, so pods get addresses from the start)."""
-    tags: Optional[dict[str, str]] = None
+    tags: dict[str, str] | None = None
 
 
 class AcceleratorNodeGroup(pulumi.ComponentResource):
@@ -35,7 +35,7 @@ class AcceleratorNodeGroup(pulumi.ComponentResource):
     node_group_name: pulumi.Output[str]
     role_arn: pulumi.Output[str]
 
-    def __init__(self, resource_name: str, args: AcceleratorNodeGroupArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, resource_name: str, args: AcceleratorNodeGroupArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("vllm-eks:index:AcceleratorNodeGroup", resource_name, None, opts)
         group = args.group
         child = pulumi.ResourceOptions(parent=self)

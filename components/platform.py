@@ -8,23 +8,22 @@ the cache StorageClass, the device plugin of their accelerator, and their node g
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .device_plugins import DEVICE_PLUGIN_COMPONENTS, DevicePlugin, DevicePluginArgs
-from .vendor_scheduler import VendorScheduler, VendorSchedulerArgs
-from ..config.scheduler_catalog import model_scheduler, schedulers_needed
-from .efs_storage import EfsStorage, EfsStorageArgs
-from .eks_cluster import EksCluster, EksClusterArgs, region_zones, zone_issues
-from .node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
 from ..config.accelerators import AcceleratorKind
 from ..config.errors import ConfigError
 from ..config.model import ModelConfig
 from ..config.platform.efs import ServiceAccountIdentity
+from ..config.scheduler_catalog import model_scheduler, schedulers_needed
 from ..config.stack import StackConfig
 from ..config.validation import ValidatedStack
+from .device_plugins import DEVICE_PLUGIN_COMPONENTS, DevicePlugin, DevicePluginArgs
+from .efs_storage import EfsStorage, EfsStorageArgs
+from .eks_cluster import EksCluster, EksClusterArgs, region_zones, zone_issues
+from .node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
+from .vendor_scheduler import VendorScheduler, VendorSchedulerArgs
 
 
 @dataclass
@@ -41,7 +40,7 @@ class Platform(pulumi.ComponentResource):
     node_groups: dict[str, AcceleratorNodeGroup]
     """Accelerator node groups by `NodeGroupConfig.name` (the system group is `cluster.system_node_group`)."""
     storage: EfsStorage
-    storage_class: k8s.storage.v1.StorageClass
+    storage_class: pulumi.CustomResource
     device_plugins: dict[AcceleratorKind, DevicePlugin]
     """One per accelerator kind that some node group provides."""
     schedulers: dict[str, VendorScheduler]
@@ -50,7 +49,7 @@ class Platform(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     """Secret."""
 
-    def __init__(self, resource_name: str, args: PlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, resource_name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         # The one rule that needs the AWS account: the region's zones, before anything registers.
         zones = region_zones(args.stack.cluster)
         issues = zone_issues(args.stack.cluster, zones)
@@ -127,7 +126,7 @@ class Platform(pulumi.ComponentResource):
         self.register_outputs({"cluster_name": self.cluster_name, "kubeconfig": self.kubeconfig})
 
 
-def build_platform(validated: ValidatedStack, opts: Optional[pulumi.ResourceOptions] = None, name: str = "platform") -> Platform:
+def build_platform(validated: ValidatedStack, opts: pulumi.ResourceOptions | None = None, name: str = "platform") -> Platform:
     """The platform for the running Pulumi stack. Takes a ValidatedStack (`validate_stack(stack)`),
     so every platform rule has run before anything is registered."""
     return Platform(name, PlatformArgs(stack=validated.stack, stack_name=pulumi.get_stack()), opts)

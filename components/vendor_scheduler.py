@@ -7,7 +7,6 @@ my-scheduler with k8s-neuron-scheduler); what differs is data there and in _sche
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -31,7 +30,7 @@ class VendorScheduler(pulumi.ComponentResource):
     and the second kube-scheduler's Deployment, in kube-system. `pulumi up` waits for both
     Deployments to be ready, so pods naming the scheduler are created after it runs."""
 
-    def __init__(self, resource_name: str, args: VendorSchedulerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, resource_name: str, args: VendorSchedulerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("vllm-eks:index:VendorScheduler", resource_name, None, opts)
         register_in_apply_order(
             objects.scheduler_objects(args.scheduler_name, args.kubernetes_version),

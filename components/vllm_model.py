@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
 import pulumi
 
-from . import _compile_job_objects as compile_job
-from . import _deployment_objects as objects
-from ._kubernetes import register_object
-from .model_namespace import ModelNamespace, ModelNamespaceArgs
 from ..config.errors import ConfigError, ConfigIssue
 from ..config.model import ModelConfig
 from ..config.placement.records import PlacedModel
 from ..config.platform.node_groups import NodeGroupConfig
 from ..config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 from ..config.validation import validate_model
+from . import _compile_job_objects as compile_job
+from . import _deployment_objects as objects
+from ._kubernetes import metadata_name, register_object
+from .model_namespace import ModelNamespace, ModelNamespaceArgs
 
 
 @dataclass
@@ -26,24 +26,24 @@ class VllmModelArgs:
     """Validated model config (build one with `ModelConfig(...)` or load a stack file)."""
     node_group: NodeGroupConfig
     """The node group the model runs on; decides the node selector and, with the model, tolerations."""
-    namespace: Optional[ModelNamespace] = None
+    namespace: ModelNamespace | None = None
     """Shared namespace resources; when omitted the model creates its own ModelNamespace."""
-    hf_token: Optional[pulumi.Input[str]] = None
+    hf_token: pulumi.Input[str] | None = None
     """Token for a namespace the model creates itself; ignored when `namespace` is given."""
     cache_volumes: CacheVolumesConfig = field(default_factory=CacheVolumesConfig)
     network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     """With `service_monitors`, the model's namespace scrapes it (a namespace the model creates gets the ServiceMonitor)."""
-    node_selector: Optional[dict[str, str]] = None
+    node_selector: dict[str, str] | None = None
     """Replaces the node selector derived from `node_group` (which selects this project's node
     labels), for a cluster whose accelerator nodes carry other labels."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Platform pieces the pods need before they can schedule (storage class, device plugin, node group)."""
-    scheduler_name: Optional[str] = objects.DERIVED
+    scheduler_name: str | None = objects.DERIVED
     """The pods' schedulerName. By default the vendor scheduler multi-core Neuron pods need
     (`my-scheduler`, which the Platform deploys: config/scheduler_catalog.py); on another cluster,
     the name its Neuron scheduler extension runs under, or None for the default scheduler."""
-    placement: Optional[PlacedModel] = None
+    placement: PlacedModel | None = None
     """This model's record from stack validation (`ValidatedStack.placement(model)`), whose rules
     already ran; when omitted the component checks the model against `node_group` itself."""
 
@@ -53,10 +53,10 @@ class VllmModelArgs:
 # NetworkPolicy again, which the API server refuses only at `pulumi up`. A ContextVar, so each
 # program run (one per process under the CLI; one per Context in the offline engine) starts empty.
 # Values hold the provider too, so its id cannot be reused by another object while the key is in use.
-_OWN_NAMESPACES: ContextVar[Optional[dict[tuple[str, int], tuple[str, object]]]] = ContextVar("vllm_eks_own_namespaces", default=None)
+_OWN_NAMESPACES: ContextVar[dict[tuple[str, int], tuple[str, object]] | None] = ContextVar("vllm_eks_own_namespaces", default=None)
 
 
-def _claim_own_namespace(resource_name: str, namespace: str, opts: Optional[pulumi.ResourceOptions]) -> None:
+def _claim_own_namespace(resource_name: str, namespace: str, opts: pulumi.ResourceOptions | None) -> None:
     claimed = _OWN_NAMESPACES.get()
     if claimed is None:
         claimed = {}
@@ -89,7 +89,7 @@ class VllmModel(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     """In-cluster base URL of the OpenAI-compatible API, `http://<service>.<namespace>.svc.cluster.local:<port>`."""
 
-    def __init__(self, resource_name: str, args: VllmModelArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, resource_name: str, args: VllmModelArgs, opts: pulumi.ResourceOptions | None = None):
         # The same sizing and placement checks a stack file gets, before anything registers.
         if args.placement is None:
             validate_model(args.model, args.node_group, source=f"VllmModel {resource_name!r}")
@@ -153,8 +153,8 @@ class VllmModel(pulumi.ComponentResource):
         if budget is not None:
             register_object(f"{resource_name}-disruption-budget", budget, pulumi.ResourceOptions(parent=self, depends_on=[shared]))
         self.namespace = shared.namespace
-        self.deployment_name = deployment.metadata.apply(lambda metadata: metadata["name"])
-        self.service_name = service.metadata.apply(lambda metadata: metadata["name"])
+        self.deployment_name = metadata_name(deployment)
+        self.service_name = metadata_name(service)
         self.endpoint = pulumi.Output.all(self.service_name, self.namespace).apply(
             lambda parts: f"http://{parts[0]}.{parts[1]}.svc.cluster.local:{model.port}"
         )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Optional
 
 from .sizing.sharding import NXD_SHARDING, VLLM_SHARDING, ShardingRule
 
@@ -52,7 +51,7 @@ class AcceleratorTraits:
     """The device reports its memory to vLLM, which some defaults depend on (maxNumSeqs)."""
     head_sharding: ShardingRule
     """How attention heads shard across tensor-parallel ranks, and which degrees are valid."""
-    kv_cache_dtype_flag: Optional[str]
+    kv_cache_dtype_flag: str | None
     """vLLM flag that sets the KV cache dtype on this backend, if any."""
     kv_cache_follows_model_dtype: bool
     """With no KV dtype set, the cache takes the model's dtype (else it is 16-bit)."""
@@ -73,10 +72,10 @@ class AcceleratorTraits:
     """Estimated first-start compile of a hub checkpoint (0: the backend compiles nothing ahead), for the rehearsal."""
     shards_checkpoint_on_every_start: bool = False
     """Every start (hub or pre-compiled image) reads the whole checkpoint into host memory to shard it."""
-    working_dir: Optional[str] = None
+    working_dir: str | None = None
     """A writable emptyDir the container runs in, for backends that write relative to the working
     directory; None keeps the image's WORKDIR."""
-    multi_unit_scheduler: Optional[str] = None
+    multi_unit_scheduler: str | None = None
     """schedulerName for pods requesting more than one unit, where the vendor requires its own scheduler."""
     runtime_env: tuple[tuple[str, str], ...] = ()
     """Variables that point this backend's libraries into the writable scratch directory (each value

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional, Sequence, Union
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .suggest import closest, closest_key, model_at, value_at
 from .tokens import redact
 from .wording import plural
 
-PathPart = Union[str, int]
+PathPart = str | int
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class Fix:
 
     path: str
     value: Any = None
-    rename: Optional[str] = None
+    rename: str | None = None
     remove: bool = False
 
 
@@ -82,7 +84,7 @@ class NestedIssues(ValueError):
 
 
 def issues_from_validation_error(
-    error: ValidationError, prefix: Sequence[PathPart] = (), root: Optional[type[BaseModel]] = None, data: Any = None,
+    error: ValidationError, prefix: Sequence[PathPart] = (), root: type[BaseModel] | None = None, data: Any = None,
 ) -> list[ConfigIssue]:
     """Turn pydantic's errors into issues with Pulumi-style paths, the offending value, and
     words a stack file's author uses (no Python type names). `root` is the model validated and
@@ -142,7 +144,7 @@ def _choice_fix(item: Any, path: str) -> tuple[Fix, ...]:
     return (Fix(path, nearest),) if nearest is not None else ()
 
 
-def _nearest_choice(item: Any) -> Optional[str]:
+def _nearest_choice(item: Any) -> str | None:
     """For a value outside a fixed set of choices, the choice it is a misspelling of."""
     if item["type"] not in ("enum", "literal_error") or not isinstance(item.get("input"), str):
         return None
@@ -166,7 +168,7 @@ _TYPE_WORDS = {
 }
 
 
-def _message(item: dict) -> str:
+def _message(item: ErrorDetails) -> str:
     kind, message = item["type"], item["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .errors import ConfigIssue
@@ -46,19 +46,19 @@ class CompiledGraphs:
     max_model_len: int
     dtype: str
     """Weights and KV cache dtype the graphs were compiled for."""
-    neuron_config: Optional[dict[str, Any]]
+    neuron_config: dict[str, Any] | None
     """The override the image's own manifests pass (None: none), which serving must repeat."""
 
 
 @dataclass(frozen=True)
 class NeuronImage:
-    vllm_source_dir: Optional[str]
+    vllm_source_dir: str | None
     """Directory of vLLM's editable install (its `examples/` chat templates live under it); None if unknown."""
     tmp_holds_vllm: bool
     """vLLM is installed under /tmp, so an emptyDir there would hide it: scratch moves elsewhere."""
-    digest: Optional[str] = None
+    digest: str | None = None
     """`sha256:...` of the image when a source publishes it; rendered as `image@digest`."""
-    compiled: Optional[CompiledGraphs] = None
+    compiled: CompiledGraphs | None = None
     """Pre-compiled graphs baked into the image, for `source: image`."""
     source: str = ""
 
@@ -117,7 +117,7 @@ def image_reference(image: str) -> str:
     return image.split("@", 1)[0]
 
 
-def neuron_image(image: str) -> Optional[NeuronImage]:
+def neuron_image(image: str) -> NeuronImage | None:
     """The catalog's facts for an image reference (digest ignored), or None when unknown."""
     return NEURON_IMAGES.get(image_reference(image))
 
@@ -134,7 +134,7 @@ def pinned_image(image: str) -> str:
 # Rules: a model must serve what its image holds.
 
 
-def resolved_chat_template(model: "ModelConfig") -> Optional[str]:
+def resolved_chat_template(model: ModelConfig) -> str | None:
     """The chat template as an absolute path. Neuron containers run in a writable working directory
     (the NxD loader writes `local-models/` relative to it), not the image's WORKDIR, so a path
     relative to vLLM's source tree (`examples/...`) is resolved against the image's vLLM install."""
@@ -147,12 +147,12 @@ def resolved_chat_template(model: "ModelConfig") -> Optional[str]:
     return f"{facts.vllm_source_dir}/{template}"
 
 
-def _moves_working_dir(model: "ModelConfig") -> bool:
+def _moves_working_dir(model: ModelConfig) -> bool:
     from .accelerators import ACCELERATORS
     return ACCELERATORS[model.accelerator].working_dir is not None
 
 
-def image_issues(index: int, model: "ModelConfig") -> list["ConfigIssue"]:
+def image_issues(index: int, model: ModelConfig) -> list[ConfigIssue]:
     """A relative chat template the image cannot resolve; an image-served model whose settings differ
     from the graphs baked into its image (vLLM would load graphs compiled for other shapes)."""
     from .errors import ConfigIssue

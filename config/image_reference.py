@@ -19,7 +19,6 @@ Repository paths are lowercase only (reference.go: ErrNameContainsUppercase).
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 _ALPHANUMERIC = r"[a-z0-9]+"
 _SEPARATOR = r"(?:[._]|__|[-]+)"
@@ -37,7 +36,7 @@ NAME_TOTAL_LENGTH_MAX = 255
 _EXAMPLE = "'public.ecr.aws/neuron/vllm:0.9.1' or 'vllm/vllm-openai@sha256:<64 hex digits>'"
 
 
-def image_reference_problem(value: str) -> Optional[str]:
+def image_reference_problem(value: str) -> str | None:
     """None for a reference that parses; otherwise what is wrong and how to write it."""
     if any(character.isspace() for character in value):
         return f"{value!r} contains whitespace, which no image reference can; write it like {_EXAMPLE}"
@@ -56,7 +55,7 @@ def image_reference_problem(value: str) -> Optional[str]:
     return None
 
 
-def _split(value: str) -> tuple[str, Optional[str], Optional[str]]:
+def _split(value: str) -> tuple[str, str | None, str | None]:
     name, _, digest = value.partition("@")
     tag = None
     slash = name.rfind("/")

@@ -8,11 +8,9 @@ config/device_memory.py (an L40S's "48 GB" is 44.7 GiB decimal, 44.39 GiB to CUD
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from .accelerators import AcceleratorKind
 from .units import GB
-
 
 
 @dataclass(frozen=True)
@@ -20,7 +18,7 @@ class InstanceSpec:
     name: str
     vcpu: int
     memory_gib: int
-    accelerator: Optional[AcceleratorKind] = None
+    accelerator: AcceleratorKind | None = None
     accelerator_model: str = ""
     accelerator_count: int = 0
     """Physical devices: Inferentia2/Trainium chips or GPUs."""

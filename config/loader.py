@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from .errors import ConfigError, ConfigIssue, format_path, issues_from_validation_error
+from .errors import ConfigError, ConfigIssue, PathPart, format_path, issues_from_validation_error
 from .platform.region import REGION_KEY, region_issues
 from .stack import StackConfig
 from .tokens import SECRET_FIX
@@ -24,7 +25,9 @@ from .units import PROJECT, SECRET_PLACEHOLDER
 from .validation import ValidatedStack, validate_stack
 
 _REMEMBERED = 8
-_validated: "OrderedDict[tuple[tuple[str, str], ...], ValidatedStack]" = OrderedDict()
+# Keyed on the config strings, the secret keys and the region: what validation depends on.
+_ValidationKey = tuple[tuple[tuple[str, str], ...], tuple[str, ...] | None, str | None]
+_validated: OrderedDict[_ValidationKey, ValidatedStack] = OrderedDict()
 
 
 @dataclass
@@ -50,8 +53,8 @@ class StackFile:
 
 
 def validate_stack_config(
-    values: Mapping[str, Any], source: str = "stack config", secret_keys: Optional[set[str]] = None,
-    region: Optional[str] = None,
+    values: Mapping[str, Any], source: str = "stack config", secret_keys: set[str] | None = None,
+    region: str | None = None,
 ) -> ValidatedStack:
     """Validate project config values (keys without the `vllm-eks:` prefix) and run every rule once.
 
@@ -85,13 +88,13 @@ def validate_stack_config(
 
 
 def parse_stack_config(
-    values: Mapping[str, Any], source: str = "stack config", secret_keys: Optional[set[str]] = None,
+    values: Mapping[str, Any], source: str = "stack config", secret_keys: set[str] | None = None,
 ) -> StackConfig:
     """`validate_stack_config`, for callers that need only the config."""
     return validate_stack_config(values, source, secret_keys).stack
 
 
-def _plaintext_token_issues(values: Mapping[str, Any], secret_keys: Optional[set[str]]) -> list[ConfigIssue]:
+def _plaintext_token_issues(values: Mapping[str, Any], secret_keys: set[str] | None) -> list[ConfigIssue]:
     if secret_keys is None or values.get("hfToken") is None or "hfToken" in secret_keys:
         return []
     return [ConfigIssue("hfToken", (
@@ -164,7 +167,7 @@ def _missing_stack_message(path: Path) -> str:
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-def _duplicate_keys(node: yaml.Node, path: tuple, project: str, seen: Optional[set[int]] = None) -> Iterator[ConfigIssue]:
+def _duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...], project: str, seen: set[int] | None = None) -> Iterator[ConfigIssue]:
     """Keys written twice in one mapping. PyYAML keeps the last silently, but YAML requires keys to
     be unique (yaml.org/spec/1.2.2, 3.2.1.1). Keys a merge (`<<: *anchor`) brings in are not
     duplicates: an explicit key overrides them (yaml.org/type/merge.html). Each node is visited once,
@@ -195,7 +198,7 @@ def _duplicate_keys(node: yaml.Node, path: tuple, project: str, seen: Optional[s
             yield from _duplicate_keys(item, (*path, index), project, seen)
 
 
-def _issue_key(key: str, path: tuple, project: str) -> str:
+def _issue_key(key: str, path: tuple[PathPart, ...], project: str) -> str:
     """Keys as every other issue names them: `config: vllm-eks:models` is `models`, `aws:region` stays."""
     if path == ("config",):
         return key.removeprefix(f"{project}:")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -12,7 +12,14 @@ from ._base import ConfigModel
 from .accelerators import ACCELERATORS, AcceleratorKind
 from .model_catalog import ArchitectureRef
 from .types import (
-    CpuQuantity, DnsLabel, ImageReference, MemoryQuantity, OwnedNamespace, ServiceName, ShmQuantity, parse_quantity,
+    CpuQuantity,
+    DnsLabel,
+    ImageReference,
+    MemoryQuantity,
+    OwnedNamespace,
+    ServiceName,
+    ShmQuantity,
+    parse_quantity,
 )
 from .units import GIB
 
@@ -82,12 +89,12 @@ class SpeculativeConfig(ConfigModel):
 
     num_speculative_tokens: int = Field(ge=1, le=32)
     """Tokens the draft proposes per step (`num_speculative_tokens`)."""
-    model: Optional[str] = None
+    model: str | None = None
     """Draft model: a hub id or a path in the image. Its weights and KV cache share the GPUs with the target's,
     and the sizing counts them when the architecture catalog knows it. Unset for methods without one (`ngram`)."""
-    method: Optional[str] = None
+    method: str | None = None
     """`draft_model`, `eagle`, `eagle3`, `mtp`, `ngram`, ...; vLLM infers it from the draft model when unset."""
-    draft_tensor_parallel_size: Optional[int] = Field(None, ge=1)
+    draft_tensor_parallel_size: int | None = Field(None, ge=1)
     """Tensor-parallel size of the draft (`draft_tensor_parallel_size`); vLLM's default is the target's."""
 
     def to_vllm(self) -> dict[str, Any]:
@@ -103,7 +110,7 @@ class ResourcesConfig(ConfigModel):
     cpu: CpuQuantity = "3"
     """CPU request. No CPU limit: throttling a tokenizer thread stalls the accelerator."""
     memory: MemoryQuantity = "12Gi"
-    """Memory request, and the limit too (on Neuron raised to what loading the checkpoint needs, see docs/sizing.md), so an over-commit is an OOM kill of this pod, not the node."""
+    """Memory request, and the limit too (on Neuron raised to what loading the checkpoint needs, see docs/sizing.md), so an over-commit is an OOM kill of this pod, not the node."""  # noqa: E501 (one line: the config reference reads it)
 
 
 class ModelConfig(ConfigModel):
@@ -125,7 +132,7 @@ class ModelConfig(ConfigModel):
     """Where weights come from: `hub` (download into the cache volume) or `image` (baked in)."""
     model: str = Field(min_length=1)
     """Hub id (`meta-llama/Llama-3.1-8B-Instruct`) for `source: hub`; path inside the image for `source: image`."""
-    served_model_name: Optional[str] = None
+    served_model_name: str | None = None
     """Name clients send as `model`; defaults to `name`."""
     replicas: int = Field(1, ge=0)
     """Pods. Each needs its own accelerators; updates replace pods one at a time without surging."""
@@ -133,39 +140,39 @@ class ModelConfig(ConfigModel):
     """Accelerators one replica shards over: GPUs, or NeuronCores on Neuron."""
     pipeline_parallel_size: int = Field(1, ge=1)
     """Pipeline stages; all stages run in one pod here, so the pod requests tensorParallelSize x pipelineParallelSize accelerators."""
-    max_model_len: Optional[int] = Field(None, ge=1)
+    max_model_len: int | None = Field(None, ge=1)
     """Context length; vLLM's default is the model's own."""
-    max_num_seqs: Optional[int] = Field(None, ge=1)
+    max_num_seqs: int | None = Field(None, ge=1)
     """Sequences batched at once; on Neuron, KV cache for maxNumSeqs x maxModelLen is reserved up front. vLLM's default when unset."""
-    gpu_memory_utilization: Optional[float] = Field(None, gt=0, le=1)
+    gpu_memory_utilization: float | None = Field(None, gt=0, le=1)
     """Share of accelerator memory vLLM may use (ignored by the Neuron backend)."""
     trust_remote_code: bool = False
     """Run the model repository's own Python code (`--trust-remote-code`); only for repositories you trust."""
-    tool_call_parser: Optional[str] = None
+    tool_call_parser: str | None = None
     """Enables tool calling (`--enable-auto-tool-choice`) with this parser."""
-    chat_template: Optional[str] = None
+    chat_template: str | None = None
     """`--chat-template`: a path inside the image (e.g. `examples/tool_chat_template_llama3.1_json.jinja`)."""
-    reasoning_parser: Optional[str] = None
+    reasoning_parser: str | None = None
     """`--reasoning-parser` (e.g. `qwen3`), to return reasoning apart from the answer."""
-    architecture: Optional[ArchitectureRef] = None
+    architecture: ArchitectureRef | None = None
     """Architecture for memory sizing: a catalog id (`Qwen/Qwen3-8B`, see config/model_catalog.py) or an
     inline block (`parameters`, `layers`, `attentionHeads`, `kvHeads`, `headDim`, `maxPositionEmbeddings`,
     `dtype`) copied from config.json. Defaults to matching `model` (hub id or image path) against the catalog."""
-    quantization: Optional[str] = None
+    quantization: str | None = None
     """`--quantization` method (fp8, awq, gptq, ...); Neuron quantization goes in `neuronConfig`."""
-    neuron_config: Optional[dict[str, Any]] = None
+    neuron_config: dict[str, Any] | None = None
     """Neuron backend settings, rendered as JSON in the flag `neuronConfigArg` names."""
     neuron_config_arg: NeuronConfigArg = NeuronConfigArg.OVERRIDE_NEURON_CONFIG
     """The flag form `neuronConfig` is rendered in; must match the image's vLLM version (see NeuronConfigArg)."""
-    enable_prefix_caching: Optional[bool] = None
+    enable_prefix_caching: bool | None = None
     """`true`/`false` renders the flag; unset keeps vLLM's default."""
-    kv_cache_dtype: Optional[Literal["auto", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2"]] = None
+    kv_cache_dtype: Literal["auto", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2"] | None = None
     """`--kv-cache-dtype` (GPU; the values of vllm/config/cache.py CacheDType): `fp8` halves the KV cache's bytes per token, doubling the tokens that fit. Unset
     keeps vLLM's `auto` (the model's 16-bit dtype). On Neuron, set `kv_cache_quant` in neuronConfig instead."""
-    max_num_batched_tokens: Optional[int] = Field(None, ge=1)
+    max_num_batched_tokens: int | None = Field(None, ge=1)
     """`--max-num-batched-tokens`: the chunked-prefill budget per step, which sets the batch vLLM profiles its peak
     activation with. vLLM's default when unset: 8192 on GPUs reporting >= 70 GiB other than A100, else 2048."""
-    speculative_config: Optional[SpeculativeConfig] = None
+    speculative_config: SpeculativeConfig | None = None
     """Speculative decoding (`--speculative-config`): `numSpeculativeTokens`, and `model`/`method` of the draft."""
     enable_expert_parallel: bool = False
     """`--enable-expert-parallel`: shard a mixture-of-experts model's experts across the ranks instead of slicing
@@ -176,12 +183,12 @@ class ModelConfig(ConfigModel):
     """Extra environment variables (not secrets: the HF token is wired from the stack's secret)."""
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     """CPU and memory requests; accelerators are derived from the parallel sizes."""
-    shm_size: Optional[ShmQuantity] = None
-    """Memory-backed `/dev/shm` (counted in the pod's memory); defaults on GPUs to half the memory request, at most 16Gi (NCCL and PyTorch workers need it), none on Neuron."""
+    shm_size: ShmQuantity | None = None
+    """Memory-backed `/dev/shm` (counted in the pod's memory); defaults on GPUs to half the memory request, at most 16Gi (NCCL and PyTorch workers need it), none on Neuron."""  # noqa: E501 (one line: the config reference reads it)
     read_only_root_filesystem: bool = True
     """Run with a read-only root filesystem (writable /tmp and /var/tmp; vLLM's caches are
     redirected there). Set false only for an image that must write elsewhere."""
-    run_as_user: Optional[int] = Field(None, ge=1)
+    run_as_user: int | None = Field(None, ge=1)
     """UID for an image built to run as non-root: sets runAsNonRoot, runAsUser, runAsGroup and fsGroup.
     Unset by default because vLLM's and the workshop's published images run as root."""
     port: int = Field(8000, ge=1024, le=65535)
@@ -209,7 +216,7 @@ class ModelConfig(ConfigModel):
 
     @field_validator("neuron_config")
     @classmethod
-    def _neuron_config_only_on_neuron(cls, value: Optional[dict[str, Any]], info: ValidationInfo) -> Optional[dict[str, Any]]:
+    def _neuron_config_only_on_neuron(cls, value: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
         accelerator = info.data.get("accelerator")
         if value is not None and accelerator is not None and not ACCELERATORS[accelerator].accepts_neuron_config:
             raise ValueError("neuronConfig is only read by the Neuron backend; remove it, or set accelerator: neuron")
@@ -217,7 +224,7 @@ class ModelConfig(ConfigModel):
 
     @field_validator("quantization")
     @classmethod
-    def _quantization_fits_the_accelerator(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+    def _quantization_fits_the_accelerator(cls, value: str | None, info: ValidationInfo) -> str | None:
         accelerator = info.data.get("accelerator")
         if value is None or accelerator is None:
             return value
@@ -231,7 +238,7 @@ class ModelConfig(ConfigModel):
 
     @field_validator("kv_cache_dtype")
     @classmethod
-    def _kv_cache_dtype_on_gpus(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+    def _kv_cache_dtype_on_gpus(cls, value: str | None, info: ValidationInfo) -> str | None:
         accelerator = info.data.get("accelerator")
         if value is not None and accelerator is not None and not ACCELERATORS[accelerator].kv_cache_dtype_flag:
             raise ValueError(
@@ -278,7 +285,7 @@ class ModelConfig(ConfigModel):
         return self.tensor_parallel_size * self.pipeline_parallel_size
 
     @property
-    def resolved_shm_size(self) -> Optional[str]:
+    def resolved_shm_size(self) -> str | None:
         """GPU default: half the memory request, at most 16Gi (the guide's size).
 
         A memory-backed /dev/shm is charged to the pod's memory limit, so a fixed 16Gi beside

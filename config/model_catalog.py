@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Optional, Union
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
@@ -65,7 +65,7 @@ class Architecture:
         at 16 bits. 0 when the shape is unknown (an inline `architecture` block gives no vocabulary)."""
         return self.vocab_size * self.hidden_size * (1 if self.tie_word_embeddings else 2)
 
-    def kv_bytes_per_token(self, bytes_per_element: float, kv_heads: Optional[int] = None) -> float:
+    def kv_bytes_per_token(self, bytes_per_element: float, kv_heads: int | None = None) -> float:
         """The guide's formula: 2 (K and V) x layers x KV heads x head dim x bytes per element."""
         heads = self.kv_heads if kv_heads is None else kv_heads
         return 2 * self.layers * heads * self.head_dim * bytes_per_element
@@ -157,7 +157,7 @@ def catalog_keys() -> list[str]:
     return sorted(CATALOG)
 
 
-def lookup(key: str) -> Optional[Architecture]:
+def lookup(key: str) -> Architecture | None:
     """A catalog entry by hub id or alias, case-insensitively."""
     return _BY_NAME.get(key.strip().lower())
 
@@ -165,7 +165,7 @@ def lookup(key: str) -> Optional[Architecture]:
 _HF_CACHE_DIR = re.compile(r"models--(?P<org>[^/]+?)--(?P<name>[^/]+)")
 
 
-def match_model(model: str) -> tuple[Optional[Architecture], str]:
+def match_model(model: str) -> tuple[Architecture | None, str]:
     """Find the architecture behind `model` (a hub id or a path inside an image).
 
     Returns the entry and how it was found, or (None, "") when nothing matches. A path matches
@@ -181,7 +181,7 @@ def match_model(model: str) -> tuple[Optional[Architecture], str]:
         found = lookup(f"{cache['org']}/{cache['name']}")
         if found:
             return found, "image path"
-    best: tuple[int, Optional[Architecture]] = (0, None)
+    best: tuple[int, Architecture | None] = (0, None)
     components = [part.lower() for part in re.split(r"[/]", model) if part]
     if cache:
         components.append(cache["name"].lower())
@@ -219,7 +219,7 @@ class ArchitectureBlock(ConfigModel):
     """`torch_dtype` of the checkpoint."""
 
     @model_validator(mode="after")
-    def _kv_heads_group_attention_heads(self) -> "ArchitectureBlock":
+    def _kv_heads_group_attention_heads(self) -> ArchitectureBlock:
         if self.attention_heads % self.kv_heads:
             raise ValueError(
                 f"kvHeads {self.kv_heads} must divide attentionHeads {self.attention_heads} "
@@ -259,11 +259,11 @@ def _parse_architecture(value: Any) -> Any:
     )
 
 
-ArchitectureRef = Annotated[Union[str, ArchitectureBlock], BeforeValidator(_parse_architecture)]
+ArchitectureRef = Annotated[str | ArchitectureBlock, BeforeValidator(_parse_architecture)]
 """A catalog key or an `ArchitectureBlock`; validated as one so errors name the field once."""
 
 
-def resolve_architecture(model: str, declared: Optional[Union[str, ArchitectureBlock]], name: str) -> tuple[Optional[Architecture], str]:
+def resolve_architecture(model: str, declared: str | ArchitectureBlock | None, name: str) -> tuple[Architecture | None, str]:
     """The architecture for a model: its `architecture` field first, else a match of `model`."""
     if isinstance(declared, ArchitectureBlock):
         return declared.to_architecture(name), "architecture block"

@@ -25,6 +25,7 @@ from .accelerators import ACCELERATORS
 from .errors import ConfigIssue
 
 if TYPE_CHECKING:
+    from .model import ModelConfig
     from .stack import StackConfig
 
 
@@ -58,13 +59,13 @@ SCHEDULERS: dict[str, VendorScheduler] = {
 }
 
 
-def model_scheduler(model) -> str | None:
+def model_scheduler(model: ModelConfig) -> str | None:
     """The vendor scheduler a model's pods must use, or None for the cluster's default."""
     name = ACCELERATORS[model.accelerator].multi_unit_scheduler
     return name if name is not None and model.accelerators_per_pod > 1 else None
 
 
-def schedulers_needed(stack: "StackConfig") -> list[str]:
+def schedulers_needed(stack: StackConfig) -> list[str]:
     """Vendor schedulers some model of the stack needs, in first-use order."""
     return list(dict.fromkeys(name for model in stack.models if (name := model_scheduler(model)) is not None))
 
@@ -73,7 +74,7 @@ def kube_scheduler_image(scheduler: VendorScheduler, kubernetes_version: str) ->
     return f"{scheduler.kube_scheduler_repository}:{scheduler.kube_scheduler_tags[kubernetes_version]}"
 
 
-def scheduler_issues(stack: "StackConfig") -> list[ConfigIssue]:
+def scheduler_issues(stack: StackConfig) -> list[ConfigIssue]:
     issues = []
     version = stack.cluster.kubernetes_version
     for name in schedulers_needed(stack):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from pydantic import Field, SecretStr
 
 from ._base import ConfigModel
@@ -59,7 +57,7 @@ class StackConfig(ConfigModel):
     """Accelerator node groups, one instance type each; models name theirs with `nodeGroup`."""
     models: list[ModelConfig] = Field(default_factory=list)
     """Models to serve; each becomes a VllmModel (Deployment and Service)."""
-    hf_token: Optional[SecretStr] = None
+    hf_token: SecretStr | None = None
     """Hugging Face token (`pulumi config set --secret hfToken ...`); needed by `source: hub` models."""
     cache_volumes: CacheVolumesConfig = Field(default_factory=CacheVolumesConfig)
     """The shared cache PVCs every model namespace gets."""
@@ -74,7 +72,7 @@ class StackConfig(ConfigModel):
     efs: EfsConfig = Field(default_factory=EfsConfig)
     """The encrypted EFS file system behind the cache StorageClass."""
 
-    def node_group(self, name: str) -> Optional[NodeGroupConfig]:
+    def node_group(self, name: str) -> NodeGroupConfig | None:
         return next((group for group in self.node_groups if group.name == name), None)
 
     def namespaces(self) -> dict[str, list[ModelConfig]]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, Iterable, Optional, Sequence, Union
+from collections.abc import Iterable, Sequence
+from typing import Any, Union
 
 from pydantic import BaseModel
 
@@ -29,7 +30,7 @@ def edit_distance(first: str, second: str) -> int:
     return rows[-1][-1]
 
 
-def closest(word: str, choices: Iterable[str]) -> Optional[str]:
+def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice nearest `word`, when within min(3, len // 4) edits (a word under 4 letters only by case: `tpu` is
     not a misspelt `gpu`); None otherwise or on a tie."""
     limit = min(3, len(word) // 4)
@@ -41,14 +42,14 @@ def closest(word: str, choices: Iterable[str]) -> Optional[str]:
     return scored[0][1]
 
 
-def closest_key(word: str, keys: Iterable[str]) -> Optional[str]:
+def closest_key(word: str, keys: Iterable[str]) -> str | None:
     """`closest`, and for a key also the one key that extends it (`diskSize` -> `diskSizeGib`: a unit left off)."""
     keys = list(keys)
     extended = [key for key in keys if len(word) >= 4 and key.lower().startswith(word.lower()) and key != word]
     return closest(word, keys) or (extended[0] if len(extended) == 1 else None)
 
 
-def model_at(root: type[BaseModel], loc: Sequence[Union[str, int]]) -> Optional[type[BaseModel]]:
+def model_at(root: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
     """The config block a location points into: (`models`, 0, `resources`) in StackConfig -> ResourcesConfig.
     Keys are matched by alias or field name; list indexes and mapping keys step into the item type."""
     current: Any = root
@@ -69,7 +70,7 @@ def keys_of(model: type[BaseModel]) -> dict[str, str]:
     return {name: field.alias or name for name, field in model.model_fields.items()}
 
 
-def value_at(data: Any, loc: Sequence[Union[str, int]]) -> Any:
+def value_at(data: Any, loc: Sequence[str | int]) -> Any:
     """What the input held at `loc` (None when the path does not exist in it)."""
     for part in loc:
         if isinstance(data, dict) and part in data:
@@ -81,7 +82,7 @@ def value_at(data: Any, loc: Sequence[Union[str, int]]) -> Any:
     return data
 
 
-def _model_in(annotation: Any) -> Optional[type[BaseModel]]:
+def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The BaseModel an annotation holds directly (unwrapping Optional, unions and Annotated)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation

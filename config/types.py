@@ -95,7 +95,7 @@ def parse_quantity(value: str) -> Decimal:
         raise ValueError(f"{value!r} is not a Kubernetes quantity")
     number = Decimal(match["number"])
     if match["binary"]:
-        return number * 2 ** _BINARY_SUFFIXES[match["binary"]]
+        return Decimal(number * 2 ** _BINARY_SUFFIXES[match["binary"]])
     exponent = int(match["exponent"]) if match["exponent"] else _DECIMAL_SUFFIXES.get(match["decimal"], 0)
     if not number:
         return Decimal(0)
@@ -128,7 +128,7 @@ def _checked_amount(text: str, unit: str, example: str, zero_reason: str) -> Dec
     return amount
 
 
-def _byte_quantity(zero_reason: str):
+def _byte_quantity(zero_reason: str) -> BeforeValidator:
     def check_byte_quantity(value: object) -> str:
         text = _scalar_text(value)
         if not _QUANTITY.match(text):

@@ -12,18 +12,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
-from .errors import ConfigError, ConfigIssue, format_path
+from .errors import ConfigError, ConfigIssue, PathPart, format_path
+from .image_catalog import image_issues
 from .instance_catalog import INSTANCE_TYPES
 from .model import ModelConfig, ModelSource, ResourcesConfig
 from .model_catalog import ArchitectureBlock
-from .image_catalog import image_issues
-from .scheduler_catalog import scheduler_issues
 from .placement.checks import placement_issues, placement_warnings
 from .placement.records import PlacedModel, place
 from .platform.node_groups import NodeGroupConfig
 from .platform.rules import platform_issues, platform_warnings
+from .scheduler_catalog import scheduler_issues
 from .stack import StackConfig
 from .tokens import SECRET_FIX, looks_like_token
 from .wording import either
@@ -119,7 +119,7 @@ def _place_model(stack: StackConfig, index: int, model: ModelConfig) -> PlacedMo
             or place(index, model, group, group_index))
 
 
-def _accelerator_issue(model: ModelConfig, group: NodeGroupConfig, path: str, group_path: str) -> Optional[ConfigIssue]:
+def _accelerator_issue(model: ModelConfig, group: NodeGroupConfig, path: str, group_path: str) -> ConfigIssue | None:
     """The model and its node group disagree on the accelerator. A group of CPU instances can run no
     model, so the key to change is the group's instanceType; between two accelerators either side
     may be the mistake, and the model's accelerator is named."""
@@ -144,7 +144,7 @@ def _accelerator_issue(model: ModelConfig, group: NodeGroupConfig, path: str, gr
     )
 
 
-def _token_shaped_issues(value: Any, path: tuple) -> list[ConfigIssue]:
+def _token_shaped_issues(value: Any, path: tuple[PathPart, ...]) -> list[ConfigIssue]:
     """Every string of the config that holds a Hugging Face token (config/tokens.py), at its path:
     whatever the config holds is rendered in clear text into the manifests and plan.json."""
     if isinstance(value, str):

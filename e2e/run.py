@@ -19,7 +19,6 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Optional
 
 from boot.pod import plan_deployments
 from boot.run import home_for_uid, host_fp8_kv, render, template_source, tiny_model
@@ -37,7 +36,7 @@ def _templates(plans: list) -> dict[str, Path]:
     return {name: template_source(name) for name in names}
 
 
-def _flag(argv: list[str], flag: str) -> Optional[str]:
+def _flag(argv: list[str], flag: str) -> str | None:
     for token in argv:
         if token.startswith(flag + "="):
             return token.split("=", 1)[1]
@@ -61,7 +60,7 @@ def run_stage(name: str, servers: list[Server]) -> list[Check]:
     return checks
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stage", action="append", choices=STAGES, help="run only these stages (default: all)")
     args = parser.parse_args(argv)

@@ -19,10 +19,11 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from boot.pod import ContainerPlan, flag_value, model_argument, split_flag
 
@@ -51,10 +52,10 @@ class Server:
     # The rendered Deployment and its Service, so a stage can read what the cluster would see
     # (labels, port names) instead of restating it.
     deployment_object: dict[str, Any]
-    service_object: Optional[dict[str, Any]]
+    service_object: dict[str, Any] | None
     log: Path
-    proc: Optional[subprocess.Popen[bytes]] = None
-    boot_seconds: Optional[float] = None
+    proc: subprocess.Popen[bytes] | None = None
+    boot_seconds: float | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -68,7 +69,7 @@ class Server:
         return http("POST", self.base_url + path, body, timeout=timeout)
 
 
-def http(method: str, url: str, body: Optional[dict[str, Any]] = None, timeout: float = 10) -> tuple[int, str]:
+def http(method: str, url: str, body: dict[str, Any] | None = None, timeout: float = 10) -> tuple[int, str]:
     """Status and text of one loopback request; (0, reason) when nothing answered."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method,
@@ -130,7 +131,7 @@ def host_env(plan: ContainerPlan, scratch: Path) -> dict[str, str]:
 
 
 def plan_servers(stack: str, manifests: list[dict[str, Any]], plans: list[ContainerPlan], *, model_dir: Path,
-                 templates: dict[str, Path], work: Path, ports: Optional[list[int]] = None) -> list[Server]:
+                 templates: dict[str, Path], work: Path, ports: list[int] | None = None) -> list[Server]:
     """One Server per planned vLLM container, in the plans' order; nothing is started."""
     deployments = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in manifests if o.get("kind") == "Deployment"}
     services = [o for o in manifests if o.get("kind") == "Service"]

@@ -6,8 +6,8 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from ..config.errors import ConfigError
 from ..config.loader import validate_stack_file
@@ -52,7 +52,7 @@ def sizing_lines(validated: ValidatedStack) -> list[str]:
     return ["", "Sizing:", format_sizing_table(validated)] if validated.placed else []
 
 
-def _run(project_dir: Path, stack_name: str) -> tuple[Optional[Recording], Optional[ValidatedStack]]:
+def _run(project_dir: Path, stack_name: str) -> tuple[Recording | None, ValidatedStack | None]:
     """Validate the stack file (nothing registered on an error), then run the program on it; the
     program's own validation of the same values is the loader's remembered result. Another
     project's program keeps its config its own: only what it registered is shown."""
@@ -83,12 +83,12 @@ def _print_config_error(error: ConfigError, registered: int) -> None:
               file=sys.stderr)
 
 
-def _rehearsal(recording: Recording, validated: Optional[ValidatedStack]) -> Optional[Rehearsal]:
+def _rehearsal(recording: Recording, validated: ValidatedStack | None) -> Rehearsal | None:
     """The deploy rehearsal of this project's stacks (another project's program has no models to time)."""
     return rehearse(recording, validated.stack) if validated is not None else None
 
 
-def _finish(recording: Recording, strict: bool, rehearsal: Optional[Rehearsal] = None) -> int:
+def _finish(recording: Recording, strict: bool, rehearsal: Rehearsal | None = None) -> int:
     """Print the program's warnings and the rehearsal's predicted timeouts; --strict fails on any."""
     warnings = [*recording.warnings, *(rehearsal.warnings() if rehearsal else [])]
     for warning in warnings:
@@ -193,10 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.project_dir = args.project_dir.resolve()
-    return args.handler(args)
+    return int(args.handler(args))
 
 
 if __name__ == "__main__":

@@ -15,12 +15,19 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from ..config.loader import decode_json_string
 from .diff_cascade import (
-    KUBERNETES_PROVIDER, LAUNCH_TEMPLATE, PROVIDER_CONFIG_REPLACED, NodeGroupRoll, node_group_roll, on_provider,
-    provider_rule, replaced_providers, version_paths,
+    KUBERNETES_PROVIDER,
+    LAUNCH_TEMPLATE,
+    PROVIDER_CONFIG_REPLACED,
+    NodeGroupRoll,
+    node_group_roll,
+    on_provider,
+    provider_rule,
+    replaced_providers,
+    version_paths,
 )
 from .node_match import NODE_GROUP
 from .replacement_rules import ReplacementRule, covered_by, has_rules, replace_on_changes_rule, replacing_rule
@@ -40,11 +47,11 @@ class Render:
 
     label: str
     plan: dict[str, Any]
-    sizing: Optional[list[str]] = None
+    sizing: list[str] | None = None
     """Sizing-table lines; None when the render did not record one (another project, older code)."""
 
     @classmethod
-    def read(cls, folder: Path, label: Optional[str] = None) -> "Render":
+    def read(cls, folder: Path, label: str | None = None) -> Render:
         plan_path = folder / PLAN_FILE
         if not plan_path.is_file():
             raise FileNotFoundError(f"{plan_path} does not exist; make it with `vllm-eks render --stack NAME --out {folder}`")
@@ -53,7 +60,7 @@ class Render:
         return cls(label or str(folder), json.loads(plan_path.read_text()), sizing)
 
     @classmethod
-    def empty(cls, label: str) -> "Render":
+    def empty(cls, label: str) -> Render:
         """A stack that does not exist on one side: everything on the other side is added or removed."""
         return cls(label, {"resources": [], "outputs": {}}, [])
 
@@ -72,10 +79,10 @@ class Change:
     path: str
     old: Any
     new: Any
-    replaces: Optional[ReplacementRule] = None
+    replaces: ReplacementRule | None = None
     ignored: bool = False
     """Under the resource's ignoreChanges: Pulumi will not apply it."""
-    refused: Optional[Refusal] = None
+    refused: Refusal | None = None
     """An in-place update the API server refuses (preview/update_refusals.py): `pulumi up` fails on it."""
 
 
@@ -91,7 +98,7 @@ class ResourceDiff:
     delete_first: bool = False
     """A Kubernetes object replaced under the same name and namespace is deleted before it is re-created
     (pulumi-kubernetes provider/pkg/provider/provider.go, Diff: deleteBeforeReplace)."""
-    roll: Optional[NodeGroupRoll] = None
+    roll: NodeGroupRoll | None = None
     """A managed node group whose launch template makes a new version: every node is replaced."""
 
     @property
@@ -152,7 +159,7 @@ def _rehearsal(plan: dict[str, Any]) -> Any:
     return plan.get(REHEARSAL_KEY, {})
 
 
-def _resource_diff(old: dict[str, Any], new: dict[str, Any], head: list[dict[str, Any]]) -> Optional[ResourceDiff]:
+def _resource_diff(old: dict[str, Any], new: dict[str, Any], head: list[dict[str, Any]]) -> ResourceDiff | None:
     type_ = new["type"]
     ignore = list(new.get("ignoreChanges") or [])
     replace_on = list(new.get("replaceOnChanges") or [])
@@ -190,7 +197,7 @@ def _with_cascades(old: dict[tuple[str, str], Any], new: dict[tuple[str, str], A
     by_key = {(r.type, r.name): r for r in resources}
     head = list(new.values())
 
-    def touched(key: tuple[str, str]) -> Optional[ResourceDiff]:
+    def touched(key: tuple[str, str]) -> ResourceDiff | None:
         if key not in old or key not in new:
             return None  # added or removed anyway
         return by_key.setdefault(key, ResourceDiff(key[0], key[1], "~"))
@@ -257,11 +264,11 @@ def join_key(path: str, key: str) -> str:
     return f"{path}[{json.dumps(key)}]"
 
 
-def _list_changes(old: list, new: list, path: str) -> list[tuple[str, Any, Any]]:
+def _list_changes(old: list[Any], new: list[Any], path: str) -> list[tuple[str, Any, Any]]:
     # Named items (containers, env, ports, volumes) pair by name, so inserting one changes one path.
     old_names, new_names = _names(old), _names(new)
     if old_names is not None and new_names is not None:
-        old_by, new_by = dict(zip(old_names, old)), dict(zip(new_names, new))
+        old_by, new_by = dict(zip(old_names, old, strict=True)), dict(zip(new_names, new, strict=True))
         order = old_names + [name for name in new_names if name not in old_by]
         changes = []
         for name in order:
@@ -269,7 +276,7 @@ def _list_changes(old: list, new: list, path: str) -> list[tuple[str, Any, Any]]
         return changes
     if len(old) == len(new):
         changes = []
-        for index, (before, after) in enumerate(zip(old, new)):
+        for index, (before, after) in enumerate(zip(old, new, strict=True)):
             changes += _leaf_changes(before, after, f"{path}[{index}]")
         return changes
     # Scalars of different lengths (args): report insertions and deletions, not a shifted tail.
@@ -287,7 +294,7 @@ def _list_changes(old: list, new: list, path: str) -> list[tuple[str, Any, Any]]
     return changes
 
 
-def _names(items: list) -> Optional[list[str]]:
+def _names(items: list[Any]) -> list[str] | None:
     if not items or not all(isinstance(item, dict) and isinstance(item.get("name"), str) for item in items):
         return None
     names = [item["name"] for item in items]

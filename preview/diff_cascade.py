@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from .node_match import NODE_GROUP, pod_spec, runs_on
 from .replacement_rules import ReplacementRule
@@ -95,13 +95,14 @@ def version_paths(changed_paths: list[str]) -> tuple[str, ...]:
 
 
 def node_group_roll(group: dict[str, Any], launch_templates: dict[str, tuple[str, ...]],
-                    resources: list[dict[str, Any]]) -> Optional[NodeGroupRoll]:
+                    resources: list[dict[str, Any]]) -> NodeGroupRoll | None:
     """How the group rolls when a launch template it uses makes a new version (None: it does not)."""
     changed = [name for name in sorted(group.get("dependsOn") or []) if launch_templates.get(name)]
     if group["type"] != NODE_GROUP or not changed:
         return None
     inputs = group.get("inputs") or {}
-    workloads, daemonsets = [], []
+    workloads: list[str] = []
+    daemonsets: list[str] = []
     for resource in resources:
         pod = pod_spec(resource["type"], resource.get("inputs") or {})
         if pod is None or resource["type"] == "kubernetes:batch/v1:Job" or not runs_on(pod, inputs):

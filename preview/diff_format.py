@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Optional
+from typing import Any
 
 from .diff import MISSING, Change, ResourceDiff, StackDiff
 from .diff_cascade import PROVIDER_SOURCE
@@ -69,10 +69,10 @@ def replacement_reasons(diff: StackDiff) -> list[str]:
     for resource in diff.resources:
         seen: list[ReplacementRule] = []
         for change in resource.replacing:
-            if change.replaces in seen or change.path == "provider":
-                continue
-            seen.append(change.replaces)
             rule = change.replaces
+            if rule is None or rule in seen or change.path == "provider":
+                continue
+            seen.append(rule)
             paths = sorted({c.path for c in resource.replacing if c.replaces == rule})
             text = f"{resource.name}: {', '.join(paths)} forces replacement"
             if rule.consequence:
@@ -137,7 +137,7 @@ def format_text(diff: StackDiff) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_markdown(diff: StackDiff, title: Optional[str] = None) -> str:
+def format_markdown(diff: StackDiff, title: str | None = None) -> str:
     """A pull-request comment: summary, the resource diff (GitHub colours `diff` blocks), reasons, sizing."""
     lines = [f"### {title or 'vllm-eks offline diff'}", "", f"`{diff.base}` → `{diff.head}`: **{summary(diff)}**"]
     if diff.resources:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 from google.protobuf import json_format
@@ -34,8 +35,8 @@ class RegisteredResource:
     type: str
     name: str
     urn: str
-    parent: Optional[str]
-    provider: Optional[str]
+    parent: str | None
+    provider: str | None
     dependencies: list[str]
     inputs: dict[str, Any]
     """Inputs as sent, with every secret value replaced by SECRET_MASK."""
@@ -59,7 +60,7 @@ class Recording:
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    error: Optional[BaseException] = None
+    error: BaseException | None = None
     """What the program raised, if anything; registrations before it are still listed."""
 
     def by_type(self, type_: str) -> list[RegisteredResource]:
@@ -106,21 +107,21 @@ def _mask_leaves(value: Any) -> Any:
 
 
 class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = {**args.inputs, **mock_outputs(args.typ, args.name, args.inputs)}
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs):
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
         return mock_outputs(args.token, "", args.args)
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, recording: Recording):
+    def __init__(self, recording: Recording) -> None:
         super().__init__(_Mocks())
         self.recording = recording
 
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # pulumi's MockMonitor is untyped
         if request.type != _STACK_TYPE:
             timeouts = request.customTimeouts
             self.recording.resources.append(RegisteredResource(
@@ -151,12 +152,12 @@ class _WarningCollector(logging.Handler):
 
 
 def run_program(
-    program: Callable[[], None],
+    program: Callable[[], object],
     *,
     project: str = PROJECT,
     stack: str = "dev",
-    config: Optional[dict[str, str]] = None,
-    secret_keys: Optional[list[str]] = None,
+    config: dict[str, str] | None = None,
+    secret_keys: list[str] | None = None,
     capture_error: bool = False,
 ) -> Recording:
     """Run `program` as a Pulumi program under mocks and return what it registered.
@@ -189,7 +190,7 @@ def run_program(
         )
         try:
             program()
-        except Exception as error:  # noqa: BLE001 - handed back to the caller below
+        except Exception as error:
             recording.error = error
         _sync_await(wait_for_rpcs())
         if recording.error is None:

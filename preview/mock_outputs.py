@@ -7,7 +7,8 @@ A mocked resource echoes its inputs; this adds the computed outputs components r
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _ACCOUNT = "123456789012"
 _REGION = "us-west-2"

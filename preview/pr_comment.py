@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from .diff import diff_renders
 from .diff_format import format_markdown
@@ -28,7 +28,7 @@ def committed_stacks(project_dir: Path) -> list[str]:
     return sorted(path.name[len("Pulumi."):-len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
 
 
-def pr_comment(project_dirs: Sequence[Path], base_ref: str, root: Optional[Path] = None) -> tuple[str, bool]:
+def pr_comment(project_dirs: Sequence[Path], base_ref: str, root: Path | None = None) -> tuple[str, bool]:
     """(markdown, anything changed) for every stack of every project folder, at the base or the head
     (a stack the PR deletes shows as all removed)."""
     sections, changed = [], False
@@ -69,7 +69,7 @@ def fit_comment(body: str) -> str:
     return cut + (closing if fences % 2 else "") + TRUNCATED_NOTE
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vllm_eks.preview.pr_comment", description=__doc__)
     parser.add_argument("--base", required=True, metavar="GIT_REF", help="the pull request's base, e.g. origin/main")
     parser.add_argument("--project-dir", type=Path, action="append", help="Pulumi project folder (repeatable; default: .)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -36,7 +36,7 @@ def manifest_path(obj: dict[str, Any]) -> str:
     return f"{folder}/{obj['kind'].lower()}-{metadata.get('name', 'unnamed')}.yaml"
 
 
-def plan(recording: Recording, rehearsal: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+def plan(recording: Recording, rehearsal: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every registered resource with its type, name, parent, provider and inputs (secrets masked),
     and the deploy rehearsal (`preview.rehearsal.Rehearsal.as_plan()`) when given."""
     names = {resource.urn: resource.name for resource in recording.resources}
@@ -67,7 +67,7 @@ def plan(recording: Recording, rehearsal: Optional[dict[str, Any]] = None) -> di
     }
 
 
-def write_render(recording: Recording, out_dir: Path, rehearsal: Optional[dict[str, Any]] = None) -> list[Path]:
+def write_render(recording: Recording, out_dir: Path, rehearsal: dict[str, Any] | None = None) -> list[Path]:
     """Write `manifests/**.yaml` and `plan.json` under `out_dir`, replacing an earlier render."""
     manifest_dir = out_dir / "manifests"
     if manifest_dir.exists():

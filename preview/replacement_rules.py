@@ -169,7 +169,7 @@ def _covers(rule_path: str, changed: str) -> bool:
     """A change at or beneath `rule_path`, or a change of a whole value containing it."""
     rule, change = _segments(rule_path), _segments(changed)
     shorter = min(len(rule), len(change))
-    return all(a == b or "[]" in (a, b) for a, b in zip(rule[:shorter], change[:shorter]))
+    return all(a == b or "[]" in (a, b) for a, b in zip(rule[:shorter], change[:shorter], strict=True))
 
 
 def replacing_rule(type_: str, changed_path: str) -> ReplacementRule | None:

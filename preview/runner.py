@@ -11,7 +11,7 @@ from __future__ import annotations
 import runpy
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 import yaml
 
@@ -47,7 +47,7 @@ def project_name(project_dir: Path) -> str:
 
 def program_path(project_dir: Path) -> Path:
     """The program's entry point: `main:` in Pulumi.yaml (a file or a folder), else `__main__.py`."""
-    document: dict = {}
+    document: dict[str, Any] = {}
     for filename in ("Pulumi.yaml", "Pulumi.yml"):
         if (project_dir / filename).is_file():
             document = yaml.safe_load((project_dir / filename).read_text()) or {}
@@ -57,7 +57,7 @@ def program_path(project_dir: Path) -> Path:
 
 
 def run_stack(
-    project_dir: Path, stack: str, capture_error: bool = False, config: Optional[StackFile] = None,
+    project_dir: Path, stack: str, capture_error: bool = False, config: StackFile | None = None,
 ) -> Recording:
     """The same program `pulumi up` runs, with the stack file's config, under the mock engine.
 

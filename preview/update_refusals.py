@@ -26,8 +26,9 @@ table (Deployment and DaemonSet `spec.selector`, Job `spec.template`/`spec.selec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..config.types import parse_quantity
 
@@ -45,7 +46,7 @@ class Refusal:
     source: str
 
 
-def _storage_class_refusal(path: str, old: Any, new: Any, plan: "PlanView") -> Optional[Refusal]:
+def _storage_class_refusal(path: str, old: Any, new: Any, plan: PlanView) -> Refusal | None:
     field = path.split(".", 1)[0].split("[", 1)[0]
     if field not in ("reclaimPolicy", "volumeBindingMode"):
         return None
@@ -54,7 +55,7 @@ def _storage_class_refusal(path: str, old: Any, new: Any, plan: "PlanView") -> O
                    f"or delete the class and let `pulumi up` create it again", _STORAGE_CLASS)
 
 
-def _claim_refusal(path: str, old: Any, new: Any, plan: "PlanView") -> Optional[Refusal]:
+def _claim_refusal(path: str, old: Any, new: Any, plan: PlanView) -> Refusal | None:
     if path == CLAIM_STORAGE:
         return _resize_refusal(old, new, plan)
     if not path.startswith("spec.") or path.startswith(("spec.resources.requests", "spec.volumeAttributesClassName")):
@@ -63,7 +64,7 @@ def _claim_refusal(path: str, old: Any, new: Any, plan: "PlanView") -> Optional[
                    "rename the claim (a new, empty volume) or leave the field as it is", _CLAIM)
 
 
-def _resize_refusal(old: Any, new: Any, plan: "PlanView") -> Optional[Refusal]:
+def _resize_refusal(old: Any, new: Any, plan: PlanView) -> Refusal | None:
     try:
         before, after = parse_quantity(str(old)), parse_quantity(str(new))
     except (TypeError, ValueError):
@@ -84,12 +85,12 @@ def _resize_refusal(old: Any, new: Any, plan: "PlanView") -> Optional[Refusal]:
 class PlanView:
     """What a refusal rule may need from the rest of the new render: the claim's StorageClass."""
 
-    class_name: Optional[str] = None
-    class_allows_expansion: Optional[bool] = None
+    class_name: str | None = None
+    class_allows_expansion: bool | None = None
     """None when the class is not in the render (another project's cluster): no verdict."""
 
 
-_RULES: dict[str, Callable[[str, Any, Any, PlanView], Optional[Refusal]]] = {
+_RULES: dict[str, Callable[[str, Any, Any, PlanView], Refusal | None]] = {
     "kubernetes:storage.k8s.io/v1:StorageClass": _storage_class_refusal,
     "kubernetes:core/v1:PersistentVolumeClaim": _claim_refusal,
 }
@@ -107,7 +108,7 @@ def plan_view(resource: dict[str, Any], resources: list[dict[str, Any]]) -> Plan
     return PlanView(name, None)
 
 
-def refusal(type_: str, path: str, old: Any, new: Any, view: PlanView) -> Optional[Refusal]:
+def refusal(type_: str, path: str, old: Any, new: Any, view: PlanView) -> Refusal | None:
     """Why the API server would refuse to apply this change in place, if it would."""
     rule = _RULES.get(type_)
     return rule(path, old, new, view) if rule else None

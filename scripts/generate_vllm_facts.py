@@ -26,8 +26,9 @@ import json
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from typing import Any
 
 GENERATOR_VERSION = 1
 """Bumped whenever the extractors change what they write; the committed tables record it."""
@@ -116,7 +117,7 @@ class _Scope:
             if isinstance(node, ast.ClassDef):
                 self.class_names[node.name] = _assignments(node.body)
 
-    def resolve_list(self, node: Optional[ast.expr], local: Mapping[str, list[Binding]],
+    def resolve_list(self, node: ast.expr | None, local: Mapping[str, list[Binding]],
                      depth: int = 0) -> tuple[list[str], bool]:
         """The strings a labelnames expression holds, and whether every part was resolved."""
         if node is None:
@@ -142,7 +143,7 @@ class _Scope:
             return self.resolve_list(node.args[0], local, depth + 1)
         return [], False
 
-    def resolve_strs(self, node: Optional[ast.expr], local: Mapping[str, list[Binding]], depth: int = 0) -> list[str]:
+    def resolve_strs(self, node: ast.expr | None, local: Mapping[str, list[Binding]], depth: int = 0) -> list[str]:
         """Every string an expression can be: a constant, a name bound to constants (in every branch
         and every loop iteration over a literal list), a class attribute."""
         if node is None or depth > 8:
@@ -220,7 +221,7 @@ def _function_bindings(function: ast.AST) -> dict[str, list[Binding]]:
     return found
 
 
-def _keyword(node: ast.Call, name: str, position: int) -> Optional[ast.expr]:
+def _keyword(node: ast.Call, name: str, position: int) -> ast.expr | None:
     for keyword in node.keywords:
         if keyword.arg == name:
             return keyword.value
@@ -332,7 +333,7 @@ def write(data: Mapping[str, Any], out_dir: Path) -> Path:
     return path
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheels", type=Path, default=DEFAULT_WHEELS, help="wheel cache directory")
     parser.add_argument("--out", type=Path, default=OUT_DIR)

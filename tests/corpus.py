@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from tests.conftest import PROJECT_DIR
 from vllm_eks.config.errors import ConfigError, ConfigIssue
 from vllm_eks.preview.runner import run_stack
-from tests.conftest import PROJECT_DIR
 
 EXPECT = "# expect: "
 

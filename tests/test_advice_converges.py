@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.corpus import cases, run_through_the_program
 from vllm_eks.config.errors import ConfigError, Fix
 from vllm_eks.config.loader import read_stack_file, validate_stack_config
 from vllm_eks.config.platform.region import REGION_KEY
-from tests.corpus import cases, run_through_the_program
 
 CASES = cases(Path(__file__).parent / "bad_inputs")
 

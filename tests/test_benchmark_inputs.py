@@ -6,8 +6,8 @@ import importlib.util
 
 import pytest
 
-from vllm_eks.config.loader import parse_stack_config
 from tests.conftest import PROJECT_DIR
+from vllm_eks.config.loader import parse_stack_config
 
 _spec = importlib.util.spec_from_file_location("preview_scaling", PROJECT_DIR / "benchmarks" / "preview_scaling.py")
 preview_scaling = importlib.util.module_from_spec(_spec)

@@ -26,7 +26,9 @@ WORKSHOP_MODELS = {
             "--tensor-parallel-size=2",
             "--max-num-seqs=4",
         ],
-        "override": {"quantized": True, "quantized_checkpoints_path": "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct/snapshots/0e9e39f249a16976918f6564b8830bc894c89659",
+        "override": {"quantized": True,
+                     "quantized_checkpoints_path":
+                         "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct/snapshots/0e9e39f249a16976918f6564b8830bc894c89659",
                      "kv_cache_quant": True},
         "env": {"NEURON_COMPILED_ARTIFACTS": "/opt/vllm/neuron-cache/Llama-3.1-8B-Instruct-int8"},
     },

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PROJECT_DIR, recording_for
 from vllm_eks.config.loader import load_stack_file
 from vllm_eks.preview.rehearsal import rehearse
 from vllm_eks.preview.render import write_render
-from tests.conftest import PROJECT_DIR, recording_for
 
 GOLDEN = Path(__file__).parent / "golden"
 # prod's plan.json would add thousands of lines of AWS inputs that dev's plan already covers.

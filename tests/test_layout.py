@@ -108,7 +108,7 @@ def test_the_library_imports_its_own_modules_relatively_so_each_import_is_a_path
     """Inside config/, components/ and preview/ the installed name `vllm_eks.<package>` is mapped onto
     the top-level folders by setup.py, a mapping static tools do not see; relative imports are."""
     absolute = []
-    for name, path in _modules().items():
+    for path in _modules().values():
         for node in ast.walk(ast.parse(path.read_text())):
             names = ([node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
                      else [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
@@ -193,7 +193,8 @@ def test_no_module_in_config_or_components_is_longer_than_one_reading():
 
 def test_accelerator_kinds_are_named_only_in_the_catalogs():
     """Hardware differences are data (config/accelerators.py, config/instance_catalog.py); logic reads traits."""
-    catalogs = {"vllm_eks.config.accelerators", "vllm_eks.config.instance_catalog", "vllm_eks.components._device_plugin_objects", "vllm_eks.components.device_plugins"}
+    catalogs = {"vllm_eks.config.accelerators", "vllm_eks.config.instance_catalog",
+                "vllm_eks.components._device_plugin_objects", "vllm_eks.components.device_plugins"}
     named = {name: path.read_text().count("AcceleratorKind.NEURON") + path.read_text().count("AcceleratorKind.GPU")
              for name, path in _modules().items() if name not in catalogs}
     assert {name: count for name, count in named.items() if count} == {}

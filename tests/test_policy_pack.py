@@ -16,8 +16,8 @@ pulumi_policy = pytest.importorskip("pulumi_policy", reason="pulumi-policy is in
 from pulumi_policy.deserialize import deserialize_properties  # noqa: E402
 from pulumi_policy.proxy import unknown_checking_proxy  # noqa: E402
 
-from vllm_eks.config.accelerators import ACCELERATORS  # noqa: E402
 from tests.conftest import PROJECT_DIR, recording_for  # noqa: E402
+from vllm_eks.config.accelerators import ACCELERATORS  # noqa: E402
 
 POLICY_DIR = PROJECT_DIR / "policy"
 
@@ -46,7 +46,7 @@ def violations(resource_type: str, props: dict, name: str = "model") -> dict[str
     found: dict[str, list[str]] = {}
     for policy in policies.POLICIES:
         reported: list[str] = []
-        policy.validate(args, lambda message, urn=None: reported.append(message))
+        policy.validate(args, lambda message, urn=None, reported=reported: reported.append(message))
         if reported:
             found[policy.name] = reported
     return found

@@ -6,11 +6,9 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from vllm_eks.config.platform.cluster import DEFAULT_KUBERNETES_VERSION
-
-from vllm_eks.preview.render import manifests
 from tests.conftest import committed_stacks, kubernetes_version, recording_for
-
+from vllm_eks.config.platform.cluster import DEFAULT_KUBERNETES_VERSION
+from vllm_eks.preview.render import manifests
 
 # Custom resources have no schema in kubernetes-validate; the Prometheus Operator's are checked against
 # their CRDs in tests/test_prometheus_crds.py.

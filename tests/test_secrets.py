@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import runpy
 
+from tests.conftest import PROJECT_DIR
 from vllm_eks.config.loader import read_stack_file
 from vllm_eks.preview.engine import run_program
 from vllm_eks.preview.render import manifests, plan
-from tests.conftest import PROJECT_DIR
 
 TOKEN = "hf_plaintextCanary0123456789"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PROJECT_DIR, committed_stacks, recording_for
 from vllm_eks.components import _scanner_exceptions as exceptions
 from vllm_eks.preview.render import write_render
-from tests.conftest import PROJECT_DIR, committed_stacks, recording_for
 
 CHECKOV = Path(os.environ.get("CHECKOV", PROJECT_DIR / ".venv-checkov" / "bin" / "checkov"))
 DOCUMENTED = {check: {reason} for check, reason in exceptions.VLLM_SERVER.items()}

@@ -4,14 +4,14 @@ inputs, parent, provider or dependencies, so a pull request that touches one mod
 from __future__ import annotations
 
 import copy
-from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from tests.conftest import PROJECT_DIR
 from vllm_eks.config.loader import read_stack_file
 from vllm_eks.preview.runner import run_stack
-from tests.conftest import PROJECT_DIR
 
 Models = list[dict[str, Any]]
 

@@ -20,22 +20,36 @@ __version__ = "0.2.0"
 if TYPE_CHECKING:
     # What __getattr__ loads, spelled out for type checkers and IDEs; vllm_eks/config, components and
     # preview are links to the top-level folders, so each of these is a path too.
-    from .components.device_plugins import DevicePluginArgs as DevicePluginArgs, NeuronDevicePlugin as NeuronDevicePlugin, NvidiaDevicePlugin as NvidiaDevicePlugin
-    from .components.efs_storage import EfsStorage as EfsStorage, EfsStorageArgs as EfsStorageArgs
-    from .components.eks_cluster import EksCluster as EksCluster, EksClusterArgs as EksClusterArgs
-    from .components.model_namespace import ModelNamespace as ModelNamespace, ModelNamespaceArgs as ModelNamespaceArgs
-    from .components.node_group import AcceleratorNodeGroup as AcceleratorNodeGroup, AcceleratorNodeGroupArgs as AcceleratorNodeGroupArgs
-    from .components.platform import Platform as Platform, build_platform as build_platform
-    from .components.vllm_model import VllmModel as VllmModel, VllmModelArgs as VllmModelArgs
+    from .components.device_plugins import DevicePluginArgs as DevicePluginArgs
+    from .components.device_plugins import NeuronDevicePlugin as NeuronDevicePlugin
+    from .components.device_plugins import NvidiaDevicePlugin as NvidiaDevicePlugin
+    from .components.efs_storage import EfsStorage as EfsStorage
+    from .components.efs_storage import EfsStorageArgs as EfsStorageArgs
+    from .components.eks_cluster import EksCluster as EksCluster
+    from .components.eks_cluster import EksClusterArgs as EksClusterArgs
+    from .components.model_namespace import ModelNamespace as ModelNamespace
+    from .components.model_namespace import ModelNamespaceArgs as ModelNamespaceArgs
+    from .components.node_group import AcceleratorNodeGroup as AcceleratorNodeGroup
+    from .components.node_group import AcceleratorNodeGroupArgs as AcceleratorNodeGroupArgs
+    from .components.platform import Platform as Platform
+    from .components.platform import build_platform as build_platform
+    from .components.vllm_model import VllmModel as VllmModel
+    from .components.vllm_model import VllmModelArgs as VllmModelArgs
     from .config.accelerators import AcceleratorKind as AcceleratorKind
     from .config.errors import ConfigError as ConfigError
-    from .config.loader import load_stack_file as load_stack_file, validate_stack_config as validate_stack_config
-    from .config.model import ModelConfig as ModelConfig, ModelSource as ModelSource
+    from .config.loader import load_stack_file as load_stack_file
+    from .config.loader import validate_stack_config as validate_stack_config
+    from .config.model import ModelConfig as ModelConfig
+    from .config.model import ModelSource as ModelSource
     from .config.platform.cluster import ClusterConfig as ClusterConfig
     from .config.platform.efs import EfsConfig as EfsConfig
     from .config.platform.node_groups import NodeGroupConfig as NodeGroupConfig
-    from .config.stack import CacheVolumesConfig as CacheVolumesConfig, MonitoringConfig as MonitoringConfig, NetworkPolicyConfig as NetworkPolicyConfig, StackConfig as StackConfig
-    from .config.validation import ValidatedStack as ValidatedStack, validate_stack as validate_stack
+    from .config.stack import CacheVolumesConfig as CacheVolumesConfig
+    from .config.stack import MonitoringConfig as MonitoringConfig
+    from .config.stack import NetworkPolicyConfig as NetworkPolicyConfig
+    from .config.stack import StackConfig as StackConfig
+    from .config.validation import ValidatedStack as ValidatedStack
+    from .config.validation import validate_stack as validate_stack
 
 
 _EXPORTS = {
@@ -54,7 +68,7 @@ _EXPORTS = {
     "validate_stack": "config.validation", "ValidatedStack": "config.validation",
     "validate_stack_config": "config.loader", "load_stack_file": "config.loader", "ConfigError": "config.errors",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 (the TYPE_CHECKING block names them for static tools)
 
 
 def __getattr__(name: str) -> Any:

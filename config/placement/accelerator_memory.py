@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 from ..errors import ConfigIssue
-from .alternatives import larger_configuration
-from .records import RECOMPILE_NOTE, PlacedModel
-from .vllm_budget import fit_issue
 from ..sizing.memory import ModelSizing
 from ..units import gib, kib
 from ..wording import either
+from .alternatives import larger_configuration
+from .records import RECOMPILE_NOTE, PlacedModel
+from .vllm_budget import fit_issue
 
 
 def largest_power_of_two_at_most(value: float) -> int:
@@ -32,7 +31,7 @@ def device_phrase(sizing: ModelSizing) -> str:
     return phrase + f" x {sizing.utilization:g}"
 
 
-def memory_issue(placed: PlacedModel) -> Optional[ConfigIssue]:
+def memory_issue(placed: PlacedModel) -> ConfigIssue | None:
     sizing = placed.sizing
     if sizing.vllm is not None:
         return fit_issue(placed)  # vLLM's own accounting, in its terms

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from ..accelerators import AcceleratorKind
 from ..instance_catalog import INSTANCE_TYPES, InstanceSpec
-from .records import PlacedModel, unit_name
 from ..sizing.memory import size_model
 from ..sizing.sharding import candidate_degrees
+from .records import PlacedModel, unit_name
 
 
-def same_kind_instances(kind: Optional[AcceleratorKind], family: str = "") -> list[InstanceSpec]:
+def same_kind_instances(kind: AcceleratorKind | None, family: str = "") -> list[InstanceSpec]:
     """Instances with this accelerator, the given family first, then smallest first."""
     specs = [spec for spec in INSTANCE_TYPES.values() if spec.accelerator is kind]
     return sorted(specs, key=lambda s: (s.family != family, s.schedulable_accelerators, s.accelerator_memory_bytes,
                                         s.vcpu, s.memory_gib))
 
 
-def first_larger(placed: PlacedModel, accept: Callable[[InstanceSpec, int], Optional[str]]) -> Optional[str]:
+def first_larger(placed: PlacedModel, accept: Callable[[InstanceSpec, int], str | None]) -> str | None:
     """The best of the larger configurations `accept` takes: on each instance with this accelerator,
     the smallest tensor-parallel degree (above the current one on the current instance) for which
     `accept(spec, degree)` returns the fix's text; ranked this instance first, then this family,
@@ -26,7 +26,7 @@ def first_larger(placed: PlacedModel, accept: Callable[[InstanceSpec, int], Opti
     model, arch, traits = placed.model, placed.sizing.architecture, placed.traits
     assert arch is not None
     current, pp = placed.spec, model.pipeline_parallel_size
-    fitting: list[tuple[tuple, str]] = []
+    fitting: list[tuple[tuple[bool, bool, int, int, int, int], str]] = []
     for spec in same_kind_instances(model.accelerator, current.family):
         limit = spec.schedulable_accelerators // pp
         for tp in candidate_degrees(traits.head_sharding, arch.attention_heads, arch.kv_heads, limit):
@@ -50,10 +50,10 @@ def change_text(placed: PlacedModel, spec: InstanceSpec, tp: int, also: str = ""
     return f"use {spec.name} with tensorParallelSize {tp}{also}" + (f" ({outcome})" if outcome else "")
 
 
-def larger_configuration(placed: PlacedModel) -> Optional[str]:
+def larger_configuration(placed: PlacedModel) -> str | None:
     """The smallest change that fits: a larger degree on this instance, else the same family, else
     the fewest devices of any instance with this accelerator."""
-    def accept(spec: InstanceSpec, tp: int) -> Optional[str]:
+    def accept(spec: InstanceSpec, tp: int) -> str | None:
         candidate = size_model(placed.model, placed.sizing.index, spec, tp)
         # Where KV is paged, ask for room for a second full-length sequence, so the fix does not
         # land on a warning.

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ..errors import ConfigIssue
 from .alternatives import same_kind_instances
 from .records import RECOMPILE_NOTE, PlacedModel, unit_name
 
 
-def accelerator_count_issue(placed: PlacedModel) -> Optional[ConfigIssue]:
+def accelerator_count_issue(placed: PlacedModel) -> ConfigIssue | None:
     """A pod needs all its ranks on one node; more than the node has stays Pending forever."""
     model, spec, traits = placed.model, placed.spec, placed.traits
     units, need = spec.schedulable_accelerators, model.accelerators_per_pod
@@ -29,7 +27,7 @@ def accelerator_count_issue(placed: PlacedModel) -> Optional[ConfigIssue]:
         f"cannot span nodes; {fix}"))
 
 
-def degree_issue(placed: PlacedModel) -> Optional[ConfigIssue]:
+def degree_issue(placed: PlacedModel) -> ConfigIssue | None:
     """A degree the backend refuses to shard the heads at (a backend that pads warns instead: warnings.py)."""
     model, spec, rule = placed.model, placed.spec, placed.traits.head_sharding
     arch = placed.sizing.architecture

@@ -34,20 +34,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 from ..accelerators import ACCELERATORS
 from ..allocatable import node_allocatable
 from ..errors import ConfigIssue
 from ..model import ModelConfig, ModelSource
 from ..model_catalog import resolve_architecture
-from .alternatives import same_kind_instances
-from .records import PlacedModel
-from .requests import cpu_millicores
 from ..platform.node_groups import NodeGroupConfig
 from ..sizing.precision import checkpoint_bytes, checkpoint_precision, weights_formula
 from ..types import parse_quantity
 from ..units import GIB, MIB, gib
+from .alternatives import same_kind_instances
+from .records import PlacedModel
+from .requests import cpu_millicores
 
 LOAD_PEAK_FACTOR = 2
 """Peak host memory while a checkpoint is sharded on load, in checkpoints: the mapped state dict and the shards."""
@@ -86,7 +85,7 @@ class HostMemory:
         return math.ceil(max(self.memory_bytes, min(self.load_bytes, self.allocatable_bytes)) / MIB) * MIB
 
 
-def model_host_memory(model: ModelConfig, group: NodeGroupConfig) -> Optional[HostMemory]:
+def model_host_memory(model: ModelConfig, group: NodeGroupConfig) -> HostMemory | None:
     """The checkpoint the model shards in host memory, or None when its backend streams it (GPUs) or
     the architecture is unknown."""
     traits = ACCELERATORS[model.accelerator]
@@ -135,7 +134,7 @@ def _holds_hub_copy(placed: PlacedModel) -> bool:
     return placed.traits.loads_hub_checkpoint_in_host_memory and placed.model.source is ModelSource.HUB
 
 
-def host_memory_issue(placed: PlacedModel) -> Optional[ConfigIssue]:
+def host_memory_issue(placed: PlacedModel) -> ConfigIssue | None:
     host = model_host_memory(placed.model, placed.group)
     if host is None or host.memory_bytes >= host.checkpoint_bytes or not _holds_hub_copy(placed):
         return None  # enough, or an image model, whose raised limit covers loading (a warning says so)
@@ -149,7 +148,7 @@ def host_memory_issue(placed: PlacedModel) -> Optional[ConfigIssue]:
         f"starter kit compiles 8B models with 96Gi){_place(placed, host.comfortable_gib)}"))
 
 
-def host_memory_warning(placed: PlacedModel) -> Optional[str]:
+def host_memory_warning(placed: PlacedModel) -> str | None:
     host = model_host_memory(placed.model, placed.group)
     if host is None or host.memory_bytes >= host.load_bytes or host.memory_bytes > host.allocatable_bytes:
         return None  # enough, or the request does not fit the node (that error comes first)

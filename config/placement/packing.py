@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 from ..accelerators import AcceleratorTraits
 from ..allocatable import node_allocatable
 from ..errors import ConfigIssue
 from ..model import ModelConfig
-from .records import PlacedModel, unit_name
-from .requests import cpu_millicores
 from ..types import parse_quantity
 from ..units import MIB, gib
 from ..wording import either, plural
+from .records import PlacedModel, unit_name
+from .requests import cpu_millicores
 
 
 @dataclass(frozen=True)
@@ -140,12 +140,12 @@ def _fits(room: Vector, demand: Vector) -> int:
     """How many pods of `demand` fit in `room` (a node over capacity takes none)."""
     if any(left < 0 for left in room):
         return 0
-    limits = [left // need for left, need in zip(room, demand) if need > 0]
+    limits = [left // need for left, need in zip(room, demand, strict=True) if need > 0]
     return min(limits) if limits else 2**62
 
 
 def _minus(room: Vector, demand: Vector, pods: int) -> Vector:
-    return tuple(left - need * pods for left, need in zip(room, demand))
+    return tuple(left - need * pods for left, need in zip(room, demand, strict=True))
 
 
 def group_issues(placed_models: list[PlacedModel], groups_run_as_configured: bool) -> list[ConfigIssue]:
@@ -161,7 +161,7 @@ def group_issues(placed_models: list[PlacedModel], groups_run_as_configured: boo
     return issues
 
 
-def _max_size_issue(load: Load, needed: int) -> Optional[ConfigIssue]:
+def _max_size_issue(load: Load, needed: int) -> ConfigIssue | None:
     group = load[0][0].group
     max_size = group.resolved_max_size
     if needed <= max_size:
@@ -199,7 +199,7 @@ def _single_model_fixes(model: ModelConfig, fit: PodsPerNode, max_size: int) -> 
     return fixes
 
 
-def _desired_size_issue(load: Load, needed: int) -> Optional[ConfigIssue]:
+def _desired_size_issue(load: Load, needed: int) -> ConfigIssue | None:
     """No autoscaler runs, so the group keeps desiredSize nodes: pods beyond them never schedule."""
     placed = load[0][0]
     group = placed.group

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from ..allocatable import node_allocatable
+from collections.abc import Callable
+
+from ..allocatable import Allocatable, node_allocatable
 from ..errors import ConfigIssue
-from .alternatives import same_kind_instances
-from .records import PlacedModel
 from ..types import parse_quantity
 from ..units import MIB, gib
+from .alternatives import same_kind_instances
+from .records import PlacedModel
 
 
 def cpu_millicores(text: str) -> int:
@@ -21,7 +23,7 @@ def request_issues(placed: PlacedModel) -> list[ConfigIssue]:
     cpu_m = cpu_millicores(model.resources.cpu)
     memory = float(parse_quantity(model.resources.memory))
 
-    def bigger(predicate) -> str:
+    def bigger(predicate: Callable[[Allocatable], bool]) -> str:
         found = next((s.name for s in same_kind_instances(spec.accelerator, spec.family) if predicate(node_allocatable(s))
                       and s.schedulable_accelerators >= model.accelerators_per_pod), None) if spec.accelerator else None
         return f", or run the node group on {found}" if found else ""

@@ -20,14 +20,14 @@ context is never offered, since requests up to maxModelLen would then be refused
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import ConfigIssue
-from .alternatives import change_text, first_larger
-from .records import PlacedModel
 from ..sizing.memory import ModelSizing, size_model
 from ..units import gib, kib
 from ..wording import either
+from .alternatives import change_text, first_larger
+from .records import PlacedModel
 
 LOW_CONCURRENCY = 2
 """Full-length sequences the KV cache should hold at once; fewer is a warning."""
@@ -45,12 +45,12 @@ def checks_failed(sizing: ModelSizing) -> list[str]:
     return failed
 
 
-def _resize(placed: PlacedModel, spec: Any = None, tp: Optional[int] = None, **fields: Any) -> ModelSizing:
+def _resize(placed: PlacedModel, spec: Any = None, tp: int | None = None, **fields: Any) -> ModelSizing:
     model = placed.model.model_copy(update=fields) if fields else placed.model
     return size_model(model, placed.index, spec or placed.spec, tp)
 
 
-def _with_headroom(placed: PlacedModel, sizing: ModelSizing, spec: Any, tp: Optional[int],
+def _with_headroom(placed: PlacedModel, sizing: ModelSizing, spec: Any, tp: int | None,
                    fields: dict[str, Any]) -> tuple[ModelSizing, dict[str, Any]]:
     """The sizing with gpuMemoryUtilization lowered to leave the context and graphs their room, if needed."""
     if sizing.headroom_fits or sizing.vllm is None:
@@ -70,7 +70,7 @@ def _outcome(sizing: ModelSizing) -> str:
     return f"{sizing.kv_capacity_tokens:,} tokens, {sizing.concurrency:.2f}x at {sizing.max_model_len}"
 
 
-def clearing_fix(placed: PlacedModel) -> Optional[str]:
+def clearing_fix(placed: PlacedModel) -> str | None:
     """The smallest change that clears every check: on this instance (FP8 KV cache, a lower
     utilization for headroom, both), else a larger degree here, else another instance."""
     sizing = placed.sizing
@@ -82,7 +82,7 @@ def clearing_fix(placed: PlacedModel) -> Optional[str]:
         if applied and not checks_failed(candidate):
             return f"set {_describe(applied)} ({_outcome(candidate)})"
 
-    def accept(spec: Any, tp: int) -> Optional[str]:
+    def accept(spec: Any, tp: int) -> str | None:
         candidate, applied = _with_headroom(placed, _resize(placed, spec, tp), spec, tp, {})
         if checks_failed(candidate):
             return None
@@ -102,7 +102,7 @@ def _budget_phrase(sizing: ModelSizing) -> str:
             f"{gib(memory.requested_bytes)}, less {', '.join(parts)}")
 
 
-def fit_issue(placed: PlacedModel) -> Optional[ConfigIssue]:
+def fit_issue(placed: PlacedModel) -> ConfigIssue | None:
     """An error when the KV cache vLLM would be left cannot hold one maxModelLen sequence."""
     sizing = placed.sizing
     memory = sizing.vllm

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from ..units import gib, kib
 from .accelerator_memory import largest_power_of_two_at_most
 from .host_memory import host_memory_warning
 from .records import RECOMPILE_NOTE, PlacedModel
 from .vllm_budget import budget_warnings
-from ..units import gib, kib
 
 
 def model_warnings(placed: PlacedModel) -> list[str]:

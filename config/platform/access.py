@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from .cluster import AdminAccessConfig, ClusterConfig
 
@@ -35,7 +34,7 @@ _PRINCIPAL = re.compile(
 )
 
 
-def principal_key(arn: str) -> Optional[tuple[str, str, str, str]]:
+def principal_key(arn: str) -> tuple[str, str, str, str] | None:
     """(partition, account, role|user, name) of an IAM principal or of an assumed-role session.
 
     An assumed-role ARN names the role without its path (`assumed-role/<name>/<session>`), and
@@ -63,14 +62,14 @@ class ClusterCreator:
     """True: `cluster.creatorArn`; False: the identity running `pulumi up`, assumed to be the creator."""
 
 
-def cluster_creator(cluster: ClusterConfig, caller_arn: Optional[str]) -> Optional[ClusterCreator]:
+def cluster_creator(cluster: ClusterConfig, caller_arn: str | None) -> ClusterCreator | None:
     """The principal EKS made an admin when it created the cluster, as far as the stack knows it."""
     if cluster.creator_arn:
         return ClusterCreator(cluster.creator_arn, recorded=True)
     return ClusterCreator(caller_arn, recorded=False) if caller_arn else None
 
 
-def admins_with_entries(cluster: ClusterConfig, creator: Optional[ClusterCreator]) -> list[tuple[int, AdminAccessConfig]]:
+def admins_with_entries(cluster: ClusterConfig, creator: ClusterCreator | None) -> list[tuple[int, AdminAccessConfig]]:
     """(config index, item) of every `cluster.admins` item that gets an access entry: all but the creator's."""
     return [
         (index, admin) for index, admin in enumerate(cluster.admins)

@@ -19,7 +19,7 @@ _IAM_PRINCIPAL_OR_SESSION_ARN = re.compile(
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[\w/-]+$")
 
 
-def matching(pattern: re.Pattern[str], what: str, example: str):
+def matching(pattern: re.Pattern[str], what: str, example: str) -> AfterValidator:
     def check(value: str) -> str:
         if not pattern.match(value):
             raise ValueError(f"{value!r} is not {what}; write it like {example!r}")

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
 from .._base import ConfigModel
+from ..types import DnsLabel
 from .aws_types import AvailabilityZone, IamPrincipalArn, IamPrincipalOrSessionArn, Ipv4Cidr, SubnetId, VpcId, matching
 from .kubernetes_versions import DEFAULT_KUBERNETES_VERSION
-from ..types import DnsLabel
-
-CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 _KUBERNETES_VERSION = re.compile(r"^1\.[0-9]{2}$")
 KubernetesVersion = Annotated[str, matching(_KUBERNETES_VERSION, "a Kubernetes minor version", DEFAULT_KUBERNETES_VERSION)]
 ControlPlaneLogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+CONTROL_PLANE_LOG_TYPES: tuple[ControlPlaneLogType, ...] = get_args(ControlPlaneLogType)
 
 
 class NatGateways(str, Enum):
@@ -82,7 +81,7 @@ class AdminAccessConfig(ConfigModel):
 class ClusterConfig(ConfigModel):
     """The EKS cluster and its network."""
 
-    name: Optional[DnsLabel] = None
+    name: DnsLabel | None = None
     """EKS cluster name; defaults to `vllm-eks-<stack>`. Changing it replaces the cluster."""
     kubernetes_version: KubernetesVersion = DEFAULT_KUBERNETES_VERSION
     """Control plane and node version; defaults to the newest version in EKS standard support in
@@ -97,7 +96,7 @@ class ClusterConfig(ConfigModel):
     """IAM roles/users given cluster-admin, each through its own access entry. EKS already made the
     cluster's creator an admin, so the item naming the creator (`creatorArn`) gets no entry (a second
     one fails with 409); every other identity that runs `pulumi up` or kubectl (CI) needs an item here."""
-    creator_arn: Optional[IamPrincipalOrSessionArn] = None
+    creator_arn: IamPrincipalOrSessionArn | None = None
     """The IAM role or user that created the cluster (ran its first `pulumi up`), which EKS made an
     admin itself. Set it once when `admins` lists anyone and more than one identity deploys: unset,
     whoever runs `pulumi up` is taken to be the creator, so a CI run would delete CI's own entry.
@@ -107,7 +106,7 @@ class ClusterConfig(ConfigModel):
     response needs)."""
     vpc: VpcConfig = Field(default_factory=VpcConfig)
     """The VPC to create; ignored when `existingVpc` is set."""
-    existing_vpc: Optional[ExistingVpcConfig] = None
+    existing_vpc: ExistingVpcConfig | None = None
     """Use this VPC and its subnets instead of creating one."""
 
     def resolved_name(self, stack: str) -> str:

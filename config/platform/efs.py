@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal, Optional
+from typing import Literal
 
 from .._base import ConfigModel
 from .aws_types import KmsKeyArn
@@ -29,9 +29,9 @@ class EfsConfig(ConfigModel):
     throughput_mode: ThroughputMode = ThroughputMode.ELASTIC
     """`elastic` scales with bursts of model downloads and bills per use; `bursting` earns credits
     with stored size and starves a small, fresh file system."""
-    kms_key_arn: Optional[KmsKeyArn] = None
+    kms_key_arn: KmsKeyArn | None = None
     """Customer-managed KMS key for encryption at rest; default: the AWS-managed `aws/elasticfilesystem` key."""
-    csi_driver_version: Optional[str] = None
+    csi_driver_version: str | None = None
     """`aws-efs-csi-driver` add-on version; default: the one EKS marks default for the cluster version."""
     directory_perms: Literal["700", "750", "755", "770", "775"] = "700"
     """Permissions of each volume's access-point directory; 700 keeps one PVC's data from other PVCs' users."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import Optional
 
 TABLE_AS_OF = date(2026, 12, 1)
 CALENDAR = "https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html"
@@ -67,7 +66,7 @@ def in_standard_support(on: date) -> list[str]:
     return sorted(found, key=lambda v: tuple(int(part) for part in v.split(".")), reverse=True)
 
 
-def version_note(version: str, on: date) -> tuple[Optional[Support], str]:
+def version_note(version: str, on: date) -> tuple[Support | None, str]:
     """(status, message) for a version not in standard support on `on`; (None, "") when it is."""
     status = support(version, on)
     # Name the default while it is in standard support, so the message does not change with the date.

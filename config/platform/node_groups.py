@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from enum import Enum
-from typing import Annotated, ClassVar, Literal, Optional
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
@@ -68,7 +68,7 @@ class DescribedInstance(ConfigModel):
     """vCPUs (`VCpuInfo.DefaultVCpus`)."""
     memory_gib: int = Field(ge=1)
     """Memory in GiB (`MemoryInfo.SizeInMiB` / 1024)."""
-    accelerator_model: Optional[Literal[DEVICE_MODELS]] = None  # type: ignore[valid-type]
+    accelerator_model: Literal[DEVICE_MODELS] | None = None  # type: ignore[valid-type]
     """The device (`GpuInfo.Gpus[].Name`, or Inferentia2/Trainium); unset for a CPU type."""
     accelerator_count: int = Field(0, ge=0)
     """Devices per instance: GPUs, or Neuron chips (not NeuronCores)."""
@@ -90,17 +90,17 @@ class NodeGroupConfig(ConfigModel):
 
     name: DnsLabel
     """Node group name; models point at it with `nodeGroup`."""
-    instance_facts: Optional[DescribedInstance] = None
+    instance_facts: DescribedInstance | None = None
     """Facts of an instance type outside the catalog (vCPUs, memory, accelerator model and count); unset for catalog types."""
     instance_type: str
     """EC2 instance type from the catalog, or any other with `instanceFacts` describing it; its accelerator decides AMI type, taint and labels."""
     min_size: int = Field(1, ge=0)
     """Fewest nodes, and the node count when desiredSize is unset. 0 suits a group kept for later:
     a group with models needs as many nodes as their pods fill (checked)."""
-    desired_size: Optional[int] = Field(None, ge=0)
+    desired_size: int | None = Field(None, ge=0)
     """Node count; defaults to `minSize`. No autoscaler is installed: every `pulumi up` sets the
     group to this count, so raise it (up to `maxSize`) to add nodes."""
-    max_size: Optional[int] = Field(None, ge=1, validate_default=True)
+    max_size: int | None = Field(None, ge=1, validate_default=True)
     """Most nodes; defaults to `max(minSize, 1)`."""
     DEFAULT_MAX_SIZE: ClassVar[int] = 1
     """The floor of maxSize's default, `max(minSize, DEFAULT_MAX_SIZE)`."""
@@ -120,7 +120,7 @@ class NodeGroupConfig(ConfigModel):
 
     @field_validator("max_size")
     @classmethod
-    def _sizes_are_ordered(cls, value: Optional[int], info: ValidationInfo) -> Optional[int]:
+    def _sizes_are_ordered(cls, value: int | None, info: ValidationInfo) -> int | None:
         if "min_size" not in info.data or "desired_size" not in info.data:
             return value  # already reported on their own keys
         minimum = info.data["min_size"]
@@ -146,7 +146,7 @@ class NodeGroupConfig(ConfigModel):
         return self.instance_facts.spec(self.instance_type) if self.instance_facts else INSTANCE_TYPES[self.instance_type]
 
     @property
-    def accelerator(self) -> Optional[AcceleratorKind]:
+    def accelerator(self) -> AcceleratorKind | None:
         return self.instance.accelerator
 
     @property
@@ -174,9 +174,9 @@ class SystemNodeGroupConfig(NodeGroupConfig):
     """A CPU instance type from the catalog (an accelerated type's taint would keep the add-ons off it)."""
     min_size: int = Field(2, ge=0)
     """Fewest nodes, and the node count when desiredSize is unset; two, so CoreDNS survives losing a node."""
-    desired_size: Optional[int] = Field(None, ge=0)
+    desired_size: int | None = Field(None, ge=0)
     """Node count; defaults to `minSize`."""
-    max_size: Optional[int] = Field(None, ge=1, validate_default=True)
+    max_size: int | None = Field(None, ge=1, validate_default=True)
     """Most nodes; defaults to `max(minSize, 3)`."""
     DEFAULT_MAX_SIZE: ClassVar[int] = 3
     disk_size_gib: int = Field(50, ge=20)

@@ -8,7 +8,6 @@ zone names add a letter (`us-west-2a`), Local Zones a group (`us-west-2-lax-1a`)
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from ..errors import ConfigIssue
 
@@ -17,7 +16,7 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
 _ZONE = re.compile(r"^(?P<region>[a-z]{2}(-[a-z]+)+-[0-9]+)(-[a-z]+-[0-9]+)?[a-z]$")
 
 
-def region_issues(region: Optional[str]) -> list[ConfigIssue]:
+def region_issues(region: str | None) -> list[ConfigIssue]:
     """Problems with the stack's `aws:region`; none when it is unset (the AWS provider then reads
     AWS_REGION from the environment, which only a real run can see)."""
     if region is None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from datetime import date
-from typing import Optional, Protocol
+from typing import Protocol
 
 from ..errors import ConfigIssue
 from ..instance_catalog import INSTANCE_TYPES
@@ -15,12 +16,15 @@ from .node_groups import NodeGroupConfig
 
 
 class _PlatformStack(Protocol):
-    cluster: ClusterConfig
-    system_node_group: NodeGroupConfig
-    node_groups: list[NodeGroupConfig]
+    @property
+    def cluster(self) -> ClusterConfig: ...
+    @property
+    def system_node_group(self) -> NodeGroupConfig: ...
+    @property
+    def node_groups(self) -> Sequence[NodeGroupConfig]: ...
 
 
-def platform_issues(stack: _PlatformStack, today: Optional[date] = None) -> list[ConfigIssue]:
+def platform_issues(stack: _PlatformStack, today: date | None = None) -> list[ConfigIssue]:
     """Problems in the cluster, network and system node group, each with the path to edit.
     `today` dates the Kubernetes version rule (default: the clock's date)."""
     issues: list[ConfigIssue] = []
@@ -86,7 +90,7 @@ def endpoint_issues(cluster: ClusterConfig) -> list[ConfigIssue]:
     )]
 
 
-def platform_warnings(stack: _PlatformStack, today: Optional[date] = None) -> list[str]:
+def platform_warnings(stack: _PlatformStack, today: date | None = None) -> list[str]:
     """Legal but risky platform settings; printed, fatal only with --strict."""
     warnings = []
     if "0.0.0.0/0" in stack.cluster.endpoint_public_access_cidrs:

@@ -13,17 +13,20 @@ KV heads (as sharded, config/sizing/sharding.py) x head dim x bytes per element.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any
 
 from ..accelerators import ACCELERATORS, AcceleratorKind, AcceleratorTraits
+from ..device_memory import device_memory
 from ..instance_catalog import InstanceSpec
 from ..model import ModelConfig
 from ..model_catalog import Architecture, resolve_architecture
 from .precision import Precision, kv_precision, named_checkpoint_precision, weight_precision, weights_size
 from .sharding import HeadSharding
-from ..device_memory import device_memory
 from .vllm_defaults import (
-    GPU_MEMORY_UTILIZATION, default_max_num_batched_tokens, default_max_num_seqs, scheduler_defaults,
+    GPU_MEMORY_UTILIZATION,
+    default_max_num_batched_tokens,
+    default_max_num_seqs,
+    scheduler_defaults,
 )
 from .vllm_memory import VllmMemory, image_vllm_version, vllm_memory
 
@@ -36,22 +39,22 @@ class ModelSizing:
     """`models[i]`."""
     instance: InstanceSpec
     accelerator: AcceleratorKind
-    architecture: Optional[Architecture]
+    architecture: Architecture | None
     matched_by: str
     skipped: str = ""
     """Why memory was not sized (unknown architecture); empty when sized."""
-    weights: Optional[Precision] = None
-    kv: Optional[Precision] = None
+    weights: Precision | None = None
+    kv: Precision | None = None
     tensor_parallel_size: int = 1
     devices: int = 1
-    heads: Optional[HeadSharding] = None
+    heads: HeadSharding | None = None
     weight_bytes: float = 0
     kv_bytes_per_token_formula: float = 0
     """The guide's formula with the model's own KV-head count."""
     kv_bytes_per_token: float = 0
     """As allocated across the replica's devices (KV heads replicated/padded by sharding)."""
     device_memory_bytes: int = 0
-    utilization: Optional[float] = None
+    utilization: float | None = None
     """None where the backend ignores gpu-memory-utilization (Neuron)."""
     usable_bytes: float = 0
     max_model_len: int = 0
@@ -60,7 +63,7 @@ class ModelSizing:
     max_num_seqs_is_default: bool = False
     max_num_seqs_rule: str = ""
     """Where an unset maxNumSeqs came from (vLLM's hardware-dependent default)."""
-    vllm: Optional[VllmMemory] = None
+    vllm: VllmMemory | None = None
     """vLLM's own accounting of one rank, where the backend profiles its memory (GPUs); None on Neuron."""
     draft: str = ""
     """The speculative draft model counted in the weights and KV, or why it is not counted."""
@@ -152,7 +155,7 @@ class ModelSizing:
         return self.weight_bytes + self.requested_kv_bytes <= self.usable_bytes
 
 
-def usable_memory(spec: InstanceSpec, devices: int, utilization: Optional[float]) -> float:
+def usable_memory(spec: InstanceSpec, devices: int, utilization: float | None) -> float:
     per_device = spec.reported_memory_per_schedulable_unit_bytes
     return per_device * devices * (1.0 if utilization is None else utilization)
 
@@ -177,10 +180,10 @@ def _draft(model: ModelConfig, kv_bytes: float) -> tuple[float, float, str]:
             f"{arch.kv_bytes_per_token(kv_bytes) / 2**10:g} KiB/token of KV counted")
 
 
-def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parallel_size: Optional[int] = None) -> ModelSizing:
+def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parallel_size: int | None = None) -> ModelSizing:
     """Size one model on `spec` (optionally at another tensor-parallel size, for suggested fixes)."""
     arch, matched_by = resolve_architecture(model.model, model.architecture, model.name)
-    base = dict(index=index, name=model.name, path=f"models[{index}]", instance=spec, accelerator=model.accelerator,
+    base: dict[str, Any] = dict(index=index, name=model.name, path=f"models[{index}]", instance=spec, accelerator=model.accelerator,
                 architecture=arch, matched_by=matched_by)
     if arch is None:
         return ModelSizing(**base, skipped=(

@@ -7,7 +7,6 @@ Calculations"): weights = parameters x bytes per parameter (FP16/BF16 2, FP8/INT
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from ..accelerators import ACCELERATORS
 from ..model import ModelConfig
@@ -46,7 +45,7 @@ class Precision:
     """Why: which field or hint decided it."""
 
 
-def extra_arg(model: ModelConfig, flag: str) -> Optional[str]:
+def extra_arg(model: ModelConfig, flag: str) -> str | None:
     args = model.extra_args
     for position, arg in enumerate(args):
         if arg == flag and position + 1 < len(args):
@@ -66,9 +65,9 @@ def weight_precision(model: ModelConfig, arch: Architecture) -> Precision:
     neuron = model.neuron_config or {}
     if neuron.get("quantized") is True:
         # NxD Inference NeuronConfig: quantization_dtype defaults to "int8".
-        dtype = str(neuron.get("quantization_dtype", "int8"))
-        if dtype.startswith("f8"):
-            return Precision("fp8", 1, f"neuronConfig quantized, quantization_dtype {dtype}")
+        quantization_dtype = str(neuron.get("quantization_dtype", "int8"))
+        if quantization_dtype.startswith("f8"):
+            return Precision("fp8", 1, f"neuronConfig quantized, quantization_dtype {quantization_dtype}")
         return Precision("int8", 1, "neuronConfig quantized (int8 unless quantization_dtype says f8e4m3)")
     hinted = _name_hint(model)
     if hinted:
@@ -81,7 +80,7 @@ def weight_precision(model: ModelConfig, arch: Architecture) -> Precision:
     return _checkpoint_dtype(arch)
 
 
-def _name_hint(model: ModelConfig) -> Optional[Precision]:
+def _name_hint(model: ModelConfig) -> Precision | None:
     return _hint(model.model)
 
 
@@ -90,7 +89,7 @@ def named_checkpoint_precision(name: str, arch: Architecture) -> Precision:
     return _hint(name) or _checkpoint_dtype(arch)
 
 
-def _hint(model_name: str) -> Optional[Precision]:
+def _hint(model_name: str) -> Precision | None:
     name = model_name.lower()
     for hint, precision, size in _NAME_HINTS:
         if hint in name:

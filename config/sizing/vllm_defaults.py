@@ -13,7 +13,7 @@ decides; these are the figures assumed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from ..units import GIB
 
@@ -36,7 +36,7 @@ def _large_device(total_bytes: int, accelerator_model: str) -> bool:
     return total_bytes >= LARGE_DEVICE_BYTES and "a100" not in accelerator_model.lower()
 
 
-def default_max_num_seqs(traits: "AcceleratorTraits", spec: "InstanceSpec") -> tuple[int, str]:
+def default_max_num_seqs(traits: AcceleratorTraits, spec: InstanceSpec) -> tuple[int, str]:
     """vLLM's `--max-num-seqs` when unset on this hardware (before the cap at the token budget), and the rule."""
     if not traits.reports_device_memory:
         return MAX_NUM_SEQS, f"vLLM's default where the device reports no memory ({traits.backend_name})"
@@ -53,7 +53,7 @@ def default_max_num_batched_tokens(total_bytes: int, accelerator_model: str) -> 
     return MAX_NUM_BATCHED_TOKENS, f"vLLM's default below 70 GiB and on A100 ({accelerator_model})"
 
 
-def scheduler_defaults(max_num_seqs: Optional[int], max_num_batched_tokens: Optional[int], max_model_len: int,
+def scheduler_defaults(max_num_seqs: int | None, max_num_batched_tokens: int | None, max_model_len: int,
                        default_seqs: int, default_tokens: int) -> tuple[int, int]:
     """(max_num_seqs, max_num_batched_tokens) as `_set_default_max_num_seqs_and_batched_tokens_args`
     settles them: an unset token budget is at most max_num_seqs x max_model_len, then an unset

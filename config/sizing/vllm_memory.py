@@ -34,7 +34,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from ..model_catalog import Architecture
 from ..units import GIB, MIB
@@ -131,7 +130,7 @@ def accounting(version: VllmVersion) -> Accounting:
 BLOCK_SIZE = 16
 """`--block-size` default on CUDA (vllm/config/cache.py)."""
 
-def cudagraph_capture_sizes(max_num_seqs: int, max_num_batched_tokens: Optional[int] = None,
+def cudagraph_capture_sizes(max_num_seqs: int, max_num_batched_tokens: int | None = None,
                             num_speculative_tokens: int = 0) -> int:
     """How many batch sizes vLLM captures CUDA graphs for by default (vllm/config/vllm.py
     `_set_cudagraph_sizes`): [1, 2, 4], then every 8 below 256, then every 16, up to
@@ -144,7 +143,7 @@ def cudagraph_capture_sizes(max_num_seqs: int, max_num_batched_tokens: Optional[
         largest = min(largest, max_num_batched_tokens)
     sizes = [size for size in (1, 2, 4) if size <= largest]
     sizes += [size for size in range(8, 256, 8) if size <= largest]
-    sizes += [size for size in range(256, largest + 1, 16)]
+    sizes += list(range(256, largest + 1, 16))
     return len(sizes)
 
 
@@ -250,7 +249,7 @@ def non_torch_memory(tensor_parallel_size: int, nvlink: bool) -> int:
     return NON_TORCH_BYTES + nccl + custom
 
 
-def cuda_graph_memory(arch: Architecture, max_num_seqs: int, max_num_batched_tokens: Optional[int] = None,
+def cuda_graph_memory(arch: Architecture, max_num_seqs: int, max_num_batched_tokens: int | None = None,
                       num_speculative_tokens: int = 0) -> int:
     """The CUDA-graph pool of one rank: capture sizes x (layers + 1) piecewise graphs."""
     sizes = cudagraph_capture_sizes(max_num_seqs, max_num_batched_tokens, num_speculative_tokens)
@@ -328,7 +327,7 @@ class VllmMemory:
 def vllm_memory(version: ImageVersion, arch: Architecture, *, total_bytes: int, utilization: float,
                 weights_bytes: float, kv_bytes_per_token: float, tensor_parallel_size: int, max_num_seqs: int,
                 max_num_batched_tokens: int, max_num_batched_tokens_rule: str, nvlink: bool,
-                quantized_activations: bool, devices: Optional[int] = None,
+                quantized_activations: bool, devices: int | None = None,
                 num_speculative_tokens: int = 0) -> VllmMemory:
     """One rank's accounting. `weights_bytes` and `kv_bytes_per_token` are the replica's totals; they are
     split over `devices` ranks (tensor x pipeline parallel, default the tensor-parallel size).

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -71,7 +71,7 @@ class VllmFacts:
         """The metrics one engine registers ("v1", "v0"): 0.10.2 has both, with different counter names."""
         return {name: metric.type for name, metric in self.metric_facts.items() if engine in metric.engines}
 
-    def exposed_series(self, engine: Optional[str] = None) -> set[str]:
+    def exposed_series(self, engine: str | None = None) -> set[str]:
         """Every series name /metrics can show (optionally only one engine's)."""
         return {series for metric in self.metric_facts.values()
                 if engine is None or engine in metric.engines for series in metric.exposed}
@@ -102,7 +102,7 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(parts + [0] * (3 - len(parts)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def facts_for(version: str) -> VllmFacts:
     """The generated facts of exactly this vLLM version (`0.26.0`, `v0.26.0`, `0.32.0+cpu`).
 

@@ -27,7 +27,7 @@ release in the stored source; the installed Python SDK is 4.34.2), files under p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 SKIP_AWAIT = "pulumi.com/skipAwait"
 TIMEOUT_SECONDS = "pulumi.com/timeoutSeconds"
@@ -43,7 +43,7 @@ class AwaitRule:
     kind: str
     """`apiVersion/kind` as the provider keys its awaiters (`v1/Service`)."""
     ready_when: str
-    default_timeout_seconds: Optional[int]
+    default_timeout_seconds: int | None
     """None for kinds the provider does not wait on."""
     timeout_overridable: bool
     """customTimeouts / pulumi.com/timeoutSeconds set the wait (False: a fixed watch ignores them)."""
@@ -93,7 +93,7 @@ class AwaitPolicy:
     rule: AwaitRule
     skipped: bool
     """`pulumi.com/skipAwait: "true"`: ready as soon as accepted."""
-    timeout_seconds: Optional[int]
+    timeout_seconds: int | None
     """The wait that applies, None when the provider does not wait."""
     timeout_from: str
     """Where the timeout comes from: `default`, `customTimeouts`, the annotation, or `fixed`."""
@@ -147,6 +147,6 @@ def service_waits_for_pods(inputs: dict[str, Any]) -> bool:
     return spec.get("type") != "ExternalName" and spec.get("clusterIP") != "None" and bool(spec.get("selector"))
 
 
-def claim_ready_phase(binding_mode: Optional[str]) -> str:
+def claim_ready_phase(binding_mode: str | None) -> str:
     """awaiters.go pvcReady: Pending counts only when the class was found and waits for a consumer."""
     return "Pending" if binding_mode == "WaitForFirstConsumer" else "Bound"

@@ -25,7 +25,6 @@ Sources:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 AS_OF = "2026-12-01"
 
@@ -33,7 +32,7 @@ AS_OF = "2026-12-01"
 @dataclass(frozen=True)
 class AwsTiming:
     typical_seconds: int
-    timeout_seconds: Optional[int]
+    timeout_seconds: int | None
     source: str
 
 

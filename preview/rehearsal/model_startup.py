@@ -19,7 +19,6 @@ checkpoint for an image that carries the model (`source: image`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from ...config.accelerators import ACCELERATORS
 from ...config.model import ModelConfig, ModelSource
@@ -81,7 +80,7 @@ def model_startup(model: ModelConfig) -> ModelStartup:
     else:
         checkpoint = checkpoint_bytes(model, arch)
         served = weights_size(arch, weight_precision(model, arch))
-    image = IMAGE_BYTES.get(image_repository(model.image), DEFAULT_IMAGE_BYTES)
+    image: float = IMAGE_BYTES.get(image_repository(model.image), DEFAULT_IMAGE_BYTES)
     hub = model.source is ModelSource.HUB
     if not hub:
         image += checkpoint  # the weights ship inside the image
@@ -108,7 +107,7 @@ def describe(startup: ModelStartup) -> str:
     return ", ".join(parts + list(startup.notes))
 
 
-def minutes(seconds: Optional[float]) -> str:
+def minutes(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     whole = int(round(seconds))

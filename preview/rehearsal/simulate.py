@@ -16,8 +16,9 @@ Two scenarios:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ...config.model import ModelConfig
 from ...config.stack import StackConfig
@@ -25,7 +26,12 @@ from ..engine import Recording, RegisteredResource
 from ..node_match import labels_match, node_labels, tolerated
 from . import aws_timings, model_startup
 from .await_rules import (
-    ENDPOINTS_SETTLE_SECONDS, AwaitPolicy, await_policy, claim_ready_phase, object_kind, service_waits_for_pods,
+    ENDPOINTS_SETTLE_SECONDS,
+    AwaitPolicy,
+    await_policy,
+    claim_ready_phase,
+    object_kind,
+    service_waits_for_pods,
 )
 
 FIRST_UP = "first up"
@@ -44,9 +50,9 @@ class Step:
     """When `pulumi up` is done with it: ready, or failed at its timeout."""
     ready: float
     """When the object is actually ready (later than `finish` when the await timed out)."""
-    cause: Optional[str] = None
+    cause: str | None = None
     """URN of the step whose finish decided this one's ready time (for the critical path)."""
-    policy: Optional[AwaitPolicy] = None
+    policy: AwaitPolicy | None = None
     waited: float = 0.0
     note: str = ""
 
@@ -118,7 +124,7 @@ class _Replay:
             if resource.parent:
                 self.children.setdefault(resource.parent, []).append(resource)
         self._in_progress: set[str] = set()
-        self._pods: dict[str, tuple[list[tuple[float, float]], Optional[str]]] = {}
+        self._pods: dict[str, tuple[list[tuple[float, float]], str | None]] = {}
 
     # --- graph -------------------------------------------------------------------------
     def existing(self, resource: RegisteredResource) -> bool:
@@ -179,7 +185,7 @@ class _Replay:
         self.result.steps[urn] = step
         return step
 
-    def aws_step(self, resource: RegisteredResource, start: float, cause: Optional[str]) -> Step:
+    def aws_step(self, resource: RegisteredResource, start: float, cause: str | None) -> Step:
         timing = aws_timings.aws_timing(resource.type)
         seconds = timing.typical_seconds
         if resource.type == "aws:eks/nodeGroup:NodeGroup" and str(resource.inputs.get("amiType", "")).endswith(("NEURON", "NVIDIA", "GPU")):
@@ -188,7 +194,7 @@ class _Replay:
             seconds = aws_timings.ADDON_WITH_PODS_SECONDS
         return Step(resource, start, start + seconds, start + seconds, cause, note=timing.source)
 
-    def kubernetes_step(self, resource: RegisteredResource, start: float, cause: Optional[str]) -> Step:
+    def kubernetes_step(self, resource: RegisteredResource, start: float, cause: str | None) -> Step:
         created = start + aws_timings.KUBERNETES_API_CALL_SECONDS
         policy = await_policy(resource.inputs, resource.custom_timeouts)
         ready, ready_cause, note = created, cause, policy.rule.ready_when
@@ -217,7 +223,7 @@ class _Replay:
         return Step(resource, start, finish, ready, decided_by, policy, waited, note)
 
     # --- what each await waits for -------------------------------------------------------
-    def claim_ready(self, claim: RegisteredResource, created: float) -> tuple[float, Optional[str], str]:
+    def claim_ready(self, claim: RegisteredResource, created: float) -> tuple[float, str | None, str]:
         class_name = (claim.inputs.get("spec") or {}).get("storageClassName")
         classes = self.find(lambda r: object_kind(r.inputs) == "storage.k8s.io/v1/StorageClass"
                             and (r.inputs.get("metadata") or {}).get("name") == class_name)
@@ -236,14 +242,14 @@ class _Replay:
                 ready, cause = addon_step.finish, addon.urn
         return ready + _PROVISIONING_SECONDS, cause, f"Bound once StorageClass {class_name!r} and its provisioner run"
 
-    def model_for(self, obj: dict[str, Any]) -> Optional[tuple[int, ModelConfig]]:
+    def model_for(self, obj: dict[str, Any]) -> tuple[int, ModelConfig] | None:
         metadata = obj.get("metadata") or {}
         for index, model in enumerate(self.stack.models):
             if model.name == metadata.get("name") and model.namespace == metadata.get("namespace"):
                 return index, model
         return None
 
-    def pods(self, deployment: RegisteredResource, created: float) -> tuple[list[tuple[float, float]], Optional[str]]:
+    def pods(self, deployment: RegisteredResource, created: float) -> tuple[list[tuple[float, float]], str | None]:
         """(IP time, Ready time) per replica, and the URN that held the pods up longest."""
         if deployment.urn in self._pods:
             return self._pods[deployment.urn]
@@ -253,7 +259,7 @@ class _Replay:
         tolerations = pod.get("tolerations") or []
         # The pods run on the first node group that matches their selector and whose taints they
         # tolerate, once its nodes have joined and (for accelerators) the device plugin advertises them.
-        placements: list[tuple[float, Optional[str]]] = []
+        placements: list[tuple[float, str | None]] = []
         for group in self.find(lambda r: r.type == "aws:eks/nodeGroup:NodeGroup"):
             labels = node_labels(group.inputs)
             if not labels_match(selector, labels) or not tolerated(group.inputs, tolerations):
@@ -261,7 +267,7 @@ class _Replay:
             group_step = self.step(group.urn)
             ready_at, held_by = group_step.finish, group.urn
             for plugin in self.find(lambda r: object_kind(r.inputs) == "apps/v1/DaemonSet"
-                                    and labels_match(self._pod_selector(r), labels)):
+                                    and labels_match(self._pod_selector(r), labels)):  # noqa: B023 (find() runs it now)
                 plugin_step = self.step(plugin.urn)
                 running = self.existing(group) and self.existing(plugin)
                 advertised = max(group_step.finish, plugin_step.finish) + (0 if running else model_startup.DEVICE_PLUGIN_READY_SECONDS)
@@ -273,14 +279,14 @@ class _Replay:
         if not placements:
             schedulable, cause = float("inf"), None  # no node group can run these pods: they stay Pending
         else:
-            earliest, held_by = min(placements, key=lambda p: (p[0], p[1] or ""))
+            earliest, earliest_holder = min(placements, key=lambda p: (p[0], p[1] or ""))
             if earliest > schedulable:
-                schedulable, cause = earliest, held_by
+                schedulable, cause = earliest, earliest_holder
         namespace = (deployment.inputs.get("metadata") or {}).get("namespace")
         for volume in pod.get("volumes") or []:
             claim_name = (volume.get("persistentVolumeClaim") or {}).get("claimName")
             for claim in self.find(lambda r: object_kind(r.inputs) == "v1/PersistentVolumeClaim"
-                                   and (r.inputs.get("metadata") or {}).get("name") == claim_name
+                                   and (r.inputs.get("metadata") or {}).get("name") == claim_name  # noqa: B023 (find() runs it now)
                                    and (r.inputs.get("metadata") or {}).get("namespace") == namespace):
                 claim_step = self.step(claim.urn)
                 if claim_step.ready > schedulable:
@@ -299,7 +305,7 @@ class _Replay:
         template = ((daemonset.inputs.get("spec") or {}).get("template") or {}).get("spec") or {}
         return template.get("nodeSelector") or {}
 
-    def deployment_ready(self, deployment: RegisteredResource, created: float) -> tuple[float, Optional[str], str]:
+    def deployment_ready(self, deployment: RegisteredResource, created: float) -> tuple[float, str | None, str]:
         pods, cause = self.pods(deployment, created)
         if not pods:
             return created, None, "no replicas"
@@ -317,7 +323,7 @@ class _Replay:
                 ))
         return max(r for _, r in pods), cause, "every replica Ready"
 
-    def service_ready(self, service: RegisteredResource, created: float) -> tuple[float, Optional[str], str]:
+    def service_ready(self, service: RegisteredResource, created: float) -> tuple[float, str | None, str]:
         spec = service.inputs.get("spec") or {}
         namespace = (service.inputs.get("metadata") or {}).get("namespace")
         selector = spec.get("selector") or {}
@@ -337,7 +343,7 @@ class _Replay:
             return settled, None, "endpoints settle before any pod has an IP"
         return max(ready for _, ready in starting) + ENDPOINTS_SETTLE_SECONDS, target_urn, "waits for pods that are starting to turn Ready"
 
-    def daemonset_ready(self, daemonset: RegisteredResource, created: float) -> tuple[float, Optional[str], str]:
+    def daemonset_ready(self, daemonset: RegisteredResource, created: float) -> tuple[float, str | None, str]:
         selector = self._pod_selector(daemonset)
         joined = [g for g in self.find(lambda r: r.type == "aws:eks/nodeGroup:NodeGroup" and labels_match(selector, r.inputs.get("labels") or {}))
                   if self.step(g.urn).finish <= created]

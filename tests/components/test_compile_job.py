@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import recording_for
 from vllm_eks.components import _compile_job_objects as compile_job
 from vllm_eks.components import _deployment_objects as deployment
 from vllm_eks.config.model import ModelConfig
 from vllm_eks.config.platform.node_groups import NodeGroupConfig
-from tests.conftest import recording_for
 
 INF2 = NodeGroupConfig(name="inf2", instance_type="inf2.24xlarge")
 

@@ -71,7 +71,8 @@ def test_gpu_containers_point_flashinfer_and_the_cuda_and_torch_kernel_caches_at
         "/tmp/flashinfer", "/tmp/cuda-cache", "/tmp/torch-kernels")
     writable = [m["mountPath"] for m in container["volumeMounts"]]
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert all(any(env[name].startswith(path + "/") for path in writable) for name in ("FLASHINFER_WORKSPACE_BASE", "CUDA_CACHE_PATH", "PYTORCH_KERNEL_CACHE_PATH"))
+    assert all(any(env[name].startswith(path + "/") for path in writable)
+               for name in ("FLASHINFER_WORKSPACE_BASE", "CUDA_CACHE_PATH", "PYTORCH_KERNEL_CACHE_PATH"))
     neuron = _env(_neuron_hub())
     assert not {"FLASHINFER_WORKSPACE_BASE", "CUDA_CACHE_PATH", "PYTORCH_KERNEL_CACHE_PATH"} & set(neuron)
 

@@ -10,9 +10,9 @@ import dataclasses
 import pytest
 
 from vllm_eks.components import _deployment_objects as objects
+from vllm_eks.config import image_catalog
 from vllm_eks.config.model import ModelConfig
 from vllm_eks.config.platform.node_groups import NodeGroupConfig
-from vllm_eks.config import image_catalog
 
 INF2_8XL = NodeGroupConfig(name="inf2", instance_type="inf2.8xlarge")
 INF2_XL = NodeGroupConfig(name="inf2", instance_type="inf2.xlarge")

@@ -7,12 +7,10 @@ import json
 import kubernetes_validate
 import pytest
 
-from vllm_eks.config.platform.cluster import DEFAULT_KUBERNETES_VERSION
-
 from vllm_eks.components import _cluster_args, _device_plugin_objects, _efs_args, _node_group_args
 from vllm_eks.config.accelerators import AcceleratorKind
 from vllm_eks.config.platform.access import ClusterCreator, is_same_principal
-from vllm_eks.config.platform.cluster import ClusterConfig, VpcConfig
+from vllm_eks.config.platform.cluster import DEFAULT_KUBERNETES_VERSION, ClusterConfig, VpcConfig
 from vllm_eks.config.platform.efs import EfsConfig
 from vllm_eks.config.platform.node_groups import NodeGroupConfig
 

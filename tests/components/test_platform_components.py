@@ -7,19 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from vllm_eks.config.platform.cluster import DEFAULT_KUBERNETES_VERSION
-
+from tests.config.stacks import REACHABLE_CLUSTER
 from vllm_eks.components import _efs_args
 from vllm_eks.components.eks_cluster import EksCluster, EksClusterArgs
 from vllm_eks.components.platform import build_platform, model_dependencies
 from vllm_eks.config.errors import ConfigError
 from vllm_eks.config.loader import load_stack_file, parse_stack_config, validate_stack_config
-from vllm_eks.config.validation import validate_stack
-from vllm_eks.config.platform.cluster import ClusterConfig
+from vllm_eks.config.platform.cluster import DEFAULT_KUBERNETES_VERSION, ClusterConfig
 from vllm_eks.config.platform.rules import endpoint_issues
 from vllm_eks.config.stack import StackConfig
+from vllm_eks.config.validation import validate_stack
 from vllm_eks.preview.engine import Recording, run_program
-from tests.config.stacks import REACHABLE_CLUSTER
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CLUSTER_SG = "sg-0c1a55e7c0ffee001"  # the EKS-created cluster security group in preview/mock_outputs.py

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from tests.config.stacks import parse_stack
 from vllm_eks.components import _scheduler_objects as objects
 from vllm_eks.config.errors import ConfigError
-from tests.config.stacks import parse_stack
 
 
 def _by_kind(found: list[dict]) -> dict[tuple[str, str], dict]:

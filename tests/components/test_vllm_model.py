@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pulumi
-import pytest
 import pulumi_kubernetes as k8s
+import pytest
 
 from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from vllm_eks.components.vllm_model import VllmModel, VllmModelArgs

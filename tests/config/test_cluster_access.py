@@ -7,7 +7,12 @@ import pytest
 from pydantic import ValidationError
 
 from vllm_eks.config.platform.access import (
-    ClusterCreator, access_warnings, admins_with_entries, caller_has_access, cluster_creator, skipped_admins,
+    ClusterCreator,
+    access_warnings,
+    admins_with_entries,
+    caller_has_access,
+    cluster_creator,
+    skipped_admins,
 )
 from vllm_eks.config.platform.cluster import ClusterConfig
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from vllm_eks.config.errors import ConfigError
 from tests.config.stacks import parse_stack
+from vllm_eks.config.errors import ConfigError
 
 QWEN_IMAGE = "public.ecr.aws/t0h7h1e6/vllm-neuron:qwen3-8b"
 QWEN_SNAPSHOT = "/root/.cache/huggingface/hub/models--Qwen--Qwen3-8B/snapshots/b968826d9c46dd6066d109eabc6255188de91218"
@@ -51,7 +51,7 @@ def test_the_llama_images_hub_cache_folder_is_not_a_model_directory():
     values = _qwen(image="public.ecr.aws/t0h7h1e6/vllm-neuron:llama-3-1-8b-int8",
                    model="/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct", maxNumSeqs=4, maxModelLen=8192,
                    neuronConfig={"quantized": True, "kv_cache_quant": True,
-                                 "quantized_checkpoints_path": "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct/snapshots/0e9e39f249a16976918f6564b8830bc894c89659"},
+                                 "quantized_checkpoints_path": "/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct/snapshots/0e9e39f249a16976918f6564b8830bc894c89659"},  # noqa: E501
                    env={"NEURON_COMPILED_ARTIFACTS": "/opt/vllm/neuron-cache/Llama-3.1-8B-Instruct-int8"})
     [issue] = _issues(values)
     assert issue.startswith("models[0].model: models[0] qwen: model is '/opt/vllm/huggingface-cache/Llama-3.1-8B-Instruct' but ")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus import cases, expected, run_through_the_program
 from vllm_eks.config.errors import ConfigError
 from vllm_eks.config.loader import load_stack_file
-from tests.corpus import cases, expected, run_through_the_program
 
 CASES = cases(Path(__file__).parent / "invalid_sizing")
 

@@ -6,15 +6,21 @@ from datetime import date
 
 import pytest
 
+from tests.config.stacks import REACHABLE_CLUSTER, parse_stack
 from vllm_eks.config.errors import ConfigError
 from vllm_eks.config.loader import validate_stack_config
 from vllm_eks.config.platform.cluster import ClusterConfig
 from vllm_eks.config.platform.kubernetes_versions import (
-    DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, TABLE_AS_OF, Support, in_standard_support, support, version_note,
+    DEFAULT_KUBERNETES_VERSION,
+    EKS_VERSIONS,
+    TABLE_AS_OF,
+    Support,
+    in_standard_support,
+    support,
+    version_note,
 )
 from vllm_eks.config.platform.region import region_issues
 from vllm_eks.config.platform.rules import platform_issues, platform_warnings
-from tests.config.stacks import REACHABLE_CLUSTER, parse_stack
 
 
 def test_the_default_is_the_newest_version_in_standard_support_on_the_tables_date():

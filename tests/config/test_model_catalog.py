@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.config.stacks import parse_stack
 from vllm_eks.config.errors import ConfigError
 from vllm_eks.config.model_catalog import CATALOG, CATALOG_ENTRIES, ArchitectureBlock, lookup, match_model
-from tests.config.stacks import parse_stack
 
 # Model-card totals (rounded as the cards print them); the catalog computes exact counts.
 PUBLISHED_BILLIONS = {

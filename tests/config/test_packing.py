@@ -6,16 +6,16 @@ from __future__ import annotations
 import random
 import time
 
+from tests.config.stacks import parse_stack
 from vllm_eks.config.errors import ConfigError
 from vllm_eks.config.placement.packing import first_fit_decreasing
-from tests.config.stacks import parse_stack
 
 
 def _pod_by_pod(capacity, pods) -> int:
     """The textbook algorithm, one pod at a time: the oracle the arithmetic must match."""
     free: list[list[int]] = []
     for pod in sorted((demand for demand, count in pods for _ in range(count)), reverse=True):
-        node = next((node for node in free if all(left >= need for left, need in zip(node, pod))), None)
+        node = next((node for node in free if all(left >= need for left, need in zip(node, pod, strict=True))), None)
         if node is None:
             node = list(capacity)
             free.append(node)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from vllm_eks.config.errors import ConfigError
-from vllm_eks.config.loader import load_stack_file, validate_stack_file
-from vllm_eks.config.allocatable import kube_reserved_cpu_millicores, max_pods, node_allocatable
-from vllm_eks.config.units import GIB, MIB
-from vllm_eks.config.instance_catalog import INSTANCE_TYPES
-from tests.conftest import PROJECT_DIR
 from tests.config.stacks import parse_stack, warnings_of
-
+from tests.conftest import PROJECT_DIR
+from vllm_eks.config.allocatable import kube_reserved_cpu_millicores, max_pods, node_allocatable
+from vllm_eks.config.errors import ConfigError
+from vllm_eks.config.instance_catalog import INSTANCE_TYPES
+from vllm_eks.config.loader import load_stack_file, validate_stack_file
+from vllm_eks.config.units import GIB, MIB
 
 DEV_HOST_MEMORY_WARNINGS = [
     "models[0] llama-3-1-8b-int8-neuron: NxD Inference shards the 15.0 GiB bf16 checkpoint in host memory on every "

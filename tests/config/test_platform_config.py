@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from vllm_eks.config.errors import ConfigError
+from tests.config.stacks import REACHABLE_CLUSTER, warnings_of
+from vllm_eks.config.errors import ConfigError, ConfigIssue
 from vllm_eks.config.loader import load_stack_file, parse_stack_config
-from vllm_eks.config.errors import ConfigIssue
 from vllm_eks.config.platform.cluster import ClusterConfig, NatGateways
 from vllm_eks.config.platform.efs import ServiceAccountIdentity
 from vllm_eks.config.platform.rules import endpoint_issues, platform_warnings
-from tests.config.stacks import REACHABLE_CLUSTER, warnings_of
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 INF2 = {"name": "inf2", "instanceType": "inf2.xlarge"}

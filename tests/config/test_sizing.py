@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-
 import pytest
 
-from vllm_eks.config.loader import load_stack_file
+from tests.config.stacks import parse_stack, sizings_of
+from tests.conftest import PROJECT_DIR
 from vllm_eks.config.accelerators import ACCELERATORS, AcceleratorKind
-from vllm_eks.config.model_catalog import CATALOG, CATALOG_ENTRIES
 from vllm_eks.config.instance_catalog import INSTANCE_TYPES
-from vllm_eks.config.validation import validate_stack
-from vllm_eks.preview.sizing_table import format_sizing_table
+from vllm_eks.config.loader import load_stack_file
+from vllm_eks.config.model_catalog import CATALOG, CATALOG_ENTRIES
 from vllm_eks.config.sizing.precision import Precision, weights_size
 from vllm_eks.config.sizing.vllm_defaults import default_max_num_seqs
 from vllm_eks.config.units import GIB, KIB
-from tests.conftest import PROJECT_DIR
-from tests.config.stacks import parse_stack, sizings_of
+from vllm_eks.config.validation import validate_stack
+from vllm_eks.preview.sizing_table import format_sizing_table
 
 
 def test_llama_31_8b_needs_128_kib_of_kv_cache_per_token_at_16_bit():
@@ -201,10 +200,10 @@ def test_tensor_parallelism_splits_weights_and_kv_per_token_across_the_ranks():
 
 
 def test_the_sizing_table_shows_what_loading_a_neuron_checkpoint_needs_and_the_limit_it_gets():
+    from tests.conftest import PROJECT_DIR
     from vllm_eks.config.loader import load_stack_file
     from vllm_eks.config.validation import validate_stack
     from vllm_eks.preview.sizing_table import format_sizing_table
-    from tests.conftest import PROJECT_DIR
 
     table = format_sizing_table(validate_stack(load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")))
     assert ("  host memory    checkpoint 15.3 GiB at bf16, sharded in host memory at load: peak 2x = 30.5 GiB; "

@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from vllm_eks.config.model import ModelConfig
-from vllm_eks.config.instance_catalog import INSTANCE_TYPES
-from vllm_eks.config.sizing.memory import ModelSizing, size_model
 from tests.conftest import PROJECT_DIR
+from vllm_eks.config.instance_catalog import INSTANCE_TYPES
+from vllm_eks.config.model import ModelConfig
+from vllm_eks.config.sizing.memory import ModelSizing, size_model
 
 MEASUREMENTS = PROJECT_DIR / "tests" / "data" / "vllm-0.26.0-h200-measurements.md"
 # The team's shared copy sits beside the checkout (/work/main -> /work/shared) or beside the worktrees.

@@ -9,8 +9,13 @@ from vllm_eks.config.instance_catalog import INSTANCE_TYPES
 from vllm_eks.config.model_catalog import CATALOG
 from vllm_eks.config.sizing.vllm_defaults import default_max_num_batched_tokens, scheduler_defaults
 from vllm_eks.config.sizing.vllm_memory import (
-    GIB, VllmVersion, accounting, cudagraph_capture_sizes, image_vllm_version,
-    non_torch_memory, peak_activation,
+    GIB,
+    VllmVersion,
+    accounting,
+    cudagraph_capture_sizes,
+    image_vllm_version,
+    non_torch_memory,
+    peak_activation,
 )
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vllm_eks.preview.cli import EXIT_INVALID_CONFIG, EXIT_WARNINGS_STRICT, main
 from tests.conftest import PROJECT_DIR
+from vllm_eks.preview.cli import EXIT_INVALID_CONFIG, EXIT_WARNINGS_STRICT, main
 
 
 @pytest.fixture

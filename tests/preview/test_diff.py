@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PROJECT_DIR, recording_for
+from tests.preview.scratch_repo import committed_copy, git
 from vllm_eks.preview.cli import EXIT_CHANGED, main
 from vllm_eks.preview.diff import Render, diff_renders
 from vllm_eks.preview.diff_format import format_markdown, format_text
 from vllm_eks.preview.replacement_rules import RULES, replacing_rule
-from tests.conftest import PROJECT_DIR, recording_for
-from tests.preview.scratch_repo import committed_copy, git
 
 LLAMA = "llama-3-1-8b-int8-neuron"
 QWEN = "qwen3-8b-fp8-neuron"

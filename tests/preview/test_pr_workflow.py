@@ -9,9 +9,9 @@ import subprocess
 
 import yaml
 
-from vllm_eks.preview.pr_comment import GITHUB_COMMENT_LIMIT, MARKER, TRUNCATED_NOTE, committed_stacks, fit_comment, pr_comment
 from tests.conftest import PROJECT_DIR
 from tests.preview.scratch_repo import committed_copy
+from vllm_eks.preview.pr_comment import GITHUB_COMMENT_LIMIT, MARKER, TRUNCATED_NOTE, committed_stacks, fit_comment, pr_comment
 
 WORKFLOW = PROJECT_DIR / ".github" / "workflows" / "preview.yml"
 
@@ -87,7 +87,7 @@ def test_the_script_produces_the_comment_offline_for_a_changed_stack(tmp_path):
     body, changed = pr_comment([repo], "HEAD", root=repo)
     assert changed
     assert body.startswith(f"{MARKER}\n## Infrastructure diff (offline preview, vllm-eks)\n")
-    assert re.search(r"\n### stack `dev`\n\n`HEAD \([0-9a-f]{7}\)` → `work tree`: \*\*0 to add, 0 to remove, 3 to update in place, 1 to replace; changed: sizing\*\*\n", body)
+    assert re.search(r"\n### stack `dev`\n\n`HEAD \([0-9a-f]{7}\)` → `work tree`: \*\*0 to add, 0 to remove, 3 to update in place, 1 to replace; changed: sizing\*\*\n", body)  # noqa: E501
     assert '\n    instanceTypes[0]: "inf2.xlarge" -> "inf2.8xlarge"  [forces replacement]\n' in body
 
 

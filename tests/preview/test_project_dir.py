@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PROJECT_DIR
 from vllm_eks.preview.cli import EXIT_INVALID_CONFIG, main
 from vllm_eks.preview.runner import project_name, run_stack
-from tests.conftest import PROJECT_DIR
 
 EXAMPLE = PROJECT_DIR / "examples" / "existing-cluster"
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pulumi
 import pytest
 
+from tests.conftest import PROJECT_DIR, recording_for
 from vllm_eks.components import _deployment_objects as objects
 from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from vllm_eks.components.platform import build_platform, model_dependencies, storage_dependencies
@@ -18,7 +18,6 @@ from vllm_eks.preview.cli import main
 from vllm_eks.preview.engine import Recording, RegisteredResource, run_program
 from vllm_eks.preview.rehearsal import rehearse
 from vllm_eks.preview.rehearsal.simulate import FIRST_UP, RUNNING_PLATFORM, replay
-from tests.conftest import PROJECT_DIR, recording_for
 
 DEV = load_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")
 PROD = load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
