@@ -4,6 +4,7 @@ so the documented keys, types and defaults cannot drift from what is validated."
 from __future__ import annotations
 
 import enum
+import types
 import typing
 from typing import Any
 
@@ -84,7 +85,7 @@ def _type_name(annotation: Any) -> str:
     args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
     if origin is typing.Annotated:
         return _type_name(args[0])
-    if origin is typing.Union:
+    if origin is typing.Union or origin is types.UnionType:  # Optional[X] and X | None
         return " or ".join(_type_name(arg) for arg in args)
     if origin is typing.Literal:
         return " \\| ".join(f"`{value}`" for value in typing.get_args(annotation))
