@@ -61,10 +61,13 @@ class NeuronImage:
     compiled: CompiledGraphs | None = None
     """Pre-compiled graphs baked into the image, for `source: image`."""
     source: str = ""
+    vllm_version: Optional[str] = None
+    """The vLLM release the image's vLLM is forked from (the DLC's `vllm/inference/<version>/` folder), which
+    its flags, parsers and engine follow (config/vllm_facts); None when unknown."""
 
 
 _DLC_091 = NeuronImage(
-    vllm_source_dir=VLLM_SOURCE_DIR, tmp_holds_vllm=False,
+    vllm_source_dir=VLLM_SOURCE_DIR, tmp_holds_vllm=False, vllm_version="0.9.1",
     source="aws-neuron/deep-learning-containers vllm/inference/0.9.1/Dockerfile.neuronx @ 7470987 / 14b1f0d",
 )
 
@@ -76,7 +79,7 @@ NEURON_IMAGES: dict[str, NeuronImage] = {
     "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:0.9.1-neuronx-py311-sdk2.26.0-ubuntu22.04": _DLC_091,
     "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:0.9.1-neuronx-py311-sdk2.26.1-ubuntu22.04": _DLC_091,
     "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:0.7.2-neuronx-py310-sdk2.24.1-ubuntu22.04": NeuronImage(
-        vllm_source_dir=None, tmp_holds_vllm=True,
+        vllm_source_dir=None, tmp_holds_vllm=True, vllm_version="0.7.2",
         source="aws-neuron/deep-learning-containers vllm/inference/0.7.2/Dockerfile.neuronx @ 7470987 (`cd /tmp && git clone ... && pip install -e .`)",
     ),
     # FROM the 0.9.1 DLC; COPY the hub cache folder models--meta-llama--Llama-3.1-8B-Instruct (blobs/ refs/
@@ -86,7 +89,7 @@ NEURON_IMAGES: dict[str, NeuronImage] = {
     # model-llama-3-1-8b-int8-neuron.template.yaml @ 15df73fc), whose compile run (TP 2, 4 seqs, 8192 tokens,
     # NEURON_COMPILED_ARTIFACTS .../Llama-3.1-8B-Instruct-int8) produced the copied graphs.
     "public.ecr.aws/t0h7h1e6/vllm-neuron:llama-3-1-8b-int8": NeuronImage(
-        vllm_source_dir=VLLM_SOURCE_DIR, tmp_holds_vllm=False,
+        vllm_source_dir=VLLM_SOURCE_DIR, tmp_holds_vllm=False, vllm_version="0.9.1",
         compiled=CompiledGraphs(
             model_path=_LLAMA_SNAPSHOT,
             artifacts_path="/opt/vllm/neuron-cache/Llama-3.1-8B-Instruct-int8",
@@ -102,7 +105,7 @@ NEURON_IMAGES: dict[str, NeuronImage] = {
     # /root/.cache/neuron/Qwen/Qwen3-8B; the fp8 override only ever ran with the stock DLC compiling from the hub
     # into .../Qwen3-8B-fp8 (model-qwen3-8b-fp8-neuron.template.yaml @ fa8b959..39d3bd1).
     "public.ecr.aws/t0h7h1e6/vllm-neuron:qwen3-8b": NeuronImage(
-        vllm_source_dir=VLLM_SOURCE_DIR, tmp_holds_vllm=False,
+        vllm_source_dir=VLLM_SOURCE_DIR, tmp_holds_vllm=False, vllm_version="0.9.1",
         compiled=CompiledGraphs(
             model_path=_QWEN_SNAPSHOT, artifacts_path="/root/.cache/neuron/Qwen/Qwen3-8B",
             tensor_parallel_size=2, max_num_seqs=1, max_model_len=16384, dtype="bfloat16", neuron_config=None,

@@ -26,6 +26,7 @@ from .platform.rules import platform_issues, platform_warnings
 from .scheduler_catalog import scheduler_issues
 from .stack import StackConfig
 from .tokens import SECRET_FIX, looks_like_token
+from .vllm_facts.checks import vllm_issues, vllm_warnings
 from .wording import either
 
 
@@ -60,10 +61,10 @@ def validate_stack(stack: StackConfig, source: str = "stack config") -> Validate
             issues.append(record)
         issues += _token_issues(stack, index, model)
         issues += image_issues(index, model)
-    issues += placement_issues(placed)
+    issues += placement_issues(placed) + vllm_issues(placed)
     if issues:
         raise ConfigError(issues, source)
-    warnings = _idle_group_warnings(stack) + platform_warnings(stack) + placement_warnings(placed)
+    warnings = _idle_group_warnings(stack) + platform_warnings(stack) + placement_warnings(placed) + vllm_warnings(placed)
     return ValidatedStack(stack, tuple(placed), tuple(warnings))
 
 

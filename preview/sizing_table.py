@@ -43,7 +43,10 @@ def vllm_rows(sizing: ModelSizing) -> list[tuple[str, str]]:
     return [
         ("vLLM", f"{memory.version.describe()}; CUDA graphs "
                  f"{'subtracted from the KV cache' if memory.graphs_in_budget else 'outside the KV budget'} "
-                 f"({memory.accounting.source.split(':', 1)[0]})"),
+                 f"({memory.accounting.source.split(':', 1)[0] if memory.choice is None else 'config/vllm_facts'})"),
+        *([("engine", f"{memory.choice.label}" + (f" ({'; '.join(memory.choice.reasons)})" if memory.choice.reasons
+                                                  else " (as vLLM picks them from the generated facts)"))]
+          if memory.choice is not None else []),
         ("maxNumBatchedTokens", batched),
         (f"memory {per}", f"weights {_gib2(memory.weights_bytes)}, activation {_gib2(memory.activation.peak_bytes)} "
                           f"({memory.activation.phase}), non-torch {_gib2(memory.non_torch_bytes)}, CUDA graphs "

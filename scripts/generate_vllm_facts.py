@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the extractors change what they write; the committed tables record it."""
 
 REPO = Path(__file__).resolve().parent.parent
@@ -292,12 +292,318 @@ def _record(metrics: dict[str, dict[str, Any]], name: str, kind: str, path: str,
 
 
 # --------------------------------------------------------------------------------------------
+# `vllm serve` flags: EngineArgs and FrontendArgs fields (flag = --field-name, as vllm/engine/arg_utils.py
+# `add_cli_args` and vllm/entrypoints/openai/cli_args.py derive them from the dataclass fields), their
+# argparse choices (from `Literal[...]` annotations, as `_compute_kwargs`/`literal_to_kwargs` do) and
+# defaults; explicit `add_argument("--flag", choices=[...])` calls override (the only form before 0.8).
+
+ARGS_FILES = ("vllm/engine/arg_utils.py", "vllm/entrypoints/openai/cli_args.py")
+ARGS_CLASSES = ("EngineArgs", "FrontendArgs", "BaseFrontendArgs")
+INDEXED = ("vllm/config", "vllm/engine/", "vllm/entrypoints/openai/cli_args.py",
+           "vllm/model_executor/layers/quantization/__init__.py")
+"""Where the flags' Literal aliases and config defaults live; a flag whose annotation names a type from
+elsewhere is recorded without choices (any value passes), never with a guessed list."""
+
+
+class _Index:
+    """Module-level assignments and classes across the whole wheel, to follow a field's annotation to
+    its `Literal[...]` alias and a default such as `CacheConfig.cache_dtype` to its value."""
+
+    def __init__(self, modules: Mapping[str, ast.Module]) -> None:
+        self.names: dict[str, ast.expr] = {}
+        self.classes: dict[str, ast.ClassDef] = {}
+        for path in sorted(modules, key=lambda path: (not path.startswith("vllm/config"), path)):
+            for name, value in _assignments(modules[path].body).items():
+                self.names.setdefault(name, value)
+            for node in modules[path].body:
+                if isinstance(node, ast.ClassDef):
+                    self.classes.setdefault(node.name, node)
+
+    def strings(self, node: Optional[ast.expr], depth: int = 0) -> Optional[list[str]]:
+        """The strings a `Literal[...]` annotation (through aliases, Optional, Union, `|`) or a literal
+        list/tuple (through names and `*spread`) allows; None when it allows anything (e.g. `str`)."""
+        if node is None or depth > 10:
+            return None
+        if isinstance(node, ast.Constant):
+            return [node.value] if isinstance(node.value, str) else []
+        if isinstance(node, ast.Name):
+            if node.id in ("None", "NoneType"):
+                return []
+            target = self.names.get(node.id)
+            return self.strings(target, depth + 1) if target is not None else None
+        if isinstance(node, ast.Subscript):
+            head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
+            inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if head in ("Literal", "Optional", "Union"):
+                parts = [self.strings(element, depth + 1) for element in inner]
+                return None if any(part is None for part in parts) else [v for part in parts for v in part or []]
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            left, right = self.strings(node.left, depth + 1), self.strings(node.right, depth + 1)
+            return None if left is None or right is None else left + right
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            values: list[str] = []
+            for element in node.elts:
+                part = self.strings(element.value if isinstance(element, ast.Starred) else element, depth + 1)
+                if part is None:
+                    return None
+                values += part
+            return values
+        if isinstance(node, ast.Call) and _callee(node) in ("get_args", "list", "frozenset", "set") and node.args:
+            return self.strings(node.args[0], depth + 1)
+        return None
+
+    def literals(self, node: Optional[ast.expr], depth: int = 0) -> list[str]:
+        """Every string a `Literal[...]` inside an annotation names, even where the annotation also takes
+        any `str` (`QuantizationMethods | str | None`: argparse takes any value, vLLM checks it later)."""
+        if node is None or depth > 10:
+            return []
+        if isinstance(node, ast.Name) and node.id in self.names:
+            return self.literals(self.names[node.id], depth + 1)
+        if isinstance(node, ast.Subscript):
+            head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
+            if head == "Literal":
+                return self.strings(node) or []
+            inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            return [value for element in inner for value in self.literals(element, depth + 1)]
+        if isinstance(node, ast.BinOp):
+            return self.literals(node.left, depth + 1) + self.literals(node.right, depth + 1)
+        return []
+
+    def default(self, node: Optional[ast.expr], depth: int = 0) -> Any:
+        """A field default as JSON: a constant, or `Config.field` followed to that class's constant."""
+        if node is None or depth > 5:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool, type(None))):
+            return node.value
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in self.classes:
+            for statement in self.classes[node.value.id].body:
+                if (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+                        and statement.target.id == node.attr):
+                    return self.default(statement.value, depth + 1)
+        if isinstance(node, ast.Call) and _callee(node) == "get_field" and len(node.args) == 2:
+            return self.default(ast.Attribute(value=node.args[0], attr=getattr(node.args[1], "value", "")), depth + 1)
+        return None
+
+
+def _flag(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def extract_flags(sources: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """{flag: {field, choices, literal_values, default, default_source}} for `vllm serve`'s engine and
+    frontend flags. `choices` is the closed set argparse enforces (None: any value of its type);
+    `literal_values` the Literal strings the annotation names even when it also takes any str."""
+    modules = dict(parsed({path: text for path, text in sources.items() if path.startswith(INDEXED)}))
+    index = _Index(modules)
+    flags: dict[str, dict[str, Any]] = {}
+    for path in ARGS_FILES:
+        module = modules.get(path)
+        if module is None:
+            continue
+        for node in module.body:
+            if isinstance(node, ast.ClassDef) and node.name in ARGS_CLASSES:
+                for statement in node.body:
+                    if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)):
+                        continue
+                    field = statement.target.id
+                    if field.startswith("_"):
+                        continue
+                    choices = index.strings(statement.annotation)
+                    flags[_flag(field)] = {
+                        "field": field, "choices": sorted(set(choices)) if choices else None,
+                        "literal_values": sorted(set(index.literals(statement.annotation))) or None,
+                        "default": index.default(statement.value),
+                        "default_source": ast.unparse(statement.value) if statement.value is not None else None,
+                    }
+        for node in ast.walk(module):
+            if not (isinstance(node, ast.Call) and _callee(node) == "add_argument" and node.args):
+                continue
+            names = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+            long = [name for name in names if name.startswith("--")]
+            if not long:
+                continue
+            entry = flags.setdefault(long[0], {"field": long[0][2:].replace("-", "_"), "choices": None,
+                                               "literal_values": None, "default": None, "default_source": None})
+            for keyword in node.keywords:
+                if keyword.arg == "choices":
+                    choices = index.strings(keyword.value)
+                    if choices is not None:
+                        entry["choices"] = sorted(set(choices))
+                elif keyword.arg == "default" and entry["default_source"] is None:
+                    entry["default_source"] = ast.unparse(keyword.value)
+                    entry["default"] = index.default(keyword.value)
+    return dict(sorted(flags.items()))
+
+
+# --------------------------------------------------------------------------------------------
+# Parser names: what `--tool-call-parser` and `--reasoning-parser` accept (vLLM refuses others at start).
+
+PARSER_KINDS = {"ToolParserManager": "tool_call_parsers", "ReasoningParserManager": "reasoning_parsers"}
+PARSER_TABLES = {"_TOOL_PARSERS_TO_REGISTER": "tool_call_parsers", "_REASONING_PARSERS_TO_REGISTER": "reasoning_parsers"}
+
+
+def extract_parsers(sources: Mapping[str, str]) -> dict[str, list[str]]:
+    """Names registered with `@ToolParserManager.register_module(...)` / `ReasoningParserManager`
+    (a name or a list of names), `register_lazy_module(name=...)`, and the keys of the lazy tables
+    `_TOOL_PARSERS_TO_REGISTER` / `_REASONING_PARSERS_TO_REGISTER` (from 0.11)."""
+    found: dict[str, set[str]] = {kind: set() for kind in PARSER_KINDS.values()}
+    wanted = ("register_module", "register_lazy_module", *PARSER_TABLES)
+    for _, module in parsed({p: t for p, t in sources.items() if any(word in t for word in wanted)}):
+        for node in ast.walk(module):
+            if isinstance(node, ast.Call) and _callee(node) in ("register_module", "register_lazy_module"):
+                owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+                kind = PARSER_KINDS.get(getattr(owner, "id", ""))
+                if kind is None:
+                    continue
+                target = _keyword(node, "name", 0)
+                if isinstance(target, ast.Constant) and isinstance(target.value, str):
+                    found[kind].add(target.value)
+                elif isinstance(target, (ast.List, ast.Tuple)):
+                    found[kind].update(e.value for e in target.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                kind = PARSER_TABLES.get(node.targets[0].id)
+                if kind is not None and isinstance(node.value, ast.Dict):
+                    found[kind].update(k.value for k in node.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+    return {kind: sorted(names) for kind, names in found.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Rules the planner follows: the source they are read from is recorded with them.
+
+
+def _function(modules: Mapping[str, ast.Module], path: str, name: str) -> Optional[ast.AST]:
+    module = modules.get(path)
+    if module is None:
+        return None
+    for node in ast.walk(module):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return node
+    return None
+
+
+def _first_function(modules: Mapping[str, ast.Module], paths: Iterable[str], name: str) -> tuple[Optional[str], Optional[ast.AST]]:
+    for path in paths:
+        function = _function(modules, path, name)
+        if function is not None:
+            return path, function
+    return None, None
+
+
+def _method_sets(function: ast.AST) -> dict[str, list[str]]:
+    """In `_get_v2_model_runner_unsupported_features`: `method in (...)` names methods V2 refuses,
+    `method not in (...)` the ones it supports."""
+    result: dict[str, list[str]] = {"refused": [], "supported": []}
+    for node in ast.walk(function):
+        if (isinstance(node, ast.Compare) and isinstance(node.left, ast.Attribute) and node.left.attr == "method"
+                and len(node.ops) == 1 and isinstance(node.comparators[0], (ast.Tuple, ast.List, ast.Set))):
+            values = [e.value for e in node.comparators[0].elts if isinstance(e, ast.Constant)]
+            key = "refused" if isinstance(node.ops[0], ast.In) else "supported" if isinstance(node.ops[0], ast.NotIn) else ""
+            if key and not result[key]:
+                result[key] = values
+    return result
+
+
+ENGINE_ENV = ("VLLM_USE_V1", "VLLM_USE_V2_MODEL_RUNNER", "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS")
+"""Environment variables that switch engine, runner or graph accounting; their default as vllm/envs.py reads
+it (`os.getenv(NAME, default)`), or null when the version does not read it."""
+
+
+def extract_rules(sources: Mapping[str, str]) -> dict[str, Any]:
+    """The engine/runner selection, CUDA-graph and scheduler rules, each with the file and function it is
+    read from. Where a rule is code rather than data, its statements are recorded as source text
+    (`ast.unparse`), so a new version that changes it shows in the diff and in the planner's tests."""
+    wanted = ("vllm/engine/arg_utils.py", "vllm/config/vllm.py", "vllm/config/__init__.py", "vllm/config.py",
+              "vllm/config/compilation.py", "vllm/v1/worker/gpu_worker.py", "vllm/platforms/cuda.py",
+              "vllm/attention/utils/fa_utils.py")
+    modules = dict(parsed({path: sources[path] for path in wanted if path in sources}))
+    rules: dict[str, Any] = {}
+
+    oracle = _function(modules, "vllm/engine/arg_utils.py", "_is_v1_supported_oracle")
+    fallbacks: list[str] = []
+    not_implemented: list[str] = []
+    if oracle is not None:
+        for node in ast.walk(oracle):
+            if isinstance(node, ast.Call) and _callee(node) == "_raise_or_fallback":
+                feature = _keyword(node, "feature_name", 0)
+                fallbacks.append(feature.value if isinstance(feature, ast.Constant) else ast.unparse(feature))
+            if isinstance(node, ast.If) and any(isinstance(s, ast.Raise) and s.exc is not None
+                                                and "NotImplementedError" in ast.unparse(s.exc) for s in node.body):
+                not_implemented += [c.value for c in ast.walk(node.test)
+                                    if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+    rules["v0_fallback"] = {
+        "source": "vllm/engine/arg_utils.py EngineArgs._is_v1_supported_oracle" if oracle else None,
+        "features": fallbacks, "v1_refuses_speculative_methods": sorted(set(not_implemented) - {"method"}),
+    }
+
+    kv_check = _function(modules, "vllm/platforms/cuda.py", "is_kv_cache_dtype_supported")
+    fa_fp8 = _function(modules, "vllm/attention/utils/fa_utils.py", "flash_attn_supports_fp8")
+    rules["fp8_kv_cache_v1"] = {
+        "source": "vllm/platforms/cuda.py CudaPlatformBase.is_kv_cache_dtype_supported" if kv_check else None,
+        "backends": sorted({c.value for c in ast.walk(kv_check) if isinstance(c, ast.Constant)
+                            and isinstance(c.value, str) and c.value.isupper()} if kv_check else set()),
+        "flash_attn_supports_fp8": ast.unparse(fa_fp8.body[-1]) if isinstance(fa_fp8, ast.FunctionDef) else None,
+    }
+
+    config_paths = ("vllm/config/vllm.py", "vllm/config/__init__.py", "vllm/config.py")
+    v2 = None
+    for path in config_paths:
+        module = modules.get(path)
+        if module is not None:
+            v2 = _assignments(module.body).get("DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES") or v2
+    unsupported_path, unsupported = _first_function(modules, config_paths, "_get_v2_model_runner_unsupported_features")
+    index = _Index(modules)
+    rules["model_runner_v2"] = {
+        "source": "vllm/config/vllm.py DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES, VllmConfig.use_v2_model_runner" if v2 else None,
+        "default_architectures": sorted(index.strings(v2) or []) if v2 is not None else None,
+        "speculative_methods": _method_sets(unsupported) if unsupported is not None else None,
+    }
+
+    sizes_path, sizes = _first_function(modules, ("vllm/config/vllm.py", "vllm/config/__init__.py", "vllm/config.py"),
+                                        "_set_cudagraph_sizes")
+    rules["cudagraph_capture_sizes"] = {
+        "source": f"{sizes_path} VllmConfig._set_cudagraph_sizes" if sizes_path else None,
+        "statements": sorted({ast.unparse(node) for node in ast.walk(sizes) if isinstance(node, (ast.Assign, ast.AugAssign))
+                              and ("range(" in ast.unparse(node.value) or "min(" in ast.unparse(node.value))})
+        if sizes is not None else [],
+    }
+
+    memory = _function(modules, "vllm/v1/worker/gpu_worker.py", "determine_available_memory")
+    rules["kv_budget"] = {
+        "source": "vllm/v1/worker/gpu_worker.py Worker.determine_available_memory" if memory else None,
+        "statements": sorted({ast.unparse(node) for node in ast.walk(memory)
+                              if isinstance(node, (ast.Assign, ast.AugAssign)) and "kv_cache_memory" in ast.unparse(node)})
+        if memory is not None else [],
+    }
+
+    envs = dict(parsed({"vllm/envs.py": sources["vllm/envs.py"]} if "vllm/envs.py" in sources else {}))
+    defaults: dict[str, Optional[str]] = {}
+    for node in ast.walk(envs.get("vllm/envs.py", ast.Module(body=[], type_ignores=[]))):
+        if (isinstance(node, ast.Call) and _callee(node) in ("getenv", "get") and len(node.args) == 2
+                and isinstance(node.args[0], ast.Constant) and node.args[0].value in ENGINE_ENV
+                and isinstance(node.args[1], ast.Constant)):
+            defaults.setdefault(node.args[0].value, node.args[1].value)
+    rules["env_defaults"] = {"source": "vllm/envs.py", **{name: defaults.get(name) for name in ENGINE_ENV}}
+
+    _, batch = _first_function(modules, ("vllm/engine/arg_utils.py",), "get_batch_defaults")
+    if batch is None:
+        _, batch = _first_function(modules, ("vllm/engine/arg_utils.py",), "_set_default_args_v1")
+    rules["batch_defaults"] = {
+        "source": "vllm/engine/arg_utils.py EngineArgs.get_batch_defaults / _set_default_args_v1" if batch else None,
+        "dicts": [ast.unparse(node) for node in ast.walk(batch) if isinstance(node, ast.Dict)
+                  and "UsageContext" in ast.unparse(node)] if batch is not None else [],
+    }
+    return rules
+
+
+# --------------------------------------------------------------------------------------------
 # The table
 
 
 def facts(sources: Mapping[str, str]) -> dict[str, Any]:
     """Every fact the generator derives from one version's source."""
-    return {"metrics": extract_metrics(sources)}
+    return {"metrics": extract_metrics(sources), "flags": extract_flags(sources),
+            **extract_parsers(sources), "rules": extract_rules(sources)}
 
 
 def table(distribution: str, version: str, why: str, wheel: Path) -> dict[str, Any]:

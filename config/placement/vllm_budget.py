@@ -29,6 +29,10 @@ from ..wording import either
 from .alternatives import change_text, first_larger
 from .records import PlacedModel
 
+TRITON_FP8_BACKEND = "TRITON_ATTN_VLLM_V1"
+"""The attention backend vLLM 0.10.2 accepts an fp8 KV cache with on V1 from compute capability 8.9
+(vllm/platforms/cuda.py is_kv_cache_dtype_supported: `supports_fp8()` = has_device_capability(89))."""
+
 LOW_CONCURRENCY = 2
 """Full-length sequences the KV cache should hold at once; fewer is a warning."""
 
@@ -60,9 +64,20 @@ def _with_headroom(placed: PlacedModel, sizing: ModelSizing, spec: Any, tp: int 
     return _resize(placed, spec, tp, **lowered), lowered
 
 
+def fp8_kv_change(placed: PlacedModel) -> dict[str, Any]:
+    """An fp8 KV cache, with the attention backend that keeps the image's vLLM on its V1 engine where the
+    default one would fall back to V0 (config/vllm_facts/selection.py; vLLM 0.10.2 on compute capability 8.x)."""
+    change: dict[str, Any] = {"kv_cache_dtype": "fp8"}
+    memory = _resize(placed, **change).vllm
+    if memory is not None and memory.choice is not None and memory.choice.engine == "V0":
+        change["env"] = {**placed.model.env, "VLLM_ATTENTION_BACKEND": TRITON_FP8_BACKEND}
+    return change
+
+
 def _describe(fields: dict[str, Any]) -> str:
     names = {"kv_cache_dtype": "kvCacheDtype", "gpu_memory_utilization": "gpuMemoryUtilization"}
-    return " and ".join(f"{names[key]} to {value:g}" if isinstance(value, float) else f"{names[key]} to {value}"
+    return " and ".join(f"env VLLM_ATTENTION_BACKEND to {value['VLLM_ATTENTION_BACKEND']}" if key == "env" else
+                        f"{names[key]} to {value:g}" if isinstance(value, float) else f"{names[key]} to {value}"
                         for key, value in fields.items())
 
 
@@ -76,7 +91,7 @@ def clearing_fix(placed: PlacedModel) -> str | None:
     sizing = placed.sizing
     changes: list[dict[str, Any]] = [{}]
     if sizing.kv is not None and sizing.kv.bytes > 1:
-        changes.append({"kv_cache_dtype": "fp8"})
+        changes.append(fp8_kv_change(placed))
     for fields in changes:
         candidate, applied = _with_headroom(placed, _resize(placed, **fields) if fields else sizing, None, None, dict(fields))
         if applied and not checks_failed(candidate):

@@ -29,6 +29,7 @@ from .vllm_defaults import (
     scheduler_defaults,
 )
 from .vllm_memory import VllmMemory, image_vllm_version, vllm_memory
+from .vllm_version import engine_choice, v0_batched_tokens
 
 
 @dataclass(frozen=True)
@@ -210,14 +211,18 @@ def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parall
         assert utilization is not None
         total = spec.reported_memory_per_schedulable_unit_bytes
         default_tokens, tokens_rule = default_max_num_batched_tokens(total, spec.accelerator_model)
+        version = image_vllm_version(model.image)
+        choice, capture = engine_choice(model, version, spec.accelerator_model)
         max_num_seqs, batched_tokens = scheduler_defaults(
             model.max_num_seqs, model.max_num_batched_tokens, max_model_len, default_seqs, default_tokens)
+        if choice is not None and choice.engine == "V0" and model.max_num_batched_tokens is None:
+            batched_tokens, tokens_rule = v0_batched_tokens(max_model_len, max_num_seqs)
         if batched_tokens < default_tokens and model.max_num_batched_tokens is None:
             tokens_rule += ", capped at maxNumSeqs x maxModelLen"
         if max_num_seqs < default_seqs and model.max_num_seqs is None:
             seqs_rule += f", capped at maxNumBatchedTokens {batched_tokens}"
         profile = vllm_memory(
-            image_vllm_version(model.image), arch, total_bytes=total,
+            version, arch, total_bytes=total, choice=choice, capture_rule=capture,
             utilization=utilization, weights_bytes=weight_bytes, kv_bytes_per_token=kv_per_token,
             tensor_parallel_size=tp, devices=devices, max_num_seqs=max_num_seqs,
             max_num_batched_tokens=batched_tokens,

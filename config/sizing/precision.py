@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..accelerators import ACCELERATORS
 from ..model import ModelConfig
 from ..model_catalog import DTYPE_BYTES, Architecture
+from .compiled import compiled_dtype
 
 UNQUANTIZED_BYTES = 2
 """Bytes of the weights quantization leaves alone: token embeddings and lm_head stay 16-bit.
@@ -56,7 +57,11 @@ def extra_arg(model: ModelConfig, flag: str) -> str | None:
 
 
 def weight_precision(model: ModelConfig, arch: Architecture) -> Precision:
-    """Bytes per parameter: `quantization`, then neuronConfig, then a name hint, then the checkpoint dtype."""
+    """Bytes per parameter: the image's compiled graphs, `quantization`, then neuronConfig, then a name hint,
+    then the checkpoint dtype."""
+    compiled = compiled_dtype(model)
+    if compiled is not None:
+        return Precision(*compiled)
     if model.quantization:
         method = model.quantization.lower()
         if method in _QUANTIZATION_BYTES:
@@ -139,6 +144,9 @@ def kv_precision(model: ModelConfig, weights: Precision) -> Precision:
     """Bytes per KV element: 1 with Neuron `kv_cache_quant` or vLLM `--kv-cache-dtype fp8*`, else the
     backend's default (the model's dtype on GPUs, 16-bit on Neuron)."""
     traits = ACCELERATORS[model.accelerator]
+    compiled = compiled_dtype(model)
+    if compiled is not None:
+        return Precision(*compiled)
     if (model.neuron_config or {}).get("kv_cache_quant") is True:
         return Precision("fp8", 1, "neuronConfig kv_cache_quant (FP8 e4m3)")
     kv_dtype = model.kv_cache_dtype if traits.kv_cache_dtype_flag else None

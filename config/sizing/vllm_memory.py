@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from ..model_catalog import Architecture
 from ..units import GIB, MIB
+from ..vllm_facts.selection import EngineChoice, cudagraph_capture_sizes
 
 # --------------------------------------------------------------------------------------------
 # Versions
@@ -130,23 +131,6 @@ def accounting(version: VllmVersion) -> Accounting:
 BLOCK_SIZE = 16
 """`--block-size` default on CUDA (vllm/config/cache.py)."""
 
-def cudagraph_capture_sizes(max_num_seqs: int, max_num_batched_tokens: int | None = None,
-                            num_speculative_tokens: int = 0) -> int:
-    """How many batch sizes vLLM captures CUDA graphs for by default (vllm/config/vllm.py
-    `_set_cudagraph_sizes`): [1, 2, 4], then every 8 below 256, then every 16, up to
-    min(max_num_seqs x decode_query_len x 2, 512) with decode_query_len = 1 + num_speculative_tokens,
-    and never above max_num_batched_tokens. (With speculative decoding vLLM also rounds each size up
-    to a multiple of decode_query_len and drops repeats; that dedup is not modelled, so the count
-    errs high.)"""
-    largest = min(2 * max_num_seqs * (1 + num_speculative_tokens), 512)
-    if max_num_batched_tokens is not None:
-        largest = min(largest, max_num_batched_tokens)
-    sizes = [size for size in (1, 2, 4) if size <= largest]
-    sizes += [size for size in range(8, 256, 8) if size <= largest]
-    sizes += list(range(256, largest + 1, 16))
-    return len(sizes)
-
-
 # --------------------------------------------------------------------------------------------
 # What vLLM takes before the KV cache
 
@@ -204,8 +188,18 @@ class Activation:
         return f"sampler over {self.requests} requests x the vocabulary in float32"
 
 
+SPEC_SAMPLER_BYTES = 2 * ACTIVATION_BYTES + ACTIVATION_BYTES + 2 * FP32_BYTES + FP32_BYTES + 8 + FP32_BYTES
+"""Bytes per (request x vocabulary entry) at the peak of the V1 runner's speculative profile
+(vllm/v1/worker/gpu_model_runner.py `_dummy_sampler_run` @ 0.26.0: one draft token per request, so
+`logits = torch.randn(num_tokens + num_reqs, vocab)` holds 2 rows per request in the model dtype; then
+vllm/v1/sample/rejection_sampler.py `forward` gathers the target rows (model dtype), casts them to float32
+and clones them, and top-k/top-p (`apply_top_k_top_p`) sorts them: float32 values and int64 indices, then a
+float32 softmax). Derived from the source's tensor shapes, not fitted; the number of speculative tokens
+does not enter the profile run."""
+
+
 def peak_activation(arch: Architecture, tokens: int, max_num_seqs: int, tensor_parallel_size: int,
-                    quantized_activations: bool) -> Activation:
+                    quantized_activations: bool, speculative_sampler: bool = False) -> Activation:
     """Peak of the profile run on one rank, from the model's shapes.
 
     Forward pass (the largest layer is the MLP): the residual stream and the normalised input
@@ -229,8 +223,9 @@ def peak_activation(arch: Architecture, tokens: int, max_num_seqs: int, tensor_p
     if quantized_activations:
         per_token += hidden + intermediate // tp
     requests = min(max_num_seqs, tokens)
+    per_entry = SPEC_SAMPLER_BYTES if speculative_sampler else ACTIVATION_BYTES + 2 * FP32_BYTES
     sampler = (tokens * hidden * ACTIVATION_BYTES + requests * hidden * ACTIVATION_BYTES
-               + requests * vocab * (ACTIVATION_BYTES + 2 * FP32_BYTES))
+               + requests * vocab * per_entry)
     return Activation(tokens * per_token, sampler, tokens, requests)
 
 
@@ -250,9 +245,9 @@ def non_torch_memory(tensor_parallel_size: int, nvlink: bool) -> int:
 
 
 def cuda_graph_memory(arch: Architecture, max_num_seqs: int, max_num_batched_tokens: int | None = None,
-                      num_speculative_tokens: int = 0) -> int:
+                      num_speculative_tokens: int = 0, rule: str = "step8_16") -> int:
     """The CUDA-graph pool of one rank: capture sizes x (layers + 1) piecewise graphs."""
-    sizes = cudagraph_capture_sizes(max_num_seqs, max_num_batched_tokens, num_speculative_tokens)
+    sizes = cudagraph_capture_sizes(max_num_seqs, max_num_batched_tokens, num_speculative_tokens, rule)
     return sizes * (arch.layers + 1) * GRAPH_BYTES_PER_PIECE_AND_SIZE
 
 
@@ -278,6 +273,9 @@ class VllmMemory:
     max_num_batched_tokens_rule: str
     """Where an unset maxNumBatchedTokens came from; empty when set."""
     context_bytes: int = CUDA_CONTEXT_BYTES
+    choice: EngineChoice | None = None
+    """Engine and runner as the version's source picks them (config/vllm_facts/selection.py); None where
+    the version has no generated table, and `accounting` decides."""
 
     @property
     def requested_bytes(self) -> float:
@@ -285,7 +283,7 @@ class VllmMemory:
 
     @property
     def graphs_in_budget(self) -> bool:
-        return self.accounting.graphs_in_budget
+        return self.choice.graphs_in_budget if self.choice is not None else self.accounting.graphs_in_budget
 
     @property
     def kv_cache_bytes(self) -> float:
@@ -328,7 +326,8 @@ def vllm_memory(version: ImageVersion, arch: Architecture, *, total_bytes: int, 
                 weights_bytes: float, kv_bytes_per_token: float, tensor_parallel_size: int, max_num_seqs: int,
                 max_num_batched_tokens: int, max_num_batched_tokens_rule: str, nvlink: bool,
                 quantized_activations: bool, devices: int | None = None,
-                num_speculative_tokens: int = 0) -> VllmMemory:
+                num_speculative_tokens: int = 0, choice: EngineChoice | None = None,
+                capture_rule: str = "step8_16") -> VllmMemory:
     """One rank's accounting. `weights_bytes` and `kv_bytes_per_token` are the replica's totals; they are
     split over `devices` ranks (tensor x pipeline parallel, default the tensor-parallel size).
     `max_num_seqs` and `max_num_batched_tokens` are as vLLM settles them (vllm_defaults.scheduler_defaults)."""
@@ -336,9 +335,11 @@ def vllm_memory(version: ImageVersion, arch: Architecture, *, total_bytes: int, 
     return VllmMemory(
         version=version, accounting=accounting(version.version), total_bytes=total_bytes, utilization=utilization,
         weights_bytes=weights_bytes / ranks,
-        activation=peak_activation(arch, max_num_batched_tokens, max_num_seqs, tensor_parallel_size, quantized_activations),
+        activation=peak_activation(arch, max_num_batched_tokens, max_num_seqs, tensor_parallel_size, quantized_activations,
+                                   speculative_sampler=choice is not None and choice.runner == "V1" and num_speculative_tokens > 0),
         non_torch_bytes=non_torch_memory(tensor_parallel_size, nvlink),
-        graph_bytes=cuda_graph_memory(arch, max_num_seqs, max_num_batched_tokens, num_speculative_tokens),
+        graph_bytes=cuda_graph_memory(arch, max_num_seqs, max_num_batched_tokens, num_speculative_tokens, capture_rule),
         kv_bytes_per_token=kv_bytes_per_token / ranks,
         max_num_batched_tokens=max_num_batched_tokens, max_num_batched_tokens_rule=max_num_batched_tokens_rule,
+        choice=choice,
     )
