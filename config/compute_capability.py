@@ -8,8 +8,6 @@ Source: NVIDIA, "CUDA GPU Compute Capability" (developer.nvidia.com/cuda-gpus): 
 
 from __future__ import annotations
 
-from typing import Optional
-
 COMPUTE_CAPABILITY: dict[str, tuple[int, int]] = {
     "H200": (9, 0),
     "H100": (9, 0),
@@ -21,6 +19,6 @@ COMPUTE_CAPABILITY: dict[str, tuple[int, int]] = {
 }
 
 
-def compute_capability(accelerator_model: str) -> Optional[tuple[int, int]]:
+def compute_capability(accelerator_model: str) -> tuple[int, int] | None:
     """(major, minor), or None for a device CUDA does not drive (Inferentia2, Trainium) or one not listed."""
     return COMPUTE_CAPABILITY.get(accelerator_model)

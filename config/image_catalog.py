@@ -61,7 +61,7 @@ class NeuronImage:
     compiled: CompiledGraphs | None = None
     """Pre-compiled graphs baked into the image, for `source: image`."""
     source: str = ""
-    vllm_version: Optional[str] = None
+    vllm_version: str | None = None
     """The vLLM release the image's vLLM is forked from (the DLC's `vllm/inference/<version>/` folder), which
     its flags, parsers and engine follow (config/vllm_facts); None when unknown."""
 

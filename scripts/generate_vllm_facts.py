@@ -319,7 +319,7 @@ class _Index:
                 if isinstance(node, ast.ClassDef):
                     self.classes.setdefault(node.name, node)
 
-    def strings(self, node: Optional[ast.expr], depth: int = 0) -> Optional[list[str]]:
+    def strings(self, node: ast.expr | None, depth: int = 0) -> list[str] | None:
         """The strings a `Literal[...]` annotation (through aliases, Optional, Union, `|`) or a literal
         list/tuple (through names and `*spread`) allows; None when it allows anything (e.g. `str`)."""
         if node is None or depth > 10:
@@ -353,7 +353,7 @@ class _Index:
             return self.strings(node.args[0], depth + 1)
         return None
 
-    def literals(self, node: Optional[ast.expr], depth: int = 0) -> list[str]:
+    def literals(self, node: ast.expr | None, depth: int = 0) -> list[str]:
         """Every string a `Literal[...]` inside an annotation names, even where the annotation also takes
         any `str` (`QuantizationMethods | str | None`: argparse takes any value, vLLM checks it later)."""
         if node is None or depth > 10:
@@ -370,7 +370,7 @@ class _Index:
             return self.literals(node.left, depth + 1) + self.literals(node.right, depth + 1)
         return []
 
-    def default(self, node: Optional[ast.expr], depth: int = 0) -> Any:
+    def default(self, node: ast.expr | None, depth: int = 0) -> Any:
         """A field default as JSON: a constant, or `Config.field` followed to that class's constant."""
         if node is None or depth > 5:
             return None
@@ -472,7 +472,7 @@ def extract_parsers(sources: Mapping[str, str]) -> dict[str, list[str]]:
 # Rules the planner follows: the source they are read from is recorded with them.
 
 
-def _function(modules: Mapping[str, ast.Module], path: str, name: str) -> Optional[ast.AST]:
+def _function(modules: Mapping[str, ast.Module], path: str, name: str) -> ast.AST | None:
     module = modules.get(path)
     if module is None:
         return None
@@ -482,7 +482,7 @@ def _function(modules: Mapping[str, ast.Module], path: str, name: str) -> Option
     return None
 
 
-def _first_function(modules: Mapping[str, ast.Module], paths: Iterable[str], name: str) -> tuple[Optional[str], Optional[ast.AST]]:
+def _first_function(modules: Mapping[str, ast.Module], paths: Iterable[str], name: str) -> tuple[str | None, ast.AST | None]:
     for path in paths:
         function = _function(modules, path, name)
         if function is not None:
@@ -577,7 +577,7 @@ def extract_rules(sources: Mapping[str, str]) -> dict[str, Any]:
     }
 
     envs = dict(parsed({"vllm/envs.py": sources["vllm/envs.py"]} if "vllm/envs.py" in sources else {}))
-    defaults: dict[str, Optional[str]] = {}
+    defaults: dict[str, str | None] = {}
     for node in ast.walk(envs.get("vllm/envs.py", ast.Module(body=[], type_ignores=[]))):
         if (isinstance(node, ast.Call) and _callee(node) in ("getenv", "get") and len(node.args) == 2
                 and isinstance(node.args[0], ast.Constant) and node.args[0].value in ENGINE_ENV

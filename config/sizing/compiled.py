@@ -7,7 +7,7 @@ dtype is recorded per image in config/image_catalog.py (CompiledGraphs.dtype, do
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from ..model_catalog import DTYPE_BYTES
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..model import ModelConfig
 
 
-def compiled_dtype(model: "ModelConfig") -> Optional[tuple[str, float, str]]:
+def compiled_dtype(model: ModelConfig) -> tuple[str, float, str] | None:
     """(label, bytes per element, source) of the graphs an image-served model runs, for its weights and KV
     cache; None when it is not image-served or the image catalog does not know its graphs."""
     from ..image_catalog import image_reference, neuron_image

@@ -3,7 +3,7 @@ the model runner and the CUDA-graph capture rule; the V0 engine's scheduler defa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from ..compute_capability import compute_capability
 from ..vllm_facts import facts_for
@@ -20,7 +20,7 @@ V0_CHUNKED_PREFILL_ABOVE = 32768
 vllm/engine/arg_utils.py @ 0.10.2: `use_long_context = max_model_len > 32768`)."""
 
 
-def engine_choice(model: "ModelConfig", version: "ImageVersion", accelerator_model: str) -> tuple[Optional[EngineChoice], str]:
+def engine_choice(model: ModelConfig, version: ImageVersion, accelerator_model: str) -> tuple[EngineChoice | None, str]:
     """The engine and runner the image's vLLM picks, and its CUDA-graph capture rule; (None, current rule)
     where the version has no generated table (the planner then uses config/sizing/vllm_memory.py ACCOUNTING)."""
     try:

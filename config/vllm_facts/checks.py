@@ -10,19 +10,20 @@ image_vllm_version); a tag that names none is checked against the newest version
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from . import VllmFacts, facts_for, nearest_facts
-from .selection import EngineChoice, choose
 from ..compute_capability import compute_capability
 from ..errors import ConfigIssue
+from . import VllmFacts, facts_for, nearest_facts
+from .selection import EngineChoice, choose
 
 if TYPE_CHECKING:
     from ..model import ModelConfig
     from ..placement.records import PlacedModel
 
 
-def image_facts(model: "ModelConfig") -> tuple[Optional[VllmFacts], str]:
+def image_facts(model: ModelConfig) -> tuple[VllmFacts | None, str]:
     """The facts of the image's vLLM, and how the version was found ("" when exact)."""
     from ..image_catalog import neuron_image
     from ..sizing.vllm_memory import image_vllm_version
@@ -52,7 +53,7 @@ def _refused(path: str, label: str, key: str, value: str, flag: str, accepted: S
         f"({where}); pick one of those, or an image whose vLLM accepts {value!r}"))
 
 
-def value_issues(index: int, model: "ModelConfig", facts: VllmFacts, how: str = "") -> list[ConfigIssue]:
+def value_issues(index: int, model: ModelConfig, facts: VllmFacts, how: str = "") -> list[ConfigIssue]:
     """Flag values and parser names this version refuses."""
     path, label = f"models[{index}]", f"models[{index}] {model.name}"
     flags = facts.raw.get("flags", {})
@@ -77,7 +78,7 @@ def value_issues(index: int, model: "ModelConfig", facts: VllmFacts, how: str = 
     return issues
 
 
-def engine_for(placed: "PlacedModel") -> Optional[EngineChoice]:
+def engine_for(placed: PlacedModel) -> EngineChoice | None:
     """The engine choice of a GPU model (None off GPUs, where the image's vLLM does not profile memory)."""
     if placed.sizing.vllm is None:
         return None
@@ -87,7 +88,7 @@ def engine_for(placed: "PlacedModel") -> Optional[EngineChoice]:
     return choose(placed.model, facts, compute_capability(placed.sizing.instance.accelerator_model))
 
 
-def vllm_issues(placed_models: Sequence["PlacedModel"]) -> list[ConfigIssue]:
+def vllm_issues(placed_models: Sequence[PlacedModel]) -> list[ConfigIssue]:
     """Refused values, and settings the version refuses to start with."""
     issues: list[ConfigIssue] = []
     for placed in placed_models:
@@ -101,7 +102,7 @@ def vllm_issues(placed_models: Sequence["PlacedModel"]) -> list[ConfigIssue]:
     return issues
 
 
-def vllm_warnings(placed_models: Sequence["PlacedModel"]) -> list[str]:
+def vllm_warnings(placed_models: Sequence[PlacedModel]) -> list[str]:
     """Each engine or runner switch the version makes by itself, in its own words, with the consequence."""
     warnings: list[str] = []
     for placed in placed_models:

@@ -25,7 +25,7 @@ version's source decides it; the data each rule reads is in the generated table 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from . import VllmFacts
 
@@ -49,7 +49,7 @@ class EngineChoice:
     """vLLM subtracts its CUDA-graph estimate from the KV cache."""
     reasons: tuple[str, ...] = ()
     """vLLM's own words for each switch it makes."""
-    refusal: Optional[str] = None
+    refusal: str | None = None
     """Why this version refuses to start with these settings (None: it starts)."""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -63,7 +63,7 @@ def _rules(facts: VllmFacts) -> dict[str, Any]:
     return rules
 
 
-def speculative_method(model: "ModelConfig") -> Optional[str]:
+def speculative_method(model: ModelConfig) -> str | None:
     """The method vLLM runs: the one named, else `draft_model` when a draft model is given
     (vllm/config/speculative.py infers it from the draft), else None (no speculative decoding)."""
     spec = model.speculative_config
@@ -74,7 +74,7 @@ def speculative_method(model: "ModelConfig") -> Optional[str]:
     return "draft_model" if spec.model else None
 
 
-def fp8_kv_cache_runs_on_v1(facts: VllmFacts, capability: Optional[tuple[int, int]], backend: Optional[str]) -> Optional[bool]:
+def fp8_kv_cache_runs_on_v1(facts: VllmFacts, capability: tuple[int, int] | None, backend: str | None) -> bool | None:
     """`is_kv_cache_dtype_supported` for an fp8 KV cache on a non-MLA model; None when the capability is unknown."""
     if capability is None:
         return None
@@ -90,13 +90,13 @@ def fp8_kv_cache_runs_on_v1(facts: VllmFacts, capability: Optional[tuple[int, in
     return False
 
 
-def choose(model: "ModelConfig", facts: VllmFacts, capability: Optional[tuple[int, int]]) -> EngineChoice:
+def choose(model: ModelConfig, facts: VllmFacts, capability: tuple[int, int] | None) -> EngineChoice:
     """Engine and runner for a model on a GPU of this compute capability, as `facts.version` decides."""
     rules = _rules(facts)
     env = model.env
     reasons: list[str] = []
     notes: list[str] = []
-    refusal: Optional[str] = None
+    refusal: str | None = None
     method = speculative_method(model)
     oracle = rules.get("v0_fallback", {})
     env_defaults = rules.get("env_defaults", {})
@@ -157,7 +157,7 @@ def capture_rule(facts: VllmFacts) -> str:
     return "step8_16" if any("range(256" in line for line in statements) else "step8"
 
 
-def cudagraph_capture_sizes(max_num_seqs: int, max_num_batched_tokens: Optional[int] = None,
+def cudagraph_capture_sizes(max_num_seqs: int, max_num_batched_tokens: int | None = None,
                             num_speculative_tokens: int = 0, rule: str = "step8_16") -> int:
     """How many batch sizes vLLM captures CUDA graphs for by default, never above max_num_batched_tokens.
     (With speculative decoding vLLM also rounds each size up to a multiple of decode_query_len and drops
@@ -172,5 +172,5 @@ def cudagraph_capture_sizes(max_num_seqs: int, max_num_batched_tokens: Optional[
         largest = min(largest, max_num_batched_tokens)
     sizes = [size for size in (1, 2, 4) if size <= largest]
     sizes += [size for size in range(8, 256, 8) if size <= largest]
-    sizes += [size for size in range(256, largest + 1, 16)]
+    sizes += list(range(256, largest + 1, 16))
     return len(sizes)

@@ -8,17 +8,20 @@ from typing import Any
 
 import pytest
 
+from tests.config.stacks import parse_stack, sizings_of, warnings_of
+from tests.conftest import PROJECT_DIR
 from vllm_eks.config.errors import ConfigError
 from vllm_eks.config.loader import load_stack_file
-from vllm_eks.config.validation import validate_stack
 from vllm_eks.config.sizing.vllm_defaults import (
-    LARGE_DEVICE_MAX_NUM_BATCHED_TOKENS, LARGE_DEVICE_MAX_NUM_SEQS, MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS,
+    LARGE_DEVICE_MAX_NUM_BATCHED_TOKENS,
+    LARGE_DEVICE_MAX_NUM_SEQS,
+    MAX_NUM_BATCHED_TOKENS,
+    MAX_NUM_SEQS,
 )
+from vllm_eks.config.validation import validate_stack
 from vllm_eks.config.vllm_facts import facts_for
 from vllm_eks.config.vllm_facts.selection import capture_rule, cudagraph_capture_sizes
 from vllm_eks.preview.sizing_table import format_sizing_table
-from tests.conftest import PROJECT_DIR
-from tests.config.stacks import parse_stack, sizings_of, warnings_of
 
 
 def _l40s(**model: Any) -> Any:
