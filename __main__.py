@@ -2,6 +2,7 @@
 
 import pulumi
 
+from vllm_eks.components.fleet_monitoring import FleetMonitoring, FleetMonitoringArgs
 from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from vllm_eks.components.platform import build_platform, model_dependencies, storage_dependencies
 from vllm_eks.components.stack_config import load_stack_config
@@ -38,6 +39,11 @@ for placed in validated.placed:
         placement=placed,
     ), on_cluster)
     endpoints[model.name] = served.endpoint
+
+if stack.monitoring.service_monitors:
+    FleetMonitoring("fleet-monitoring", FleetMonitoringArgs(
+        models=[placed.model for placed in validated.placed], monitoring=stack.monitoring,
+    ), on_cluster)
 
 pulumi.export("clusterName", platform.cluster_name)
 pulumi.export("kubeconfig", platform.kubeconfig)

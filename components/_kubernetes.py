@@ -38,7 +38,7 @@ _KEYWORDS = {
 
 
 # Kinds from CRDs have no typed class; they go through CustomResource with the same body.
-_CUSTOM_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor")}
+_CUSTOM_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
 
 
 def register_object(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:

@@ -14,7 +14,9 @@ from ..config.placement.records import PlacedModel
 from ..config.platform.node_groups import NodeGroupConfig
 from ..config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 from ..config.validation import validate_model
+from . import _alert_rules as alert_rules
 from . import _compile_job_objects as compile_job
+from . import _dashboards as dashboards
 from . import _deployment_objects as objects
 from ._kubernetes import metadata_name, register_object
 from .model_namespace import ModelNamespace, ModelNamespaceArgs
@@ -33,7 +35,8 @@ class VllmModelArgs:
     cache_volumes: CacheVolumesConfig = field(default_factory=CacheVolumesConfig)
     network_policy: NetworkPolicyConfig = field(default_factory=NetworkPolicyConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
-    """With `service_monitors`, the model's namespace scrapes it (a namespace the model creates gets the ServiceMonitor)."""
+    """With `service_monitors`, the model's namespace scrapes it (a namespace the model creates gets the ServiceMonitor),
+    and the model gets its Grafana dashboard (a sidecar ConfigMap) and its PrometheusRule alerts."""
     node_selector: dict[str, str] | None = None
     """Replaces the node selector derived from `node_group` (which selects this project's node
     labels), for a cluster whose accelerator nodes carry other labels."""
@@ -149,6 +152,14 @@ class VllmModel(pulumi.ComponentResource):
                 objects.model_network_policy_object(model, shared.allowed_callers, shared.allowed_peers),
                 pulumi.ResourceOptions(parent=self, depends_on=[shared]),
             )
+        self.dashboard: pulumi.CustomResource | None = None
+        self.alert_rules: pulumi.CustomResource | None = None
+        if args.monitoring.service_monitors:
+            # The namespace's ServiceMonitor scrapes this model; its dashboard and alerts use the metric
+            # names its vLLM version exports (config/monitoring_series.py).
+            after_shared = pulumi.ResourceOptions(parent=self, depends_on=[shared])
+            self.dashboard = register_object(f"{resource_name}-dashboard", dashboards.model_dashboard_object(model), after_shared)
+            self.alert_rules = register_object(f"{resource_name}-alerts", alert_rules.model_rule_object(model), after_shared)
         budget = objects.disruption_budget_object(model)
         if budget is not None:
             register_object(f"{resource_name}-disruption-budget", budget, pulumi.ResourceOptions(parent=self, depends_on=[shared]))

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import committed_stacks, recording_for
+from vllm_eks.components.fleet_monitoring import FleetMonitoring, FleetMonitoringArgs
 from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from vllm_eks.components.vllm_model import VllmModel, VllmModelArgs
 from vllm_eks.config.model import ModelConfig
@@ -79,12 +80,15 @@ def _monitored_program() -> None:
     monitoring = MonitoringConfig(service_monitors=True)
     group = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge", desired_size=2, max_size=2)
     shared = ModelNamespace("team", ModelNamespaceArgs(name="team", monitoring=monitoring))
+    models = []
     for name, image in (("old", "vllm/vllm-openai:v0.10.2"), ("new", "vllm/vllm-openai:v0.26.0")):
         model = ModelConfig.model_validate(dict(
             name=name, namespace="team", accelerator="gpu", node_group="gpu", image=image, model="Qwen/Qwen3-8B",
             max_model_len=8192, resources={"cpu": "3", "memory": "24Gi"}))
+        models.append(model)
         VllmModel(name, VllmModelArgs(model=model, node_group=group, namespace=shared, monitoring=monitoring),
                   pulumi.ResourceOptions())
+    FleetMonitoring("fleet", FleetMonitoringArgs(models=models, monitoring=monitoring))
 
 
 def _rendered(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -93,7 +97,7 @@ def _rendered(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def test_a_monitored_namespace_renders_prometheus_objects_valid_against_their_crds():
     objects = _rendered(manifests(run_program(_monitored_program)))
-    assert {o["kind"] for o in objects} >= {"ServiceMonitor"}
+    assert {o["kind"] for o in objects} == {"ServiceMonitor", "PrometheusRule"}
     assert [e for o in objects for e in errors(o)] == []
 
 
