@@ -10,13 +10,14 @@ tests/promtool/ and fire each alert at least once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any
 
-from ._labels import recommended_labels
-from ._promql import RATE_WINDOW, model_queries
 from ..config.accelerators import ACCELERATORS, AcceleratorKind
 from ..config.model import ModelConfig
+from ._labels import recommended_labels
+from ._promql import RATE_WINDOW, model_queries
 
 Object = dict[str, Any]
 
@@ -27,13 +28,13 @@ KV_CACHE_THRESHOLD = 0.9
 @dataclass(frozen=True)
 class Alert:
     name: str
-    expr: Optional[str]
+    expr: str | None
     duration: str
     severity: str
     summary: str
     fix: str
 
-    model: Optional[str] = None
+    model: str | None = None
     """The model's name, as a rule label: it tells one model's alert from another's in routing and silences."""
 
     def rule(self) -> Object:
@@ -42,7 +43,7 @@ class Alert:
                 "annotations": {"summary": self.summary, "fix": self.fix}}
 
 
-def _grouped(expr: Optional[str]) -> Optional[str]:
+def _grouped(expr: str | None) -> str | None:
     """`A or B` in parentheses, so a comparison after it applies to both (`or` binds loosest in PromQL)."""
     return f"({expr})" if expr and " or " in expr else expr
 
@@ -51,7 +52,7 @@ def _deployment(model: ModelConfig) -> str:
     return f'namespace="{model.namespace}", deployment="{model.name}"'
 
 
-def model_alerts(model: ModelConfig, max_replicas: Optional[int] = None) -> list[Alert]:
+def model_alerts(model: ModelConfig, max_replicas: int | None = None) -> list[Alert]:
     """Every alert for one model; `expr` is None where its vLLM version exports no series for it.
     `max_replicas` is the most replicas the model may run (its fixed `replicas` by default)."""
     q = model_queries(model)
@@ -144,7 +145,7 @@ def rule_object(name: str, namespace: str, instance: str, alerts: Sequence[Alert
     }
 
 
-def model_rule_object(model: ModelConfig, max_replicas: Optional[int] = None) -> Object:
+def model_rule_object(model: ModelConfig, max_replicas: int | None = None) -> Object:
     return rule_object(f"{model.name}-alerts", model.namespace, model.name, model_alerts(model, max_replicas))
 
 
@@ -153,7 +154,7 @@ def skipped_alerts(model: ModelConfig) -> list[str]:
     return [f"{a.name}: vLLM {version} exports no series for it" for a in model_alerts(model) if a.expr is None]
 
 
-def fleet_rule_object(namespace: str, kinds: Iterable[AcceleratorKind]) -> Optional[Object]:
+def fleet_rule_object(namespace: str, kinds: Iterable[AcceleratorKind]) -> Object | None:
     alerts = fleet_alerts(kinds)
     return rule_object("vllm-fleet-hardware-alerts", namespace, "fleet", alerts) if alerts else None
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from ._labels import recommended_labels
-from ._promql import RATE_WINDOW, ModelQueries, model_queries
 from ..config.model import ModelConfig
 from ..config.monitoring_series import NEEDS, SERIES, resolve
+from ._labels import recommended_labels
+from ._promql import RATE_WINDOW, ModelQueries, model_queries
 
 Object = dict[str, Any]
 
@@ -60,12 +61,12 @@ def _uid(*parts: str) -> str:
     return "vllm-" + hashlib.sha256("/".join(parts).encode()).hexdigest()[:20]
 
 
-def _latency(q: ModelQueries, key: str) -> Optional[list[tuple[str, str]]]:
+def _latency(q: ModelQueries, key: str) -> list[tuple[str, str]] | None:
     p50, p95 = q.quantile(key, 0.5), q.quantile(key, 0.95)
     return [(p50, "p50"), (p95, "p95")] if p50 and p95 else None
 
 
-def model_panels(q: ModelQueries) -> list[tuple[str, str, Optional[list[tuple[str, str]]], str]]:
+def model_panels(q: ModelQueries) -> list[tuple[str, str, list[tuple[str, str]] | None, str]]:
     """(need, title, targets or None when the version lacks a series, unit) per panel, in order."""
     running, waiting = q.gauge("requests_running"), q.gauge("requests_waiting")
     generated, prompt = q.rate("generation_tokens"), q.rate("prompt_tokens")

@@ -7,8 +7,8 @@ Operator adds the target's `namespace` (ServiceMonitor endpoints: namespace, ser
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from ..config.model import ModelConfig
 from ..config.monitoring_series import MetricsVersion, metrics_version, resolve
@@ -31,7 +31,7 @@ class ModelQueries:
     def names(self, key: str) -> tuple[str, ...]:
         return resolve(key, self.version.facts)
 
-    def either(self, key: str, template: Callable[[str], str]) -> Optional[str]:
+    def either(self, key: str, template: Callable[[str], str]) -> str | None:
         """`template(name)` for each name the version exports for `key`, joined with `or` (the first wins
         per label set); None when the version exports none."""
         names = self.names(key)
@@ -39,21 +39,21 @@ class ModelQueries:
             return None
         return " or ".join(f"({template(n)})" if len(names) > 1 else template(n) for n in names)
 
-    def gauge(self, key: str, aggregate: str = "sum", by: str = "") -> Optional[str]:
+    def gauge(self, key: str, aggregate: str = "sum", by: str = "") -> str | None:
         grouping = f" by ({by})" if by else ""
         return self.either(key, lambda n: f"{aggregate}{grouping} ({n}{{{self.selector}}})")
 
-    def rate(self, key: str, by: str = "") -> Optional[str]:
+    def rate(self, key: str, by: str = "") -> str | None:
         grouping = f" by ({by})" if by else ""
         return self.either(key, lambda n: f"sum{grouping} (rate({n}{{{self.selector}}}[{RATE_WINDOW}]))")
 
-    def quantile(self, key: str, q: float) -> Optional[str]:
+    def quantile(self, key: str, q: float) -> str | None:
         return self.either(key, lambda n: (
             f"histogram_quantile({q}, sum by (le) (rate({n}_bucket{{{self.selector}}}[{RATE_WINDOW}])))"))
 
-    def ratio(self, numerator: str, denominator: str) -> Optional[str]:
+    def ratio(self, numerator: str, denominator: str) -> str | None:
         """rate(numerator) / rate(denominator), pairing the names of one generation (both new or both old)."""
-        pairs = list(zip(self.names(numerator), self.names(denominator)))
+        pairs = list(zip(self.names(numerator), self.names(denominator), strict=False))  # a generation may lack one
         if not pairs:
             return None
         parts = [f"sum (rate({a}{{{self.selector}}}[{RATE_WINDOW}])) / sum (rate({b}{{{self.selector}}}[{RATE_WINDOW}]))"

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 
-from . import _alert_rules as alert_rules
-from . import _dashboards as dashboards
-from ._kubernetes import register_object
 from ..config.model import ModelConfig
 from ..config.stack import MonitoringConfig
+from . import _alert_rules as alert_rules
+from . import _dashboards as dashboards
+from ._kubernetes import metadata_name, register_object
 
 
 @dataclass
@@ -30,10 +30,10 @@ class FleetMonitoring(pulumi.ComponentResource):
 
     dashboard_name: pulumi.Output[str]
     """Name of the fleet dashboard's ConfigMap."""
-    rule_name: Optional[pulumi.Output[str]]
+    rule_name: pulumi.Output[str] | None
     """Name of the hardware PrometheusRule, or None when no model runs on an accelerator it covers."""
 
-    def __init__(self, resource_name: str, args: FleetMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, resource_name: str, args: FleetMonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("vllm-eks:index:FleetMonitoring", resource_name, None, opts)
         child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         namespace = args.monitoring.prometheus_namespace
@@ -41,9 +41,9 @@ class FleetMonitoring(pulumi.ComponentResource):
                                     dashboards.fleet_dashboard_object(args.models, namespace), child)
         # Which hardware exporters' metrics exist follows from the accelerators the models run on.
         rule_object = alert_rules.fleet_rule_object(namespace, {m.accelerator for m in args.models})
-        self.dashboard_name = dashboard.metadata.apply(lambda metadata: metadata["name"])
+        self.dashboard_name = metadata_name(dashboard)
         self.rule_name = None
         if rule_object is not None:
             rule = register_object(f"{resource_name}-hardware-alerts", rule_object, child)
-            self.rule_name = rule.metadata.apply(lambda metadata: metadata["name"])
+            self.rule_name = metadata_name(rule)
         self.register_outputs({"dashboard_name": self.dashboard_name, "rule_name": self.rule_name})

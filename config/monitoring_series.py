@@ -15,7 +15,6 @@ uses against one of the two.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from .image_catalog import neuron_image
 from .sizing.vllm_memory import image_vllm_version
@@ -108,7 +107,7 @@ def metrics_version(image: str) -> MetricsVersion:
     table not newer than it; a version older than every table takes the oldest, and says so."""
     catalog = neuron_image(image)
     # The catalog's vllm_version (issue 21) names the release a Neuron image's vLLM is forked from.
-    catalog_version: Optional[str] = catalog.vllm_version if catalog else None
+    catalog_version: str | None = catalog.vllm_version if catalog else None
     if catalog_version:
         wanted, why = catalog_version, f"the image catalog's vLLM {catalog_version}"
     else:
