@@ -13,7 +13,7 @@ from ..config.model import ModelConfig
 from ..config.placement.records import PlacedModel
 from ..config.platform.node_groups import NodeGroupConfig
 from ..config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
-from ..config.validation import validate_model
+from ..config.validation import check_model
 from . import _alert_rules as alert_rules
 from . import _compile_job_objects as compile_job
 from . import _dashboards as dashboards
@@ -95,7 +95,10 @@ class VllmModel(pulumi.ComponentResource):
     def __init__(self, resource_name: str, args: VllmModelArgs, opts: pulumi.ResourceOptions | None = None):
         # The same sizing and placement checks a stack file gets, before anything registers.
         if args.placement is None:
-            validate_model(args.model, args.node_group, source=f"VllmModel {resource_name!r}")
+            # Library mode: the same checks and warnings a stack file gets (the preview prints the warnings,
+            # and --strict fails on them); a stack's models were checked, and warned about, once already.
+            for warning in check_model(args.model, args.node_group, source=f"VllmModel {resource_name!r}").warnings:
+                pulumi.log.warn(warning)
         elif args.placement.model is not args.model or args.placement.group is not args.node_group:
             raise ValueError(f"VllmModel {resource_name!r}: placement is the record of another model or node group; "
                              f"pass ValidatedStack.placement(model) for this model, or omit it")

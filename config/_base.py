@@ -1,6 +1,8 @@
 """Shared pydantic base: camelCase keys as Pulumi users write them, unknown keys rejected."""
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 
@@ -21,3 +23,18 @@ class ConfigModel(BaseModel):
         # Field docstrings become descriptions, from which docs/config-reference.md is generated.
         use_attribute_docstrings=True,
     )
+
+    def __init__(self, /, **data: Any) -> None:
+        """Keyword construction (library mode, `ModelConfig(tensor_parallel_size=2, ...)`) fails with a
+        ConfigError worded in Python terms, one line per mistake, instead of pydantic's traceback text."""
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            from .errors import ConfigError
+            from .python_terms import constructor_issues
+
+            raise ConfigError(constructor_issues(error, type(self), data), f"{type(self).__name__}(...)") from None
+
+    # Nested blocks are validated by pydantic-core directly (as for BaseModel's own __init__), not through this
+    # method: a stack file's errors keep their full paths (pydantic/_internal/_model_construction.py reads this).
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]

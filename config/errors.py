@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,10 +85,12 @@ class NestedIssues(ValueError):
 
 def issues_from_validation_error(
     error: ValidationError, prefix: Sequence[PathPart] = (), root: type[BaseModel] | None = None, data: Any = None,
+    unknown_key: Callable[[type[BaseModel], Sequence[PathPart], Any, str], ConfigIssue] | None = None,
 ) -> list[ConfigIssue]:
     """Turn pydantic's errors into issues with Pulumi-style paths, the offending value, and
     words a stack file's author uses (no Python type names). `root` is the model validated and
-    `data` its input, from which an unknown key gets the nearest valid one."""
+    `data` its input, from which an unknown key gets the nearest valid one (`unknown_key` words it
+    for another audience: config/python_terms.py)."""
     issues = []
     for item in error.errors(include_url=False):
         own = [part for part in item["loc"] if not _is_union_tag(part)]
@@ -99,7 +101,7 @@ def issues_from_validation_error(
             issues += [ConfigIssue(_join(path, issue.path), issue.message, tuple(_rebase(fix, path) for fix in issue.fixes))
                        for issue in nested.issues]
         elif item["type"] == "extra_forbidden" and root is not None:
-            issues.append(_unknown_key(root, own, data, path))
+            issues.append((unknown_key or _unknown_key)(root, own, data, path))
         else:
             fixes = tuple(_rebase(fix, path) for fix in getattr(nested, "fixes", ()))
             issues.append(ConfigIssue(path, _message(item), fixes or _choice_fix(item, path)))

@@ -9,20 +9,20 @@ the warnings), so the program, the CLI and the components reuse it instead of ch
 
 from __future__ import annotations
 
-import re
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError, ConfigIssue, PathPart, format_path
 from .image_catalog import image_issues
 from .instance_catalog import INSTANCE_TYPES
-from .model import ModelConfig, ModelSource, ResourcesConfig
-from .model_catalog import ArchitectureBlock
+from .model import ModelConfig, ModelSource
 from .placement.checks import placement_issues, placement_warnings
 from .placement.records import PlacedModel, place
 from .platform.node_groups import NodeGroupConfig
 from .platform.rules import platform_issues, platform_warnings
+from .python_terms import in_python_terms, python_text
 from .scheduler_catalog import scheduler_issues
 from .stack import StackConfig
 from .tokens import SECRET_FIX, looks_like_token
@@ -68,9 +68,37 @@ def validate_stack(stack: StackConfig, source: str = "stack config") -> Validate
     return ValidatedStack(stack, tuple(placed), tuple(warnings))
 
 
+@dataclass(frozen=True)
+class CheckedModel:
+    """A model a VllmModel component checked itself (library mode), with its warnings in Python terms."""
+
+    placed: PlacedModel
+    warnings: tuple[str, ...]
+    source: str
+    """Who checked it: `VllmModel 'assistant'`."""
+
+
+# The offline preview collects what library-mode components checked, to print their sizing table and
+# rehearse them as it does a stack's models (preview/engine.py starts a collection per program run).
+_LIBRARY_CHECKS: ContextVar[list[CheckedModel] | None] = ContextVar("vllm_eks_library_checks", default=None)
+
+
+def collect_library_checks() -> list[CheckedModel]:
+    """From now on in this context, every `check_model` result is appended to the list returned."""
+    checks: list[CheckedModel] = []
+    _LIBRARY_CHECKS.set(checks)
+    return checks
+
+
 def validate_model(model: ModelConfig, group: NodeGroupConfig, source: str) -> PlacedModel:
+    """`check_model`'s placement record."""
+    return check_model(model, group, source).placed
+
+
+def check_model(model: ModelConfig, group: NodeGroupConfig, source: str) -> CheckedModel:
     """One model's rules against the node group it targets, for a model deployed outside a stack
-    file (the VllmModel component used as a library): accelerator kind, sizing and placement.
+    file (the VllmModel component used as a library): the same accelerator, image, sizing and
+    placement rules and the same warnings a stack file gets, worded in Python terms.
 
     Left out: the token rule (whoever owns the namespace's Secret decides) and the running node
     count, since another cluster may run an autoscaler; `maxSize` still bounds the nodes.
@@ -81,27 +109,11 @@ def validate_model(model: ModelConfig, group: NodeGroupConfig, source: str) -> P
     issues = leaks + ([mismatch] if mismatch else image_issues(0, model) + placement_issues([placed], groups_run_as_configured=False))
     if issues:
         raise ConfigError([in_python_terms(issue) for issue in issues], source)
-    return placed
-
-
-# A library caller wrote `VllmModelArgs(model=ModelConfig(tensor_parallel_size=...), node_group=...)`,
-# not a stack file: its issues name the Python arguments (`node_group.max_size`).
-_LIBRARY_ARGUMENTS = {"models[0]": "model", "nodeGroups[0]": "node_group"}
-_KEY_NAMES = {
-    field.alias: name
-    for config_class in (ModelConfig, ResourcesConfig, NodeGroupConfig, ArchitectureBlock)
-    for name, field in config_class.model_fields.items() if field.alias and field.alias != name
-}
-_KEY = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _KEY_NAMES), key=len, reverse=True)) + r")\b")
-
-
-def in_python_terms(issue: ConfigIssue) -> ConfigIssue:
-    """`nodeGroups[0].maxSize` -> `node_group.max_size`, in the path and the message alike."""
-    def translate(text: str) -> str:
-        for stack_path, argument in _LIBRARY_ARGUMENTS.items():
-            text = text.replace(stack_path, argument)
-        return _KEY.sub(lambda match: _KEY_NAMES[match.group(1)], text)
-    return ConfigIssue(translate(issue.path), translate(issue.message))
+    checked = CheckedModel(placed, tuple(python_text(warning) for warning in placement_warnings([placed])), source)
+    collected = _LIBRARY_CHECKS.get()
+    if collected is not None:
+        collected.append(checked)
+    return checked
 
 
 def _place_model(stack: StackConfig, index: int, model: ModelConfig) -> PlacedModel | ConfigIssue:

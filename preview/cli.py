@@ -12,6 +12,8 @@ from pathlib import Path
 from ..config.errors import ConfigError
 from ..config.loader import validate_stack_file
 from ..config.placement.records import unit_name
+from ..config.python_terms import python_text
+from ..config.stack import StackConfig
 from ..config.units import PROJECT
 from ..config.validation import ValidatedStack
 from ..config.wording import plural
@@ -68,7 +70,7 @@ def _run(project_dir: Path, stack_name: str) -> tuple[Recording | None, Validate
         return None, None
     if recording.error is not None:
         raise recording.error
-    return recording, validated
+    return recording, validated or library_stack(recording)
 
 
 def _print_config_error(error: ConfigError, registered: int) -> None:
@@ -84,8 +86,19 @@ def _print_config_error(error: ConfigError, registered: int) -> None:
 
 
 def _rehearsal(recording: Recording, validated: ValidatedStack | None) -> Rehearsal | None:
-    """The deploy rehearsal of this project's stacks (another project's program has no models to time)."""
+    """The deploy rehearsal of this project's stacks, or of the models another project's program checked
+    through VllmModel (library mode); None for a program with no models."""
     return rehearse(recording, validated.stack) if validated is not None else None
+
+
+def library_stack(recording: Recording) -> ValidatedStack | None:
+    """The models a program's VllmModel components checked themselves, as a stack the sizing table and the
+    rehearsal read (their warnings were already logged by the components)."""
+    if not recording.library_checks:
+        return None
+    placed = tuple(check.placed for check in recording.library_checks)
+    stack = StackConfig.model_construct(models=[p.model for p in placed], node_groups=[p.group for p in placed])
+    return ValidatedStack(stack, placed, ())
 
 
 def _finish(recording: Recording, strict: bool, rehearsal: Rehearsal | None = None) -> int:
@@ -107,9 +120,11 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if recording is None:
         return EXIT_INVALID_CONFIG
     print(resource_tree(recording))
-    if validated is None:
+    if validated is None or not recording.outputs.get("modelEndpoints") and recording.library_checks:
         print("\nOutputs:")
         print("\n".join(output_lines(recording)) or "  (none)")
+        if validated is not None:  # library mode: the models the program's VllmModels checked, in Python terms
+            print(python_text("\n".join(sizing_lines(validated))))
     else:
         print("\nModels:")
         print("\n".join(model_summary(validated, recording)) or "  (none)")
@@ -135,7 +150,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     extra = ""
     if validated is not None and validated.placed:
         # What `vllm-eks diff` compares besides the plan.
-        (args.out / SIZING_FILE).write_text(format_sizing_table(validated) + "\n")
+        table = format_sizing_table(validated)
+        (args.out / SIZING_FILE).write_text((python_text(table) if recording.library_checks else table) + "\n")
         extra = f" and {SIZING_FILE}"
     print(f"Wrote {plural(len(written) - 1, 'manifest')}, plan.json{extra} under {args.out}")
     return status

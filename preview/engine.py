@@ -22,6 +22,7 @@ from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
 from ..config.units import PROJECT, SECRET_PLACEHOLDER
+from ..config.validation import CheckedModel, collect_library_checks
 from .mock_outputs import mock_outputs
 
 SECRET_MASK = SECRET_PLACEHOLDER
@@ -62,6 +63,8 @@ class Recording:
     warnings: list[str] = field(default_factory=list)
     error: BaseException | None = None
     """What the program raised, if anything; registrations before it are still listed."""
+    library_checks: list[CheckedModel] = field(default_factory=list)
+    """Models VllmModel components checked themselves (library mode), in registration order."""
 
     def by_type(self, type_: str) -> list[RegisteredResource]:
         return [resource for resource in self.resources if resource.type == type_]
@@ -183,6 +186,7 @@ def run_program(
         logger = logging.getLogger(f"vllm-eks.preview.{id(recording)}")
         logger.propagate = False
         logger.addHandler(_WarningCollector(recording))
+        recording.library_checks = collect_library_checks()
         pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
         pulumi.runtime.set_mocks(
             _Mocks(), project=project, stack=stack, preview=False,

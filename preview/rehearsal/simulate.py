@@ -124,6 +124,10 @@ class _Replay:
             if resource.parent:
                 self.children.setdefault(resource.parent, []).append(resource)
         self._in_progress: set[str] = set()
+        # A program whose VllmModels checked themselves (library mode) and that creates no node group deploys onto
+        # an existing cluster's nodes and storage classes: its pods schedule and its claims bind once created.
+        self.existing_cluster = bool(recording.library_checks) and not any(
+            r.type == "aws:eks/nodeGroup:NodeGroup" for r in recording.resources)
         self._pods: dict[str, tuple[list[tuple[float, float]], str | None]] = {}
 
     # --- graph -------------------------------------------------------------------------
@@ -227,6 +231,8 @@ class _Replay:
         class_name = (claim.inputs.get("spec") or {}).get("storageClassName")
         classes = self.find(lambda r: object_kind(r.inputs) == "storage.k8s.io/v1/StorageClass"
                             and (r.inputs.get("metadata") or {}).get("name") == class_name)
+        if not classes and self.existing_cluster:
+            return created + _PROVISIONING_SECONDS, None, f"Bound by the cluster's own StorageClass {class_name!r}"
         if not classes:
             return float("inf"), None, f"no StorageClass {class_name!r} is registered: never binds"
         storage_class = classes[0]
@@ -276,8 +282,10 @@ class _Replay:
                     ready_at, held_by = advertised, plugin.urn if plugin_step.finish > group_step.finish else group.urn
             placements.append((ready_at, held_by))
         schedulable, cause = created, None
-        if not placements:
+        if not placements and not self.existing_cluster:
             schedulable, cause = float("inf"), None  # no node group can run these pods: they stay Pending
+        elif not placements:
+            pass  # the existing cluster's own nodes
         else:
             earliest, earliest_holder = min(placements, key=lambda p: (p[0], p[1] or ""))
             if earliest > schedulable:

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
+from vllm_eks.config.errors import ConfigError
 from vllm_eks.config.platform.access import (
     ClusterCreator,
     access_warnings,
@@ -70,7 +70,7 @@ def test_creator_arn_takes_a_role_a_user_or_a_session_of_a_role(arn, ok):
     if ok:
         assert ClusterConfig(creator_arn=arn).creator_arn == arn
     else:
-        with pytest.raises(ValidationError, match="an IAM role or user ARN"):
+        with pytest.raises(ConfigError, match="an IAM role or user ARN"):
             ClusterConfig(creator_arn=arn)
 
 

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_DIR
-from vllm_eks.preview.cli import EXIT_INVALID_CONFIG, main
+from vllm_eks.config.model import ModelConfig
+from vllm_eks.config.platform.node_groups import NodeGroupConfig
+from vllm_eks.config.python_terms import python_text
+from vllm_eks.config.stack import StackConfig
+from vllm_eks.config.validation import validate_stack
+from vllm_eks.preview.cli import EXIT_INVALID_CONFIG, EXIT_WARNINGS_STRICT, main
 from vllm_eks.preview.runner import project_name, run_stack
 
 EXAMPLE = PROJECT_DIR / "examples" / "existing-cluster"
@@ -79,3 +84,48 @@ def test_a_model_the_consumers_nodes_cannot_hold_fails_with_the_components_check
     # The consumer's Provider registered before the component's check: the summary must not claim nothing would be.
     assert err.endswith("Stopped after 1 resource had been registered: offline nothing was created, but a real "
                         "`pulumi up` would create it before failing here.\n")
+
+
+def test_preview_of_the_example_prints_the_sizing_table_and_the_rehearsal_in_python_terms(capsys):
+    assert main(["preview", "--stack", "demo", "--project-dir", str(EXAMPLE), "--strict"]) == 0
+    out = capsys.readouterr().out
+    assert "\nSizing:\nmodel qwen3-8b on g6e.xlarge\n" in out
+    assert "  max_model_len          16384\n" in out and "maxModelLen" not in out
+    # The cluster exists: its nodes and storage class are not the program's, so the pods schedule at once.
+    assert "      qwen3-8b: 7m49s / 7m49s  (pull 1m30s (9 GB), download 2m44s (16 GB), load 3m22s)\n" in out
+    assert "awaits that would exceed their timeout: none" in out
+
+
+def _set_max_model_len(example: Path, length: int) -> None:
+    with (example / "Pulumi.demo.yaml").open("a") as stack_file:
+        stack_file.write(f"  team-llm:maxModelLen: {length}\n")
+
+
+def test_a_library_model_gets_the_warnings_a_stack_file_gets_worded_for_python_and_strict_fails_on_them(example, capsys):
+    _set_max_model_len(example, 131072)
+    assert main(["preview", "--stack", "demo", "--project-dir", str(example), "--strict"]) == EXIT_WARNINGS_STRICT
+    err = capsys.readouterr().err
+    assert err.startswith("warning: model.max_model_len: qwen3-8b's KV cache holds 175,232 tokens")
+    assert "set kv_cache_dtype to fp8" in err
+    assert err.endswith("--strict: 1 warning counts as an error.\n")
+
+
+def test_the_library_warning_is_the_stack_files_warning_in_python_terms(example):
+    _set_max_model_len(example, 131072)
+    library = run_stack(example, "demo").warnings
+    group = NodeGroupConfig(name="gpu", instance_type="g6e.xlarge", min_size=2, max_size=2)
+    model = ModelConfig(name="qwen3-8b", namespace="assistants", accelerator="gpu", node_group="gpu",
+                        image="vllm/vllm-openai:v0.10.2", model="Qwen/Qwen3-8B", max_model_len=131072, replicas=2,
+                        resources={"cpu": "3", "memory": "24Gi"})
+    stack = validate_stack(StackConfig(node_groups=[group], models=[model], hf_token="x",
+                                       cluster={"endpoint_public_access_cidrs": ["203.0.113.7/32"]}))
+    assert library == [python_text(warning) for warning in stack.warnings]
+
+
+def test_a_misspelt_model_config_keyword_is_one_line_naming_the_nearest_field(example, capsys):
+    program = example / "__main__.py"
+    program.write_text(program.read_text().replace("max_model_len=", "max_model_lenn="))
+    assert main(["preview", "--stack", "demo", "--project-dir", str(example)]) == EXIT_INVALID_CONFIG
+    err = capsys.readouterr().err
+    assert err.startswith("Invalid ModelConfig(...) (1 problem):\n  - max_model_lenn: unknown keyword; did you mean max_model_len?\n")
+    assert "Traceback" not in err
