@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 """Bumped whenever the extractors change what they write; the committed tables record it."""
 
 REPO = Path(__file__).resolve().parent.parent
@@ -297,9 +297,15 @@ def _record(metrics: dict[str, dict[str, Any]], name: str, kind: str, path: str,
 # argparse choices (from `Literal[...]` annotations, as `_compute_kwargs`/`literal_to_kwargs` do) and
 # defaults; explicit `add_argument("--flag", choices=[...])` calls override (the only form before 0.8).
 
-ARGS_FILES = ("vllm/engine/arg_utils.py", "vllm/entrypoints/openai/cli_args.py")
+def args_files(sources: Mapping[str, str]) -> list[str]:
+    """vllm/engine/arg_utils.py (EngineArgs) and the API server's cli_args.py (FrontendArgs, make_arg_parser),
+    which moved: vllm/entrypoints/openai/ up to 0.26, launchers/ in 0.32, common/ in 0.34."""
+    frontend = sorted(path for path in sources if path.startswith("vllm/entrypoints/") and path.endswith("/cli_args.py"))
+    return ["vllm/engine/arg_utils.py", *frontend]
+
 ARGS_CLASSES = ("EngineArgs", "FrontendArgs", "BaseFrontendArgs")
-INDEXED = ("vllm/config", "vllm/engine/", "vllm/entrypoints/openai/cli_args.py",
+INDEXED = ("vllm/config", "vllm/engine/", "vllm/entrypoints/openai/cli_args.py", "vllm/entrypoints/launchers/cli_args.py",
+           "vllm/entrypoints/common/cli_args.py",
            "vllm/model_executor/layers/quantization/__init__.py")
 """Where the flags' Literal aliases and config defaults live; a flag whose annotation names a type from
 elsewhere is recorded without choices (any value passes), never with a guessed list."""
@@ -381,6 +387,9 @@ class _Index:
                 if (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
                         and statement.target.id == node.attr):
                     return self.default(statement.value, depth + 1)
+        if isinstance(node, ast.Call) and _callee(node) in ("Field", "field"):  # pydantic/dataclass field(default=...)
+            default = next((keyword.value for keyword in node.keywords if keyword.arg == "default"), None)
+            return self.default(default, depth + 1) if default is not None else None
         if isinstance(node, ast.Call) and _callee(node) == "get_field" and len(node.args) == 2:
             return self.default(ast.Attribute(value=node.args[0], attr=getattr(node.args[1], "value", "")), depth + 1)
         return None
@@ -397,7 +406,7 @@ def extract_flags(sources: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     modules = dict(parsed({path: text for path, text in sources.items() if path.startswith(INDEXED)}))
     index = _Index(modules)
     flags: dict[str, dict[str, Any]] = {}
-    for path in ARGS_FILES:
+    for path in args_files(sources):
         module = modules.get(path)
         if module is None:
             continue
@@ -433,6 +442,8 @@ def extract_flags(sources: Mapping[str, str]) -> dict[str, dict[str, Any]]:
                 elif keyword.arg == "default" and entry["default_source"] is None:
                     entry["default_source"] = ast.unparse(keyword.value)
                     entry["default"] = index.default(keyword.value)
+            for alias in long[1:]:  # `add_argument("--gpu-memory-utilization", "--device-memory-utilization", ...)`
+                flags.setdefault(alias, {**entry, "alias_of": long[0]})
     return dict(sorted(flags.items()))
 
 

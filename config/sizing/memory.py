@@ -29,7 +29,7 @@ from .vllm_defaults import (
     scheduler_defaults,
 )
 from .vllm_memory import VllmMemory, image_vllm_version, vllm_memory
-from .vllm_version import engine_choice, v0_batched_tokens
+from .vllm_version import engine_choice, v0_batched_tokens, version_default_utilization
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,8 @@ def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parall
     kv = kv_precision(model, weights)
     traits = ACCELERATORS[model.accelerator]
     heads = traits.head_sharding.shard(arch, tp)
-    utilization = (model.gpu_memory_utilization or GPU_MEMORY_UTILIZATION) if traits.honours_memory_utilization else None
+    default_utilization = version_default_utilization(image_vllm_version(model.image)) or GPU_MEMORY_UTILIZATION
+    utilization = (model.gpu_memory_utilization or default_utilization) if traits.honours_memory_utilization else None
     notes = []
     default_seqs, seqs_rule = default_max_num_seqs(traits, spec)
     if heads.kv_heads != arch.kv_heads:

@@ -38,3 +38,14 @@ def v0_batched_tokens(max_model_len: int, max_num_seqs: int) -> tuple[int, str]:
         return V0_DEFAULT_MAX_NUM_BATCHED_TOKENS, "V0 engine with chunked prefill (maxModelLen > 32768)"
     tokens = min(max(max_model_len, V0_DEFAULT_MAX_NUM_BATCHED_TOKENS), max_num_seqs * max_model_len)
     return tokens, "V0 engine without chunked prefill: max(maxModelLen, 2048) (vllm/config/scheduler.py @ 0.10.2)"
+
+
+def version_default_utilization(version: ImageVersion) -> float | None:
+    """`--gpu-memory-utilization`'s default in this version's source (CacheConfig.gpu_memory_utilization:
+    0.9 up to 0.10.2, 0.92 in 0.26 and 0.32), or None where the table has no numeric default (no table; from
+    0.34 the default depends on the extensible KV cache, `resolved_gpu_memory_utilization`)."""
+    try:
+        default = facts_for(str(version.version)).raw.get("flags", {}).get("--gpu-memory-utilization", {}).get("default")
+    except KeyError:
+        return None
+    return float(default) if isinstance(default, (int, float)) and not isinstance(default, bool) else None

@@ -78,6 +78,23 @@ def value_issues(index: int, model: ModelConfig, facts: VllmFacts, how: str = ""
     return issues
 
 
+def unknown_flags(model: ModelConfig, facts: VllmFacts) -> list[tuple[int, str]]:
+    """extraArgs flags this version's `vllm serve` does not define: (index in extraArgs, flag). argparse
+    accepts `--no-X` for a boolean `--X` and vLLM's FlexibleArgumentParser `_` for `-`."""
+    flags = facts.raw.get("flags", {})
+    if not flags:
+        return []
+    unknown = []
+    for position, arg in enumerate(model.extra_args):
+        if not arg.startswith("--"):
+            continue
+        name = "--" + arg.split("=", 1)[0][2:].replace("_", "-")
+        if name in flags or (name.startswith("--no-") and "--" + name[5:] in flags):
+            continue
+        unknown.append((position, name))
+    return unknown
+
+
 def engine_for(placed: PlacedModel) -> EngineChoice | None:
     """The engine choice of a GPU model (None off GPUs, where the image's vLLM does not profile memory)."""
     if placed.sizing.vllm is None:
@@ -106,6 +123,12 @@ def vllm_warnings(placed_models: Sequence[PlacedModel]) -> list[str]:
     """Each engine or runner switch the version makes by itself, in its own words, with the consequence."""
     warnings: list[str] = []
     for placed in placed_models:
+        facts, _ = image_facts(placed.model)
+        if facts is not None:
+            warnings += [f"{placed.path}.extraArgs[{position}]: {flag} is not a flag vLLM {facts.version} defines for "
+                         f"`vllm serve` (its EngineArgs, FrontendArgs and add_argument calls, config/vllm_facts); "
+                         f"argparse would exit with 'unrecognized arguments'"
+                         for position, flag in unknown_flags(placed.model, facts)]
         choice = engine_for(placed)
         if choice is None or not choice.reasons:
             continue

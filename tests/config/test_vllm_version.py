@@ -170,3 +170,28 @@ def test_the_scheduler_defaults_the_planner_assumes_are_the_ones_each_versions_s
     for tokens, seqs in ((LARGE_DEVICE_MAX_NUM_BATCHED_TOKENS, LARGE_DEVICE_MAX_NUM_SEQS), (MAX_NUM_BATCHED_TOKENS, MAX_NUM_SEQS)):
         assert any(f"UsageContext.OPENAI_API_SERVER: {tokens}}}" in text for text in dicts)
         assert any(f"UsageContext.OPENAI_API_SERVER: {seqs}}}" in text for text in dicts)
+
+
+def test_an_extra_arg_the_images_vllm_does_not_define_is_a_warning_and_its_boolean_negation_is_not():
+    stack = _l40s(maxModelLen=8192, extraArgs=["--no-enable-chunked-prefill", "--disable_log_stats",
+                                               "--max-seq-len-to-capture=8192", "--swap-space=4"])
+    warnings = [w for w in warnings_of(stack) if ".extraArgs[" in w]
+    assert warnings == []  # every one is a 0.10.2 flag (max-seq-len-to-capture and swap-space were removed later)
+    newer = _l40s(maxModelLen=8192, image="vllm/vllm-openai:v0.34.0", extraArgs=["--swap-space=4"])
+    [warning] = [w for w in warnings_of(newer) if ".extraArgs[" in w]
+    assert warning.startswith("models[0].extraArgs[0]: --swap-space is not a flag vLLM 0.34.0 defines")
+
+
+@pytest.mark.parametrize("version", ["0.26.0", "0.32.0", "0.34.0"])
+def test_the_api_servers_own_flags_are_read_wherever_that_version_keeps_them(version):
+    flags = facts_for(version).raw["flags"]
+    assert {"--tool-call-parser", "--port", "--enable-auto-tool-choice", "--max-num-seqs"} <= set(flags)
+
+
+def test_an_unset_gpu_memory_utilization_is_the_images_versions_default():
+    # CacheConfig.gpu_memory_utilization: 0.9 in 0.10.2, Field(default=0.92) in 0.26.0 (vllm/config/cache.py).
+    assert facts_for("0.10.2").raw["flags"]["--gpu-memory-utilization"]["default"] == 0.9
+    assert facts_for("0.26.0").raw["flags"]["--gpu-memory-utilization"]["default"] == 0.92
+    old = sizings_of(_l40s(maxModelLen=8192, gpuMemoryUtilization=None))[0]
+    new = sizings_of(_l40s(maxModelLen=8192, gpuMemoryUtilization=None, image="vllm/vllm-openai:v0.26.0"))[0]
+    assert (old.utilization, new.utilization) == (0.9, 0.92)
