@@ -15,8 +15,11 @@ starts `vllm serve` with the replica's arguments, waits for /health (vLLM serves
 graphs are compiled and loaded), stops it and exits 0; a server that exits first fails the Job.
 
 How `pulumi up` waits: pulumi-kubernetes awaits a Job until its `Complete` condition is True and
-fails it on `Failed` (provider/pkg/await/job.go @ v4.32.0, `DefaultJobTimeoutMins = 10`), so the
-component sets customTimeouts from the model's startup budget (compile_timeout_minutes). The Job's
+fails it on `Failed` (provider/pkg/await/job.go @ v4.32.0, `DefaultJobTimeoutMins = 10`). Its timer
+restarts on every Job or pod event, and the provider's informers resync every minute
+(await/informers/factory.go), so customTimeouts (set from compile_timeout_minutes) never end the wait of
+a running Job: the hard stop is the Job's own `activeDeadlineSeconds`, the same budget, after which the
+Job controller fails it (DeadlineExceeded) and the step with it. The Job's
 `spec.template` is immutable and forces a replacement (provider/pkg/provider/diff.go `job`); its
 name carries the compiled-graph path's digest, so a compile setting change is a new Job (and a new
 directory), created before the old one is deleted; any other template change keeps the name, and the

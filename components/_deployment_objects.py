@@ -205,6 +205,7 @@ def deployment_object(
         "metadata": {"name": model.name, "namespace": model.namespace, "labels": labels, "annotations": annotations},
         "spec": {
             "replicas": model.replicas,
+            "progressDeadlineSeconds": progress_deadline_seconds(model),
             "selector": {"matchLabels": {"app": model.name}},
             # A surge pod would need accelerators no node has spare and sit Pending; replace
             # pods one at a time instead (a single-replica model is briefly unavailable).
@@ -277,7 +278,21 @@ def service_object(model: ModelConfig) -> Object:
     }
 
 
+PULL_ALLOWANCE_MINUTES = 10
+"""Scheduling and pulling a multi-GB image before the startup probe's budget starts."""
+
+
 def await_timeout_minutes(model: ModelConfig) -> int:
     """How long `pulumi up` waits for the Deployment: a rollout replaces pods one at a time
     (maxSurge 0, maxUnavailable 1), so each replica's startup budget in turn, plus image pulls."""
-    return math.ceil(model.startup_timeout_seconds * max(model.replicas, 1) / 60) + 10
+    return math.ceil(model.startup_timeout_seconds * max(model.replicas, 1) / 60) + PULL_ALLOWANCE_MINUTES
+
+
+def progress_deadline_seconds(model: ModelConfig) -> int:
+    """One pod's start: the controller counts a new, ready or available replica as progress
+    (kubernetes pkg/controller/deployment/util/deployment_util.go DeploymentProgressing), so the longest
+    time without progress is one pod's pull and startup budget. The default, 600 s (pkg/apis/apps/v1/
+    defaults.go), is shorter than a model's load: the controller would mark the rollout
+    ProgressDeadlineExceeded, which `kubectl rollout status` reports as a failure (kubectl
+    pkg/polymorphichelpers/rollout_status.go) while pulumi-kubernetes only warns (await/deployment.go)."""
+    return model.startup_timeout_seconds + PULL_ALLOWANCE_MINUTES * 60

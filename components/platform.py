@@ -116,7 +116,9 @@ class Platform(pulumi.ComponentResource):
             scheduler: VendorScheduler(
                 f"{resource_name}-{scheduler}",
                 VendorSchedulerArgs(provider=cluster.provider, scheduler_name=scheduler,
-                                    kubernetes_version=stack.cluster.kubernetes_version),
+                                    kubernetes_version=stack.cluster.kubernetes_version,
+                                    # Its Deployments' pods run on the system nodes (no accelerator taint).
+                                    depends_on=[cluster.system_node_group]),
                 pulumi.ResourceOptions(parent=self),
             )
             for scheduler in schedulers_needed(stack)

@@ -6,7 +6,7 @@ my-scheduler with k8s-neuron-scheduler); what differs is data there and in _sche
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -23,6 +23,9 @@ class VendorSchedulerArgs:
     """A key of config/scheduler_catalog.SCHEDULERS (the pods' schedulerName)."""
     kubernetes_version: str
     """The cluster's minor version; kube-scheduler follows it (one minor older at most)."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """What its pods need to run: nodes that take them (Platform passes the system node group). Without it
+    the Deployments start with the provider and their await counts the wait for nodes against its timeout."""
 
 
 class VendorScheduler(pulumi.ComponentResource):
@@ -35,6 +38,7 @@ class VendorScheduler(pulumi.ComponentResource):
         register_in_apply_order(
             objects.scheduler_objects(args.scheduler_name, args.kubernetes_version),
             lambda obj: f"{resource_name}-{obj['metadata']['name']}-{obj['kind'].lower()}",
-            frozenset({"Deployment", "Service"}), pulumi.ResourceOptions(parent=self, provider=args.provider),
+            frozenset({"Deployment", "Service"}),
+            pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on)),
         )
         self.register_outputs({"scheduler_name": args.scheduler_name})

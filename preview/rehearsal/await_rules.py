@@ -21,7 +21,13 @@ release in the stored source; the installed Python SDK is 4.34.2), files under p
   replica ready (and every PVC it mounts is Bound); `DefaultDeploymentTimeoutMins = 10`.
 - await/daemonset.go: ready when kstatus computes `Current` (every desired pod updated and ready;
   a DaemonSet whose selector matches no node yet is current at once); `_defaultDaemonSetTimeout = 10m`.
-- await/job.go: ready when the Job completes; `DefaultJobTimeoutMins = 10`.
+- await/job.go: ready when the Job's `Complete` condition is True; a `Failed` condition (backoffLimit
+  reached, or `activeDeadlineSeconds` passed: reason DeadlineExceeded) fails the step at once;
+  `DefaultJobTimeoutMins = 10`. Unlike the Deployment's one timer, the Job's is `time.After(timeout)`
+  inside the event loop, so it restarts on every Job or pod event; and the informers it subscribes to
+  resync every minute (await/informers/factory.go `resyncInterval := 1 * time.Minute`), re-delivering the
+  Job as an update, so a timeout above a minute never fires while the Job runs: the hard stop is the
+  Job's own `activeDeadlineSeconds`.
 """
 
 from __future__ import annotations
@@ -33,6 +39,16 @@ SKIP_AWAIT = "pulumi.com/skipAwait"
 TIMEOUT_SECONDS = "pulumi.com/timeoutSeconds"
 DEFAULT_TIMEOUT_SECONDS = 600
 """await.go Creation/Update: `timeout := 10 * time.Minute` unless overridden."""
+DEFAULT_PROGRESS_DEADLINE_SECONDS = 600
+"""A Deployment's spec.progressDeadlineSeconds when unset (kubernetes pkg/apis/apps/v1/defaults.go)."""
+PROGRESS_DEADLINE_SOURCE = (
+    "kubernetes pkg/controller/deployment/util/deployment_util.go (DeploymentProgressing: only new, ready or "
+    "available replicas count as progress; DeploymentTimedOut past progressDeadlineSeconds), kubectl "
+    "pkg/polymorphichelpers/rollout_status.go (\"exceeded its progress deadline\" fails rollout status); "
+    "pulumi-kubernetes await/deployment.go only logs the ProgressDeadlineExceeded condition as a warning"
+)
+INFORMER_RESYNC_SECONDS = 60
+"""await/informers/factory.go `resyncInterval := 1 * time.Minute`: every subscribed object comes again as an update."""
 ENDPOINTS_SETTLE_SECONDS = 10
 """service.go processEndpointEvent: `time.Sleep(10 * time.Second)` before endpoints count as settled."""
 _SOURCE = "pulumi/pulumi-kubernetes v4.32.0 provider/pkg/"
@@ -48,6 +64,8 @@ class AwaitRule:
     timeout_overridable: bool
     """customTimeouts / pulumi.com/timeoutSeconds set the wait (False: a fixed watch ignores them)."""
     source: str
+    restarts_on_events: bool = False
+    """The timeout counts from the last event of the object or its pods, not from creation (job.go)."""
 
 
 AWAIT_RULES: dict[str, AwaitRule] = {
@@ -75,8 +93,9 @@ AWAIT_RULES: dict[str, AwaitRule] = {
         ),
         AwaitRule(
             "batch/v1/Job",
-            "complete",
-            600, True, _SOURCE + "await/job.go (DefaultJobTimeoutMins = 10)",
+            "Complete (Failed, e.g. DeadlineExceeded past activeDeadlineSeconds, fails at once)",
+            600, True, _SOURCE + "await/job.go (DefaultJobTimeoutMins = 10; the timer restarts on each event)",
+            restarts_on_events=True,
         ),
     )
 }

@@ -71,9 +71,11 @@ def image_repository(image: str) -> str:
     return name[: len(name) - len(last)] + last.split(":", 1)[0]
 
 
-def model_startup(model: ModelConfig) -> ModelStartup:
+def model_startup(model: ModelConfig, cache_filled: bool = False) -> ModelStartup:
+    """One pod's start. `cache_filled`: a compile Job ran first (components/_compile_job_objects.py), so the
+    checkpoint is in the shared hub cache and the graphs in the Neuron cache: no download, no compile."""
     arch, _ = resolve_architecture(model.model, model.architecture, model.name)
-    notes: list[str] = []
+    notes: list[str] = ["cache filled by the compile Job"] if cache_filled else []
     if arch is None:
         checkpoint = served = 0.0
         notes.append("architecture unknown: weights not counted")
@@ -84,10 +86,10 @@ def model_startup(model: ModelConfig) -> ModelStartup:
     hub = model.source is ModelSource.HUB
     if not hub:
         image += checkpoint  # the weights ship inside the image
-    download = checkpoint / DOWNLOAD_BYTES_PER_SECOND if hub else 0.0
+    download = checkpoint / DOWNLOAD_BYTES_PER_SECOND if hub and not cache_filled else 0.0
     traits = ACCELERATORS[model.accelerator]
     compile_seconds = 0.0
-    if hub and arch is not None:  # an image carries its compiled graphs
+    if hub and arch is not None and not cache_filled:  # an image carries its compiled graphs
         compile_seconds = arch.parameters / 1e9 * traits.hub_compile_seconds_per_billion_parameters
     rate = LOAD_FROM_EFS_BYTES_PER_SECOND if hub else LOAD_FROM_DISK_BYTES_PER_SECOND
     load = max(checkpoint, served) / rate + traits.engine_start_seconds

@@ -26,7 +26,10 @@ from ..engine import Recording, RegisteredResource
 from ..node_match import labels_match, node_labels, tolerated
 from . import aws_timings, model_startup
 from .await_rules import (
+    DEFAULT_PROGRESS_DEADLINE_SECONDS,
     ENDPOINTS_SETTLE_SECONDS,
+    INFORMER_RESYNC_SECONDS,
+    PROGRESS_DEADLINE_SOURCE,
     AwaitPolicy,
     await_policy,
     claim_ready_phase,
@@ -211,22 +214,53 @@ class _Replay:
             ready, ready_cause, note = self.service_ready(resource, created)
         elif kind == "apps/v1/DaemonSet":
             ready, ready_cause, note = self.daemonset_ready(resource, created)
+        elif kind == "batch/v1/Job":
+            ready, ready_cause, note = self.job_ready(resource, created)
         if not policy.waits:
             return Step(resource, start, created, ready, (ready_cause or cause) if ready > created else cause, policy,
                         note=f"{policy.timeout_from}; {note}")
         waited = ready - created
         finish = ready
-        assert policy.timeout_seconds is not None
-        if waited > policy.timeout_seconds:
-            finish = created + policy.timeout_seconds
+        limit = self.wait_limit(resource, policy)
+        if limit is not None and waited > limit[0]:
+            finish = created + limit[0]
             self.result.timeouts.append(PredictedTimeout(
-                f"{resource.type} {resource.name}", waited, policy.timeout_seconds,
-                self.fix_for(resource, kind), f"{policy.timeout_from}; {policy.rule.source}",
+                limit[2], waited, limit[0], self.fix_for(resource, kind), limit[1],
             ))
         decided_by = (ready_cause or cause) if ready > created else cause
         return Step(resource, start, finish, ready, decided_by, policy, waited, note)
 
+    def wait_limit(self, resource: RegisteredResource, policy: AwaitPolicy) -> tuple[float, str, str] | None:
+        """(seconds, source, what) that ends the wait before the object is ready; None: nothing does."""
+        label = f"{resource.type} {resource.name}"
+        assert policy.timeout_seconds is not None
+        if not policy.rule.restarts_on_events:
+            return policy.timeout_seconds, f"{policy.timeout_from}; {policy.rule.source}", label
+        # A Job: the await's timer restarts on every event, and the informers resync every minute, so a
+        # timeout of a minute or more never fires; the Job's own deadline fails it (and with it the step).
+        if policy.timeout_seconds < INFORMER_RESYNC_SECONDS:
+            return policy.timeout_seconds, f"{policy.timeout_from}; {policy.rule.source}", label
+        deadline = (resource.inputs.get("spec") or {}).get("activeDeadlineSeconds")
+        if deadline is None:
+            return None
+        return float(deadline), (
+            "the Job controller fails a Job past spec.activeDeadlineSeconds (DeadlineExceeded), and "
+            f"{policy.rule.source} fails the step on Failed; its own timeout restarts on every event"
+        ), f"activeDeadlineSeconds of {label}"
+
     # --- what each await waits for -------------------------------------------------------
+    def job_ready(self, job: RegisteredResource, created: float) -> tuple[float, str | None, str]:
+        """A run-to-completion pod: scheduled like a replica, done when the container exits 0 (for the
+        compile Job: once the server it started has compiled, loaded and answered /health)."""
+        pods, cause = self.pods(job, created)
+        if not pods:
+            return created, None, "no pods"
+        return max(ready for _, ready in pods), cause, "Complete"
+
+    def after_compile_job(self, deployment: RegisteredResource) -> bool:
+        """Whether a compile Job ran before this Deployment (it depends on one): its pods find the caches filled."""
+        return any(object_kind(self.by_urn[urn].inputs) == "batch/v1/Job" for urn in self.dependencies(deployment))
+
     def claim_ready(self, claim: RegisteredResource, created: float) -> tuple[float, str | None, str]:
         class_name = (claim.inputs.get("spec") or {}).get("storageClassName")
         classes = self.find(lambda r: object_kind(r.inputs) == "storage.k8s.io/v1/StorageClass"
@@ -249,9 +283,13 @@ class _Replay:
         return ready + _PROVISIONING_SECONDS, cause, f"Bound once StorageClass {class_name!r} and its provisioner run"
 
     def model_for(self, obj: dict[str, Any]) -> tuple[int, ModelConfig] | None:
+        """The model a Deployment (by name) or its compile Job (by its `app.kubernetes.io/instance` label) serves."""
         metadata = obj.get("metadata") or {}
+        name = metadata.get("name")
+        if obj.get("kind") == "Job":
+            name = (metadata.get("labels") or {}).get("app.kubernetes.io/instance")
         for index, model in enumerate(self.stack.models):
-            if model.name == metadata.get("name") and model.namespace == metadata.get("namespace"):
+            if model.name == name and model.namespace == metadata.get("namespace"):
                 return index, model
         return None
 
@@ -300,7 +338,7 @@ class _Replay:
                 if claim_step.ready > schedulable:
                     schedulable, cause = claim_step.ready, claim.urn
         found = self.model_for(deployment.inputs)
-        startup = model_startup.model_startup(found[1]) if found else None
+        startup = model_startup.model_startup(found[1], cache_filled=self.after_compile_job(deployment)) if found else None
         ip = schedulable + model_startup.POD_IP_SECONDS
         ready = ip + (startup.total_seconds if startup else 60.0)
         replicas = int(spec.get("replicas", 1) or 0)
@@ -318,9 +356,10 @@ class _Replay:
         if not pods:
             return created, None, "no replicas"
         found = self.model_for(deployment.inputs)
+        self.check_progress_deadline(deployment, created, min(r for _, r in pods), found)
         if found:
             index, model = found
-            startup = model_startup.model_startup(model)
+            startup = model_startup.model_startup(model, cache_filled=self.after_compile_job(deployment))
             self.result.endpoints.append(Endpoint(model.name, min(r for _, r in pods), max(r for _, r in pods), startup))
             if startup.after_pull_seconds > model.startup_timeout_seconds:
                 self.result.timeouts.append(PredictedTimeout(
@@ -330,6 +369,21 @@ class _Replay:
                     "kubelet restarts a container whose startupProbe fails failureThreshold x periodSeconds",
                 ))
         return max(r for _, r in pods), cause, "every replica Ready"
+
+    def check_progress_deadline(self, deployment: RegisteredResource, created: float, first_ready: float,
+                                found: tuple[int, ModelConfig] | None) -> None:
+        """The rollout makes no progress from creating the pods until the first turns Ready; past
+        spec.progressDeadlineSeconds the controller marks it ProgressDeadlineExceeded, and `kubectl rollout
+        status` fails (Pulumi only warns): await_rules.DEFAULT_PROGRESS_DEADLINE_SECONDS."""
+        deadline = (deployment.inputs.get("spec") or {}).get("progressDeadlineSeconds") or DEFAULT_PROGRESS_DEADLINE_SECONDS
+        if first_ready - created <= deadline:
+            return
+        fix = (f"components/_deployment_objects.py sets it from models[{found[0]}].startupTimeoutSeconds; raise that"
+               if found else "set spec.progressDeadlineSeconds above the time its pods take to turn Ready")
+        self.result.timeouts.append(PredictedTimeout(
+            f"progress deadline of {deployment.type} {deployment.name}", first_ready - created, float(deadline), fix,
+            PROGRESS_DEADLINE_SOURCE,
+        ))
 
     def service_ready(self, service: RegisteredResource, created: float) -> tuple[float, str | None, str]:
         spec = service.inputs.get("spec") or {}

@@ -57,10 +57,11 @@ def test_a_daemonset_waits_ten_minutes_and_custom_timeouts_apply():
     assert await_policy(daemonset, {"create": "15m"}).timeout_seconds == 900
 
 
-def test_a_job_waits_ten_minutes_for_completion_and_custom_timeouts_apply():
+def test_a_job_waits_ten_minutes_for_completion_and_custom_timeouts_apply_counted_from_its_last_event():
     job = obj("batch/v1", "Job")
     policy = await_policy(job, {})
-    assert (policy.timeout_seconds, policy.rule.ready_when) == (600, "complete")
+    assert policy.timeout_seconds == 600 and policy.rule.ready_when.startswith("Complete")
+    assert policy.rule.restarts_on_events
     assert await_policy(job, {"create": "2h"}).timeout_seconds == 7200
 
 
