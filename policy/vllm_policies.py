@@ -6,7 +6,9 @@ below and a test in the vllm-eks repository keeps them equal to config/accelerat
 
 Policies, each reporting one violation per offending container with the fix:
 - vllm-tolerates-accelerator-taint: a pod requesting an accelerator tolerates the taint its nodes carry.
-- vllm-accelerators-match-parallelism: accelerators requested == tensor x pipeline (x data) parallel ranks.
+- vllm-accelerators-match-parallelism: accelerators requested == tensor x pipeline (x data) parallel ranks,
+  a whole Neuron device counting the (logical) NeuronCores of its instance family (NEURON_DEVICES).
+- vllm-neuron-devices-unchecked (advisory): whole Neuron devices on a family the table does not know.
 - vllm-has-probes: readiness and liveness probes, and a startup probe guarding the liveness probe
   (serving workloads: not Jobs and CronJobs, which run to completion).
 - vllm-security-baseline: Pod Security Standards "baseline" plus no privilege escalation,
@@ -30,16 +32,42 @@ class Accelerator:
     """Taint the accelerator nodes carry (NoSchedule): EKS managed node groups of vllm-eks, and the
     EKS-optimized accelerated AMIs' documented practice."""
     ranks_per_unit: int
-    """Parallel ranks one unit of the resource serves."""
+    """Parallel ranks one unit of the resource serves; 0: it depends on the instance family (NEURON_DEVICES)."""
 
 
+NEURON_DEVICE = "aws.amazon.com/neuron"
 ACCELERATOR_RESOURCES: dict[str, Accelerator] = {
     "nvidia.com/gpu": Accelerator("nvidia.com/gpu", 1),
     "aws.amazon.com/neuroncore": Accelerator("aws.amazon.com/neuron", 1),
-    # One Inferentia2 or Trainium1 device is 2 NeuronCores (AWS Neuron docs, inf2/trn1 architecture);
-    # vLLM's Neuron tensor-parallel degree counts NeuronCores.
-    "aws.amazon.com/neuron": Accelerator("aws.amazon.com/neuron", 2),
+    # A whole Neuron device: how many ranks it serves depends on the instance family (NEURON_DEVICES).
+    NEURON_DEVICE: Accelerator("aws.amazon.com/neuron", 0),
 }
+
+
+@dataclass(frozen=True)
+class NeuronDevice:
+    physical_cores: int
+    """NeuronCores on one device."""
+    default_lnc: int = 1
+    """Physical cores per logical NeuronCore unless NEURON_LOGICAL_NC_CONFIG says otherwise (Trn2 only)."""
+
+
+# vLLM's Neuron tensor-parallel degree counts (logical) NeuronCores. Inferentia2 and Trainium1 devices hold
+# 2 NeuronCore-v2 (AWS Neuron docs, Inferentia2 and Trainium architecture pages). "Every Trainium2 device
+# contains eight physical NeuronCore-v3", grouped by the Logical NeuronCore configuration: LNC=2, the
+# default, exposes 4 per device, LNC=1 all 8, set by NEURON_LOGICAL_NC_CONFIG (aws-neuron/aws-neuron-sdk
+# about-neuron/arch/neuron-features/logical-neuroncore-config.rst @ 732f514). A family not listed here
+# (Trn3, whose per-device count this pack does not know) is not refused: vllm-neuron-devices-unchecked says so.
+NEURON_DEVICES: dict[str, NeuronDevice] = {
+    "inf2": NeuronDevice(2),
+    "trn1": NeuronDevice(2),
+    "trn1n": NeuronDevice(2),
+    "trn2": NeuronDevice(8, default_lnc=2),
+}
+LNC_VARIABLE = "NEURON_LOGICAL_NC_CONFIG"
+# Node labels that name an instance family: this project's, Karpenter's and EKS Auto Mode's.
+_FAMILY_LABELS = ("vllm-eks/instance-family", "karpenter.k8s.aws/instance-family", "eks.amazonaws.com/instance-family")
+_INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 
 # Pod templates by resource type: the path from the object to its pod spec.
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -174,6 +202,37 @@ def parallel_degree(words: list[str]) -> tuple[int, dict[str, int]]:
     return sizes["tensor"] * sizes["pipeline"] * sizes["data"], sizes
 
 
+def _node_values(pod: Mapping[str, Any], key: str) -> set[str]:
+    """What the pod requires of a node label: its nodeSelector, or a required node affinity `In` term."""
+    values = {str(pod["nodeSelector"][key])} if key in (pod.get("nodeSelector") or {}) else set()
+    terms = _get(pod, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms") or []
+    for term in terms:
+        for expression in (term.get("matchExpressions") or []) if isinstance(term, Mapping) else []:
+            if expression.get("key") == key and expression.get("operator") == "In":
+                values |= {str(value) for value in expression.get("values") or []}
+    return values
+
+
+def instance_family(pod: Mapping[str, Any]) -> Optional[str]:
+    """The one EC2 instance family the pod's nodes can be, from its node selector or affinity; None if not one."""
+    families = {value.split(".", 1)[0] for value in _node_values(pod, _INSTANCE_TYPE_LABEL)}
+    for label in _FAMILY_LABELS:
+        families |= _node_values(pod, label)
+    return families.pop() if len(families) == 1 else None
+
+
+def neuron_ranks_per_device(container: VllmContainer) -> Optional[int]:
+    """Logical NeuronCores one aws.amazon.com/neuron device gives this container; None for an unknown family."""
+    device = NEURON_DEVICES.get(instance_family(container.pod) or "")
+    if device is None:
+        return None
+    lnc = device.default_lnc
+    for variable in container.container.get("env") or []:
+        if isinstance(variable, Mapping) and variable.get("name") == LNC_VARIABLE and str(variable.get("value")) in ("1", "2"):
+            lnc = int(str(variable["value"])) if device.default_lnc > 1 else 1  # LNC applies to Trn2 only
+    return device.physical_cores // lnc
+
+
 def check_accelerator_count(args: ResourceValidationArgs, report: ReportViolation) -> None:
     for container in vllm_containers(args.resource_type, args.props):
         requested = _accelerators(container.container)
@@ -184,8 +243,10 @@ def check_accelerator_count(args: ResourceValidationArgs, report: ReportViolatio
                        f"request {ranks} of {' or '.join(sorted(ACCELERATOR_RESOURCES))} in resources.limits")
             continue
         for resource, count in requested.items():
-            per_unit = ACCELERATOR_RESOURCES[resource].ranks_per_unit
-            if count * per_unit != ranks:
+            per_unit = ACCELERATOR_RESOURCES[resource].ranks_per_unit or neuron_ranks_per_device(container)
+            if per_unit is None:
+                pass  # a device of an unknown family: vllm-neuron-devices-unchecked (advisory) reports it
+            elif count * per_unit != ranks:
                 shown = " x ".join(f"{kind} {size}" for kind, size in sizes.items() if size > 1) or "1 rank"
                 needed = -(-ranks // per_unit)
                 report(f"{_label(args, container)} requests {count} {resource} ({count * per_unit} ranks) but vLLM runs "
@@ -195,6 +256,16 @@ def check_accelerator_count(args: ResourceValidationArgs, report: ReportViolatio
             if resource in requests and str(limits.get(resource)) != str(requests[resource]):
                 report(f"{_label(args, container)}: {resource} limit {limits.get(resource)} differs from its request "
                        f"{requests[resource]}; extended resources need limit == request")
+
+
+def check_neuron_family_known(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for container in vllm_containers(args.resource_type, args.props):
+        if NEURON_DEVICE in _accelerators(container.container) and neuron_ranks_per_device(container) is None:
+            family = instance_family(container.pod)
+            what = f"instance family {family!r} is not in this pack's table" if family else "the pod names no single instance family"
+            report(f"{_label(args, container)} requests {NEURON_DEVICE} devices, but {what}, so how many NeuronCores "
+                   f"(parallel ranks) one device holds is not checked; select {_INSTANCE_TYPE_LABEL} or request "
+                   f"aws.amazon.com/neuroncore, which counts cores")
 
 
 # Workloads that run to completion: no Service routes to them and a liveness restart would only
@@ -281,6 +352,11 @@ POLICIES = [
             "vLLM pods that request an accelerator tolerate the NoSchedule taint of its nodes.", check_tolerations),
     _policy("vllm-accelerators-match-parallelism",
             "vLLM pods request as many accelerators as their tensor x pipeline x data parallel ranks.", check_accelerator_count),
+    ResourceValidationPolicy(
+        name="vllm-neuron-devices-unchecked",
+        description="vLLM pods that request whole Neuron devices name an instance family whose NeuronCores per device is known.",
+        validate=check_neuron_family_known, enforcement_level=EnforcementLevel.ADVISORY,
+    ),
     _policy("vllm-has-probes",
             "vLLM containers have readiness and liveness probes, and a startup probe for the model load.", check_probes),
     _policy("vllm-security-baseline",

@@ -60,12 +60,13 @@ def _pod(deployment: dict) -> dict:
     return deployment["spec"]["template"]["spec"]
 
 
-def test_the_pack_declares_the_five_policies_with_mandatory_enforcement():
+def test_the_pack_declares_five_mandatory_policies_and_one_advisory():
     assert [policy.name for policy in policies.POLICIES] == [
-        "vllm-tolerates-accelerator-taint", "vllm-accelerators-match-parallelism", "vllm-has-probes",
-        "vllm-security-baseline", "vllm-no-clear-text-token",
+        "vllm-tolerates-accelerator-taint", "vllm-accelerators-match-parallelism", "vllm-neuron-devices-unchecked",
+        "vllm-has-probes", "vllm-security-baseline", "vllm-no-clear-text-token",
     ]
-    assert {policy.enforcement_level for policy in policies.POLICIES} == {pulumi_policy.EnforcementLevel.MANDATORY}
+    assert {policy.name for policy in policies.POLICIES
+            if policy.enforcement_level != pulumi_policy.EnforcementLevel.MANDATORY} == {"vllm-neuron-devices-unchecked"}
     assert "PolicyPack(" in (POLICY_DIR / "__main__.py").read_text()
     assert (POLICY_DIR / "requirements.txt").read_text().strip() == "pulumi-policy==1.21.0"
 
@@ -185,3 +186,40 @@ def test_the_packs_accelerator_table_agrees_with_the_projects():
     for traits in ACCELERATORS.values():
         assert policies.ACCELERATOR_RESOURCES[traits.resource_name].taint_key == traits.taint_key
         assert policies.ACCELERATOR_RESOURCES[traits.resource_name].ranks_per_unit == 1
+
+
+def _trainium2_pod(devices: str, tensor_parallel: int, lnc: str | None = None, selector: dict | None = None) -> dict:
+    deployment = _deployment("dev", "llama-3-1-8b-int8-neuron-deployment")
+    pod = _pod(deployment)
+    pod["nodeSelector"] = {"node.kubernetes.io/instance-type": "trn2.48xlarge"} if selector is None else selector
+    container = pod["containers"][0]
+    for section in ("requests", "limits"):
+        container["resources"][section].pop("aws.amazon.com/neuroncore", None)
+        container["resources"][section]["aws.amazon.com/neuron"] = devices
+    container["args"] = [a for a in container["args"] if not a.startswith("--tensor-parallel-size")]
+    container["args"].append(f"--tensor-parallel-size={tensor_parallel}")
+    if lnc is not None:
+        container.setdefault("env", []).append({"name": "NEURON_LOGICAL_NC_CONFIG", "value": lnc})
+    return deployment
+
+
+@pytest.mark.parametrize("devices, tensor_parallel, lnc", [("1", 4, None), ("2", 8, "2"), ("1", 8, "1"), ("4", 16, None)])
+def test_a_valid_trainium2_pod_is_not_refused_a_device_counts_its_logical_neuroncores(devices, tensor_parallel, lnc):
+    # Trn2: 8 physical NeuronCores per device, 4 logical at the default LNC=2, 8 at LNC=1 (Neuron docs, LNC page).
+    assert violations("kubernetes:apps/v1:Deployment", _trainium2_pod(devices, tensor_parallel, lnc)) == {}
+
+
+def test_a_trainium2_pod_with_fewer_ranks_than_its_devices_cores_is_refused_with_the_logical_count():
+    found = violations("kubernetes:apps/v1:Deployment", _trainium2_pod("1", 2), "llama")
+    assert found == {"vllm-accelerators-match-parallelism": [
+        "Deployment 'llama', container 'vllm' requests 1 aws.amazon.com/neuron (4 ranks) but vLLM runs 2 (tensor 2); "
+        "set aws.amazon.com/neuron to 1 or the parallel sizes to match"
+    ]}
+
+
+def test_neuron_devices_on_an_unknown_family_are_not_refused_but_an_advisory_policy_says_they_are_unchecked():
+    found = violations("kubernetes:apps/v1:Deployment", _trainium2_pod("1", 4, selector={"example.com/pool": "big"}), "llama")
+    assert list(found) == ["vllm-neuron-devices-unchecked"]
+    assert "the pod names no single instance family" in found["vllm-neuron-devices-unchecked"][0]
+    advisory = next(p for p in policies.POLICIES if p.name == "vllm-neuron-devices-unchecked")
+    assert advisory.enforcement_level == pulumi_policy.EnforcementLevel.ADVISORY
