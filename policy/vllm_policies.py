@@ -213,7 +213,7 @@ def _node_values(pod: Mapping[str, Any], key: str) -> set[str]:
     return values
 
 
-def instance_family(pod: Mapping[str, Any]) -> Optional[str]:
+def instance_family(pod: Mapping[str, Any]) -> str | None:
     """The one EC2 instance family the pod's nodes can be, from its node selector or affinity; None if not one."""
     families = {value.split(".", 1)[0] for value in _node_values(pod, _INSTANCE_TYPE_LABEL)}
     for label in _FAMILY_LABELS:
@@ -221,7 +221,7 @@ def instance_family(pod: Mapping[str, Any]) -> Optional[str]:
     return families.pop() if len(families) == 1 else None
 
 
-def neuron_ranks_per_device(container: VllmContainer) -> Optional[int]:
+def neuron_ranks_per_device(container: VllmContainer) -> int | None:
     """Logical NeuronCores one aws.amazon.com/neuron device gives this container; None for an unknown family."""
     device = NEURON_DEVICES.get(instance_family(container.pod) or "")
     if device is None:

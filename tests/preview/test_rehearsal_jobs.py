@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import copy
 
+from tests.conftest import PROJECT_DIR, recording_for
 from vllm_eks.components import _deployment_objects as objects
 from vllm_eks.config.loader import load_stack_file
 from vllm_eks.preview.engine import Recording
 from vllm_eks.preview.rehearsal import rehearse
 from vllm_eks.preview.rehearsal.model_startup import model_startup
-from tests.conftest import PROJECT_DIR, recording_for
 
 PROD = load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
 LLAMA = "llama-3-1-8b-neuron"  # source: hub, 3 replicas on Neuron: compiled once by a Job
