@@ -19,9 +19,12 @@ _KINDS: dict[tuple[str, str], type[pulumi.CustomResource]] = {
     ("apps/v1", "DaemonSet"): k8s.apps.v1.DaemonSet,
     ("batch/v1", "Job"): k8s.batch.v1.Job,
     ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
+    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
     ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): k8s.rbac.v1.ClusterRole,
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): k8s.rbac.v1.ClusterRoleBinding,
+    ("rbac.authorization.k8s.io/v1", "Role"): k8s.rbac.v1.Role,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
     ("storage.k8s.io/v1", "StorageClass"): k8s.storage.v1.StorageClass,
 }
 # Top-level fields the typed classes take as Python keywords in snake_case; nested dicts

@@ -43,6 +43,14 @@ VENDOR_SCHEDULER = {
     "CKV_K8S_43": "pinned to the vendor's release tag as the vendor publishes it",
     "CKV_K8S_38": "a scheduler reads nodes and pods and binds pods through the API server under its own ClusterRole",
 }
+GATEWAY = {
+    "CKV_K8S_43": "the image is referenced by tag as published; set gateway.routerImage/proxyImage to repository@sha256 digests to pin them",
+    "CKV_K8S_38": "the router's pod discovery lists and watches model pods through the API server under a read-only Role",
+}
+OPEN_WEBUI = {
+    "CKV_K8S_35": "Open WebUI 0.12.4 reads WEBUI_SECRET_KEY, WEBUI_ADMIN_PASSWORD and OPENAI_API_KEYS from its environment only; each references the Secret",
+    "CKV_K8S_43": "the image is referenced by tag as published; set openWebui.image to repository@sha256 to pin it",
+}
 API_CLIENT = {
     "CKV_K8S_38": "the plugin reads and patches its node through the API server under its own ClusterRole",
 }

@@ -27,6 +27,8 @@ class ModelNamespaceArgs:
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     """With `service_monitors`, the namespace gets the `vllm-monitor` ServiceMonitor (every vLLM Service in it)
     and every model's NetworkPolicy admits Prometheus's server pods (and no other pod of its namespace)."""
+    gateway_namespace: str | None = None
+    """The gateway's namespace, when there is one: every model's NetworkPolicy admits it."""
     claims_depend_on: Sequence[pulumi.Resource] = ()
     """What a cache claim needs before it can bind: the StorageClass and its CSI driver
     (`storage_dependencies(platform)`). pulumi-kubernetes waits a fixed 5 minutes for a claim to
@@ -88,7 +90,10 @@ class ModelNamespace(pulumi.ComponentResource):
                 after_namespace_child)
             self.allowed_peers = [scrape.scraper_peer(args.monitoring)]
         if args.network_policy.enabled:
-            self.allowed_callers = list(args.network_policy.allowed_namespaces)
+            callers = list(args.network_policy.allowed_namespaces)
+            if args.gateway_namespace is not None and args.gateway_namespace not in callers:
+                callers.append(args.gateway_namespace)
+            self.allowed_callers = callers
             policy = objects.network_policy_object(args.name)
             self.network_policy = register_object(f"{resource_name}-network-policy", policy, after_namespace_child)
         self.namespace_resource = namespace

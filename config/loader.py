@@ -94,13 +94,21 @@ def parse_stack_config(
     return validate_stack_config(values, source, secret_keys).stack
 
 
+SECRET_KEYS = {
+    "hfToken": ("the token", SECRET_FIX),
+    "gatewayApiKeys": ("each team's key", "`pulumi config set --secret gatewayApiKeys '{\"<team>\": \"<key>\"}'`"),
+    "openWebuiSecrets": ("each of Open WebUI's secrets", "`pulumi config set --secret openWebuiSecrets '{...}'`"),
+}
+"""Keys that hold credentials: each must be `secure:` in the stack file, or it is refused."""
+
+
 def _plaintext_token_issues(values: Mapping[str, Any], secret_keys: set[str] | None) -> list[ConfigIssue]:
-    if secret_keys is None or values.get("hfToken") is None or "hfToken" in secret_keys:
+    if secret_keys is None:
         return []
-    return [ConfigIssue("hfToken", (
-        f"is in plain text (not `secure:`), so the token sits unencrypted in the stack file and in "
-        f"everything that reads it; delete the line and run {SECRET_FIX}, which stores it encrypted"
-    ))]
+    return [ConfigIssue(key, (
+        f"is in plain text (not `secure:`), so {what} sits unencrypted in the stack file and in "
+        f"everything that reads it; delete the line and run {fix}, which stores it encrypted"
+    )) for key, (what, fix) in SECRET_KEYS.items() if values.get(key) is not None and key not in secret_keys]
 
 
 def read_stack_file(path: Path, project: str = PROJECT) -> StackFile:

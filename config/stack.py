@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from ._base import ConfigModel
+from .gateway import ApiKeys, ExposureConfig, GatewayConfig, OpenWebUiConfig
 from .model import ModelConfig
 from .platform.cluster import ClusterConfig
 from .platform.efs import EfsConfig
@@ -71,6 +72,17 @@ class StackConfig(ConfigModel):
     """CPU nodes for CoreDNS, the EFS CSI controller and other add-ons (2-3 m6i.large by default)."""
     efs: EfsConfig = Field(default_factory=EfsConfig)
     """The encrypted EFS file system behind the cache StorageClass."""
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig)
+    """One OpenAI-compatible URL for every model, with per-team keys and limits (docs/gateway.md)."""
+    gateway_api_keys: ApiKeys | None = None
+    """Team name -> API key, as a secret: `pulumi config set --secret gatewayApiKeys '{"team": "<key>"}'`."""
+    open_webui: OpenWebUiConfig = Field(default_factory=OpenWebUiConfig)
+    """Open WebUI in front of the gateway (off by default)."""
+    open_webui_secrets: ApiKeys | None = None
+    """Open WebUI's `adminPassword` and `secretKey` (WEBUI_SECRET_KEY), as a secret:
+    `pulumi config set --secret openWebuiSecrets '{"adminPassword": "...", "secretKey": "..."}'`."""
+    exposure: ExposureConfig = Field(default_factory=ExposureConfig)
+    """HTTPS for the gateway and Open WebUI through an ALB (off until `domain` is set)."""
 
     def node_group(self, name: str) -> NodeGroupConfig | None:
         return next((group for group in self.node_groups if group.name == name), None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError, ConfigIssue, PathPart, format_path
+from .gateway_rules import gateway_issues
 from .image_catalog import image_issues
 from .instance_catalog import INSTANCE_TYPES
 from .model import ModelConfig, ModelSource
@@ -50,8 +51,8 @@ class ValidatedStack:
 
 def validate_stack(stack: StackConfig, source: str = "stack config") -> ValidatedStack:
     """Run every cross-entry rule once; raise ConfigError listing every problem."""
-    issues = _token_shaped_issues(stack.model_dump(mode="json", by_alias=True, exclude={"hf_token"}), ())
-    issues += _duplicates(stack) + platform_issues(stack) + scheduler_issues(stack)
+    issues = _token_shaped_issues(stack.model_dump(mode="json", by_alias=True, exclude={"hf_token", "gateway_api_keys", "open_webui_secrets"}), ())
+    issues += _duplicates(stack) + platform_issues(stack) + scheduler_issues(stack) + gateway_issues(stack)
     placed = []
     for index, model in enumerate(stack.models):
         record = _place_model(stack, index, model)

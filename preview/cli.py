@@ -45,6 +45,16 @@ def model_summary(validated: ValidatedStack, recording: Recording) -> list[str]:
     return lines
 
 
+FRONT_DOOR = (("gatewayUrl", "gateway (OpenAI-compatible, every model)"), ("openWebuiUrl", "Open WebUI"))
+"""Stack outputs the preview prints as the stack's entry points (docs/gateway.md)."""
+
+
+def front_door_lines(recording: Recording) -> list[str]:
+    """The one URL for every model, and Open WebUI's, when the stack has them."""
+    found = [f"  {label}: {recording.outputs[key]}" for key, label in FRONT_DOOR if key in recording.outputs]
+    return ["", "Front door:", *found] if found else []
+
+
 def output_lines(recording: Recording) -> list[str]:
     """The program's stack outputs, secrets masked, for a program that is not this project's."""
     return [f"  {key}: {recording.outputs[key]}" for key in sorted(recording.outputs)]
@@ -128,6 +138,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     else:
         print("\nModels:")
         print("\n".join(model_summary(validated, recording)) or "  (none)")
+        door = front_door_lines(recording)
+        if door:
+            print("\n".join(door))
         print("\n".join(sizing_lines(validated)))
     rehearsal = _rehearsal(recording, validated)
     if rehearsal is not None:

@@ -90,6 +90,16 @@ _OUTPUTS: dict[str, _OutputsFor] = {
     "aws:ec2/securityGroup:SecurityGroup": lambda name, inputs: {"arn": _arn("ec2", f"security-group/{name}-id")},
     "aws:ec2/vpc:Vpc": lambda name, inputs: {"arn": _arn("ec2", f"vpc/{name}-id"), "defaultSecurityGroupId": f"{name}-default-sg"},
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    # ACM answers a DNS-validated request with one CNAME per name (aws_acm_certificate domain_validation_options).
+    "aws:acm/certificate:Certificate": lambda name, inputs: {
+        "arn": _arn("acm", f"certificate/{name}-0000"),
+        "domainValidationOptions": [
+            {"domainName": domain, "resourceRecordName": f"_x{index}.{domain}.", "resourceRecordType": "CNAME",
+             "resourceRecordValue": f"_y{index}.acm-validations.aws."}
+            for index, domain in enumerate([inputs.get("domainName"), *(inputs.get("subjectAlternativeNames") or [])])
+        ],
+    },
+    "aws:route53/record:Record": lambda name, inputs: {"fqdn": str(inputs.get("name", "")).rstrip(".")},
     # The identity the offline preview pretends to run as: a session of a deployer role.
     "aws:index/getCallerIdentity:getCallerIdentity": lambda _, inputs: {
         "accountId": _ACCOUNT, "arn": f"arn:aws:sts::{_ACCOUNT}:assumed-role/vllm-eks-deployer/preview",

@@ -23,6 +23,8 @@ NO_VALUE_FIX = {
     "malformed-yaml": "the file does not parse; the fix is to its text (indentation, quoting)",
     "config-not-a-mapping": "the file's shape is wrong, not a value",
     "key-without-namespace": "the key's namespace prefix is a text edit of the file",
+    "gateway-without-keys": "the fix is `pulumi config set --secret gatewayApiKeys`: ciphertext only Pulumi makes",
+    "gateway-api-keys-in-plain-text": "the fix is `pulumi config set --secret gatewayApiKeys`: ciphertext only Pulumi makes",
 }
 # Cases whose errors do not carry their fix as data yet (issue 22): each must still lack one, so the list only shrinks.
 NOT_YET = {

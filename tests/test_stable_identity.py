@@ -16,10 +16,13 @@ from vllm_eks.preview.runner import run_stack
 Models = list[dict[str, Any]]
 
 
-def _render(transform: Callable[[Models], Models], g6e_nodes: int = 2) -> dict[tuple[str, str], tuple]:
+def _render(transform: Callable[[Models], Models], g6e_nodes: int = 2, front_door: bool = True) -> dict[tuple[str, str], tuple]:
     # Room on the GPU group for one more single-GPU model, in every variant, so only the models vary.
     stack_file = read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
     stack_file.values["models"] = transform(copy.deepcopy(stack_file.values["models"]))
+    if not front_door:  # the gateway discovers every model on one port: a model on another port needs it off
+        for key in ("gateway", "openWebui", "exposure"):
+            stack_file.values.pop(key, None)
     for group in stack_file.values["nodeGroups"]:
         if group["name"] == "g6e":
             group["minSize"] = g6e_nodes
@@ -40,8 +43,14 @@ def _extra(namespace: str = "vllm", port: int = 8000) -> dict[str, Any]:
     }
 
 
-def _changed(before: dict, after: dict) -> list[tuple[str, str]]:
-    return sorted(key for key in before.keys() & after.keys() if before[key] != after[key])
+MODEL_LIST = ("kubernetes:core/v1:ConfigMap", "gateway-config")
+"""The gateway's model list: adding or removing a model changes it in the same `pulumi up` (issue 19), and only it."""
+DISCOVERY_SCOPE = {("kubernetes:apps/v1:Deployment", "gateway-deployment")}
+"""A model in a second namespace widens the router's pod discovery from one namespace to all (its args)."""
+
+
+def _changed(before: dict, after: dict, expected: frozenset = frozenset()) -> list[tuple[str, str]]:
+    return sorted(key for key in before.keys() & after.keys() if before[key] != after[key] and key not in expected)
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +58,29 @@ def prod() -> dict:
     return _render(lambda models: models)
 
 
-@pytest.mark.parametrize("variant", [
-    pytest.param(lambda models: [*models, _extra()], id="appended-in-a-shared-namespace"),
-    pytest.param(lambda models: [_extra(), *models], id="inserted-first"),
-    pytest.param(lambda models: [*models[:2], _extra(port=8001), *models[2:]], id="inserted-in-the-middle-on-another-port"),
-    pytest.param(lambda models: [*models, _extra(namespace="team-b")], id="appended-in-a-new-namespace"),
+@pytest.fixture(scope="module")
+def prod_without_front_door() -> dict:
+    return _render(lambda models: models, front_door=False)
+
+
+@pytest.mark.parametrize("variant,front_door", [
+    pytest.param(lambda models: [*models, _extra()], True, id="appended-in-a-shared-namespace"),
+    pytest.param(lambda models: [_extra(), *models], True, id="inserted-first"),
+    pytest.param(lambda models: [*models[:2], _extra(port=8001), *models[2:]], False, id="inserted-in-the-middle-on-another-port"),
+    pytest.param(lambda models: [*models, _extra(namespace="team-b")], True, id="appended-in-a-new-namespace"),
 ])
-def test_adding_a_model_adds_only_its_own_resources_and_changes_none(prod, variant):
-    grown = _render(variant)
-    assert _changed(prod, grown) == []
+def test_adding_a_model_adds_only_its_own_resources_and_changes_none(prod, prod_without_front_door, variant, front_door):
+    before = prod if front_door else prod_without_front_door
+    grown = _render(variant, front_door=front_door)
+    widened = any(model["namespace"] != "vllm" for model in variant([]))
+    expected = {MODEL_LIST, *(DISCOVERY_SCOPE if widened else ())}
+    assert _changed(before, grown, frozenset(expected)) == []
+    if front_door:
+        assert before[MODEL_LIST] != grown[MODEL_LIST]
+    if widened:  # the namespaced Role becomes a ClusterRole: named apart, so the old one goes
+        before = {key: value for key, value in before.items() if not key[1].startswith("gateway-role")}
+        grown = {key: value for key, value in grown.items() if not key[1].startswith("gateway-clusterrole")}
+    prod = before
     added = sorted(name for _, name in grown.keys() - prod.keys())
     assert added[:3] == ["qwen3-32b-extra", "qwen3-32b-extra-deployment", "qwen3-32b-extra-network-policy"]
     assert all(name.startswith(("qwen3-32b-extra", "team-b")) for name in added)
@@ -68,7 +91,7 @@ def test_adding_a_model_adds_only_its_own_resources_and_changes_none(prod, varia
 def test_removing_a_model_removes_only_its_own_resources_and_changes_none(prod, position):
     removed = read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml").values["models"][position]["name"]
     shrunk = _render(lambda models: models[:position] + models[position + 1:])
-    assert _changed(prod, shrunk) == []
+    assert _changed(prod, shrunk, frozenset({MODEL_LIST})) == []
     assert shrunk.keys() <= prod.keys()
     gone = sorted(name for _, name in prod.keys() - shrunk.keys())
     assert f"{removed}-deployment" in gone

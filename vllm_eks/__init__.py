@@ -4,9 +4,11 @@ The public API, importable from here; `vllm_eks.config` alone imports no Pulumi:
 
 - Components: `VllmModel`/`VllmModelArgs`, `ModelNamespace`/`ModelNamespaceArgs`, `Platform`,
   `build_platform`, `EksCluster`/`EksClusterArgs`, `AcceleratorNodeGroup`/`AcceleratorNodeGroupArgs`,
-  `EfsStorage`/`EfsStorageArgs`, `NeuronDevicePlugin`, `NvidiaDevicePlugin`, `DevicePluginArgs`.
+  `EfsStorage`/`EfsStorageArgs`, `NeuronDevicePlugin`, `NvidiaDevicePlugin`, `DevicePluginArgs`,
+  `Gateway`/`GatewayArgs`, `OpenWebUi`/`OpenWebUiArgs`, `Exposure`/`ExposureArgs`.
 - Config: `ModelConfig`, `NodeGroupConfig`, `StackConfig`, `ClusterConfig`, `EfsConfig`, `CacheVolumesConfig`,
-  `NetworkPolicyConfig`, `MonitoringConfig`, `AcceleratorKind`, `ModelSource`.
+  `NetworkPolicyConfig`, `MonitoringConfig`, `GatewayConfig`, `GatewayTeamConfig`, `OpenWebUiConfig`,
+  `ExposureConfig`, `AcceleratorKind`, `ModelSource`.
 - Validation: `validate_stack`, `validate_stack_config`, `load_stack_file`, `ValidatedStack`, `ConfigError`.
 """
 
@@ -27,16 +29,26 @@ if TYPE_CHECKING:
     from .components.efs_storage import EfsStorageArgs as EfsStorageArgs
     from .components.eks_cluster import EksCluster as EksCluster
     from .components.eks_cluster import EksClusterArgs as EksClusterArgs
+    from .components.exposure import Exposure as Exposure
+    from .components.exposure import ExposureArgs as ExposureArgs
+    from .components.gateway import Gateway as Gateway
+    from .components.gateway import GatewayArgs as GatewayArgs
     from .components.model_namespace import ModelNamespace as ModelNamespace
     from .components.model_namespace import ModelNamespaceArgs as ModelNamespaceArgs
     from .components.node_group import AcceleratorNodeGroup as AcceleratorNodeGroup
     from .components.node_group import AcceleratorNodeGroupArgs as AcceleratorNodeGroupArgs
+    from .components.open_webui import OpenWebUi as OpenWebUi
+    from .components.open_webui import OpenWebUiArgs as OpenWebUiArgs
     from .components.platform import Platform as Platform
     from .components.platform import build_platform as build_platform
     from .components.vllm_model import VllmModel as VllmModel
     from .components.vllm_model import VllmModelArgs as VllmModelArgs
     from .config.accelerators import AcceleratorKind as AcceleratorKind
     from .config.errors import ConfigError as ConfigError
+    from .config.gateway import ExposureConfig as ExposureConfig
+    from .config.gateway import GatewayConfig as GatewayConfig
+    from .config.gateway import GatewayTeamConfig as GatewayTeamConfig
+    from .config.gateway import OpenWebUiConfig as OpenWebUiConfig
     from .config.loader import load_stack_file as load_stack_file
     from .config.loader import validate_stack_config as validate_stack_config
     from .config.model import ModelConfig as ModelConfig
@@ -61,6 +73,11 @@ _EXPORTS = {
     "EfsStorage": "components.efs_storage", "EfsStorageArgs": "components.efs_storage",
     "NeuronDevicePlugin": "components.device_plugins", "NvidiaDevicePlugin": "components.device_plugins",
     "DevicePluginArgs": "components.device_plugins",
+    "Gateway": "components.gateway", "GatewayArgs": "components.gateway",
+    "OpenWebUi": "components.open_webui", "OpenWebUiArgs": "components.open_webui",
+    "Exposure": "components.exposure", "ExposureArgs": "components.exposure",
+    "GatewayConfig": "config.gateway", "GatewayTeamConfig": "config.gateway", "OpenWebUiConfig": "config.gateway",
+    "ExposureConfig": "config.gateway",
     "ModelConfig": "config.model", "ModelSource": "config.model", "NodeGroupConfig": "config.platform.node_groups",
     "StackConfig": "config.stack", "CacheVolumesConfig": "config.stack", "NetworkPolicyConfig": "config.stack",
     "MonitoringConfig": "config.stack", "ClusterConfig": "config.platform.cluster", "EfsConfig": "config.platform.efs",
