@@ -2,8 +2,8 @@
 
 import pulumi
 
-from vllm_eks.components.fleet_monitoring import FleetMonitoring, FleetMonitoringArgs
 from vllm_eks.components.exposure import Exposure, ExposureArgs
+from vllm_eks.components.fleet_monitoring import FleetMonitoring, FleetMonitoringArgs
 from vllm_eks.components.gateway import Gateway, GatewayArgs, team_keys
 from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from vllm_eks.components.open_webui import OpenWebUi, OpenWebUiArgs, open_webui_secrets
