@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config.accelerators import ACCELERATORS, AcceleratorKind
 from ..config.model import ModelConfig
+from ..config.monitoring_series import MetricsVersion
 from ._labels import recommended_labels
 from ._promql import RATE_WINDOW, model_queries
 
@@ -52,10 +53,10 @@ def _deployment(model: ModelConfig) -> str:
     return f'namespace="{model.namespace}", deployment="{model.name}"'
 
 
-def model_alerts(model: ModelConfig, max_replicas: int | None = None) -> list[Alert]:
+def model_alerts(model: ModelConfig, max_replicas: int | None = None, version: MetricsVersion | None = None) -> list[Alert]:
     """Every alert for one model; `expr` is None where its vLLM version exports no series for it.
     `max_replicas` is the most replicas the model may run (its fixed `replicas` by default)."""
-    q = model_queries(model)
+    q = model_queries(model, version)
     where = f"{model.namespace}/{model.name}"
     top = model.replicas if max_replicas is None else max_replicas
     kv = _grouped(q.gauge("kv_cache_usage", "max", "namespace, model_name"))
@@ -145,8 +146,8 @@ def rule_object(name: str, namespace: str, instance: str, alerts: Sequence[Alert
     }
 
 
-def model_rule_object(model: ModelConfig, max_replicas: int | None = None) -> Object:
-    return rule_object(f"{model.name}-alerts", model.namespace, model.name, model_alerts(model, max_replicas))
+def model_rule_object(model: ModelConfig, max_replicas: int | None = None, version: MetricsVersion | None = None) -> Object:
+    return rule_object(f"{model.name}-alerts", model.namespace, model.name, model_alerts(model, max_replicas, version))
 
 
 def skipped_alerts(model: ModelConfig) -> list[str]:

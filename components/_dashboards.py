@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..config.model import ModelConfig
-from ..config.monitoring_series import NEEDS, SERIES, resolve
+from ..config.monitoring_series import NEEDS, SERIES, MetricsVersion, resolve
 from ._labels import recommended_labels
 from ._promql import RATE_WINDOW, ModelQueries, model_queries
 
@@ -87,8 +87,8 @@ def model_panels(q: ModelQueries) -> list[tuple[str, str, list[tuple[str, str]] 
     ]
 
 
-def model_dashboard(model: ModelConfig) -> Object:
-    q = model_queries(model)
+def model_dashboard(model: ModelConfig, version: MetricsVersion | None = None) -> Object:
+    q = model_queries(model, version)
     panels = []
     for slot, (need, title, targets, unit) in enumerate(model_panels(q)):
         if targets:

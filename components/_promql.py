@@ -61,5 +61,6 @@ class ModelQueries:
         return " or ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
 
 
-def model_queries(model: ModelConfig) -> ModelQueries:
-    return ModelQueries(model, metrics_version(model.image))
+def model_queries(model: ModelConfig, version: MetricsVersion | None = None) -> ModelQueries:
+    """Queries with the names of `version` (by default the model's image's: config/monitoring_series.py)."""
+    return ModelQueries(model, version or metrics_version(model))

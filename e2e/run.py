@@ -28,6 +28,7 @@ from e2e.servers import BOOT_VENV, STACK, WORK, Server, plan_servers, started
 # Stage modules, run in this order against the same servers. Add yours with one line.
 STAGES: list[str] = [
     "serving",
+    "metrics",
 ]
 
 

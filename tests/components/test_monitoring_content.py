@@ -45,7 +45,7 @@ def _expressions(model: ModelConfig) -> list[str]:
 def test_every_vllm_name_a_models_queries_use_is_one_its_version_exports():
     for image in ("vllm/vllm-openai:v0.10.2", "vllm/vllm-openai:v0.26.0", "public.ecr.aws/t0h7h1e6/vllm-neuron:qwen3-8b"):
         model = _model("m", image)
-        facts = metrics_version(image).facts
+        facts = metrics_version(model).facts
         exposed = {_base(s) for s in facts.exposed_series()} | facts.exposed_series()
         for expr in _expressions(model):
             for name in _names(expr):
@@ -59,7 +59,7 @@ def test_a_current_image_never_queries_the_names_vllm_dropped_in_0_11():
 
 def test_the_neuron_images_vllm_0_9_1_gets_its_own_names():
     model = _model("m", "public.ecr.aws/t0h7h1e6/vllm-neuron:qwen3-8b", accelerator="neuron", node_group="inf2")
-    assert metrics_version(model.image).facts.version == "0.9.1"
+    assert metrics_version(model).facts.version == "0.9.1"
     text = " ".join(_expressions(model))
     assert "vllm:gpu_cache_usage_perc" in text and "vllm:kv_cache_usage_perc" not in text
     assert "vllm:time_per_output_token_seconds_bucket" in text and "inter_token_latency" not in text
@@ -121,3 +121,11 @@ def test_with_scraping_on_each_model_gets_its_dashboard_and_rules_and_the_fleet_
 def test_every_accelerator_has_hardware_alerts_keyed_by_the_resource_its_pods_request():
     from vllm_eks.config.accelerators import ACCELERATORS
     assert set(alert_rules.HARDWARE_ALERTS) == {traits.resource_name for traits in ACCELERATORS.values()}
+
+
+def test_docs_metrics_lists_what_the_code_queries_today():
+    from pathlib import Path
+
+    from vllm_eks.config.monitoring_series import reference
+    doc = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+    assert doc.read_text() == reference(), "regenerate: .venv/bin/python -m vllm_eks.config.monitoring_series > docs/metrics.md"
