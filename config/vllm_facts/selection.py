@@ -64,14 +64,24 @@ def _rules(facts: VllmFacts) -> dict[str, Any]:
 
 
 def speculative_method(model: ModelConfig) -> str | None:
-    """The method vLLM runs: the one named, else `draft_model` when a draft model is given
-    (vllm/config/speculative.py infers it from the draft), else None (no speculative decoding)."""
+    """The method vLLM runs: the one named; else, for a draft model, the one vLLM infers from its name
+    (`SpeculativeConfig.__post_init__`, vllm/config/__init__.py @ 0.10.2, vllm/config/speculative.py later:
+    "eagle-" in the name -> eagle, "eagle3" -> eagle3), else `draft_model` (vLLM also recognises medusa,
+    mlp_speculator and MTP drafts by their config.json's model_type, which the planner does not read: name
+    the method for those); None without speculative decoding."""
     spec = model.speculative_config
     if spec is None:
         return None
     if spec.method:
         return spec.method
-    return "draft_model" if spec.model else None
+    if not spec.model:
+        return None
+    name = spec.model.lower()
+    if "eagle-" in name:
+        return "eagle"
+    if "eagle3" in name:
+        return "eagle3"
+    return "draft_model"
 
 
 def fp8_kv_cache_runs_on_v1(facts: VllmFacts, capability: tuple[int, int] | None, backend: str | None) -> bool | None:
@@ -104,11 +114,15 @@ def choose(model: ModelConfig, facts: VllmFacts, capability: tuple[int, int] | N
         engine = "V0" if env.get("VLLM_USE_V1") == "0" else "V1"
         if engine == "V0":
             reasons.append("VLLM_USE_V1=0 selects the V0 engine")
-        if method in oracle.get("v1_refuses_speculative_methods", []) or (
-                method == "draft_model" and "draft_model" in oracle.get("v1_refuses_speculative_methods", [])):
-            refusal = (f"vLLM {facts.version} refuses a draft-model speculativeConfig: NotImplementedError "
-                       f"'Speculative decoding with draft model is not supported yet' (vllm/engine/arg_utils.py "
-                       f"_is_v1_supported_oracle); use method ngram, eagle, medusa or deepseek_mtp, or a newer image")
+        if method == "draft_model" and "draft_model" in oracle.get("v1_refuses_speculative_methods", []):
+            named = bool(model.speculative_config and model.speculative_config.method)
+            refusal = (f"vLLM {facts.version} does not run a draft-model speculativeConfig: " + (
+                "NotImplementedError 'Speculative decoding with draft model is not supported yet' "
+                "(vllm/engine/arg_utils.py _is_v1_supported_oracle)" if named else
+                "without a method it infers draft_model from the draft's name and config, and its V1 runner raises "
+                "ValueError 'Unknown speculative decoding method: draft_model' (vllm/v1/worker/gpu_model_runner.py)")
+                + "; use method ngram, eagle, eagle3, medusa or deepseek_mtp (name the method when the draft is one), "
+                  "or a newer image")
         kv = model.kv_cache_dtype or "auto"
         if engine == "V1" and kv.startswith("fp8") and "--kv-cache-dtype" in oracle.get("features", []):
             backend = env.get("VLLM_ATTENTION_BACKEND")

@@ -121,8 +121,9 @@ def test_the_same_values_pass_on_a_version_that_accepts_them():
 
 def test_a_draft_model_on_0_10_2_is_refused_as_vllm_refuses_it():
     issues = _issues(lambda: _l40s(maxModelLen=8192, speculativeConfig={"model": "Qwen/Qwen3-0.6B", "numSpeculativeTokens": 3}))
-    assert any(issue.startswith("models[0].speculativeConfig: models[0] qwen: vLLM 0.10.2 refuses a draft-model "
-                                "speculativeConfig: NotImplementedError") for issue in issues)
+    assert any(issue.startswith("models[0].speculativeConfig: models[0] qwen: vLLM 0.10.2 does not run a draft-model "
+                                "speculativeConfig: ") and "Unknown speculative decoding method: draft_model" in issue
+               for issue in issues)
 
 
 def test_a_neuron_image_is_checked_against_the_vllm_its_base_image_installs():
@@ -195,3 +196,11 @@ def test_an_unset_gpu_memory_utilization_is_the_images_versions_default():
     old = sizings_of(_l40s(maxModelLen=8192, gpuMemoryUtilization=None))[0]
     new = sizings_of(_l40s(maxModelLen=8192, gpuMemoryUtilization=None, image="vllm/vllm-openai:v0.26.0"))[0]
     assert (old.utilization, new.utilization) == (0.9, 0.92)
+
+
+def test_a_draft_named_as_an_eagle_head_is_inferred_as_eagle_and_runs_on_0_10_2():
+    eagle = _l40s(maxModelLen=8192, speculativeConfig={"model": "yuhuili/EAGLE-LLaMA3-Instruct-8B", "numSpeculativeTokens": 3})
+    assert sizings_of(eagle)[0].vllm.choice.refusal is None
+    issues = _issues(lambda: _l40s(maxModelLen=8192, speculativeConfig={
+        "model": "Qwen/Qwen3-0.6B", "method": "draft_model", "numSpeculativeTokens": 3}))
+    assert any("NotImplementedError 'Speculative decoding with draft model is not supported yet'" in issue for issue in issues)
