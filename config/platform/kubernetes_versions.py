@@ -45,6 +45,16 @@ EKS_VERSIONS: dict[str, EksVersion] = {
     )
 }
 
+PUBLISHED_WITHOUT_DATES: dict[str, str] = {
+    "1.36": (
+        "EKS has published it (Amazon EKS User Guide, \"Review release notes for Kubernetes versions on standard "
+        "support\": \"Kubernetes 1.36 is now available in Amazon EKS\"), but no copy of the EKS release calendar "
+        "with its dates could be read on 2026-12-03, and EKS Distro had published no kube-scheduler release for it "
+        "(aws/eks-distro projects/kubernetes/kubernetes/1-36 at v1.36.0-rc.0), which the Neuron scheduler extension needs"
+    ),
+}
+"""Versions EKS offers that the table has no row for yet, with what is missing (a dated note, not a guess)."""
+
 DEFAULT_KUBERNETES_VERSION = "1.35"
 """The newest version in the table; in standard support until 2027-03-27."""
 
@@ -88,6 +98,12 @@ def version_note(version: str, on: date) -> tuple[Support | None, str]:
         return status, (
             f"Kubernetes {version} reached the end of EKS extended support on {row.end_of_extended_support.isoformat()}: "
             f"EKS creates no cluster on it and upgrades existing ones itself; use a version in standard support ({newest})"
+        )
+    if version in PUBLISHED_WITHOUT_DATES:
+        return status, (
+            f"Kubernetes {version} is not in the EKS version table yet: {PUBLISHED_WITHOUT_DATES[version]}; check "
+            f"its dates against {CALENDAR} and add its row (and a kube-scheduler tag in config/scheduler_catalog.py "
+            f"for multi-core Neuron models), or use one in standard support ({newest})"
         )
     return status, (
         f"Kubernetes {version} is not in the EKS version table (config/platform/kubernetes_versions.py, as of "

@@ -13,6 +13,7 @@ from vllm_eks.config.platform.cluster import ClusterConfig
 from vllm_eks.config.platform.kubernetes_versions import (
     DEFAULT_KUBERNETES_VERSION,
     EKS_VERSIONS,
+    PUBLISHED_WITHOUT_DATES,
     TABLE_AS_OF,
     Support,
     in_standard_support,
@@ -62,9 +63,9 @@ def test_a_version_past_extended_support_is_an_error_at_its_key():
 
 
 def test_a_version_the_table_lacks_is_a_warning_to_check_the_calendar():
-    _, message = version_note("1.36", TABLE_AS_OF)
+    _, message = version_note("1.37", TABLE_AS_OF)
     assert message == (
-        "Kubernetes 1.36 is not in the EKS version table (config/platform/kubernetes_versions.py, as of 2026-12-01); "
+        "Kubernetes 1.37 is not in the EKS version table (config/platform/kubernetes_versions.py, as of 2026-12-01); "
         "check it against https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html and add its "
         "support dates, or use one in standard support (1.35, the default)"
     )
@@ -95,3 +96,41 @@ def test_a_bad_region_fails_stack_validation_with_the_other_problems_before_anyt
     with pytest.raises(ConfigError) as raised:
         validate_stack_config({"cluster": REACHABLE_CLUSTER}, region="us-west-2a")
     assert [issue.path for issue in raised.value.issues] == ["aws:region"]
+
+
+def test_eks_1_36_is_published_but_undated_and_its_warning_says_what_is_missing_with_the_date_it_was_checked():
+    status, message = version_note("1.36", TABLE_AS_OF)
+    assert status is Support.UNKNOWN and "1.36" not in EKS_VERSIONS
+    assert message.startswith("Kubernetes 1.36 is not in the EKS version table yet: EKS has published it (")
+    assert "2026-12-03" in message and "kube-scheduler" in message and "v1.36.0-rc.0" in message
+    assert "add its row (and a kube-scheduler tag in config/scheduler_catalog.py" in message
+    assert set(PUBLISHED_WITHOUT_DATES).isdisjoint(EKS_VERSIONS)
+
+
+def test_the_platform_doc_lists_every_row_of_the_version_table_with_its_kube_scheduler_tag():
+    from tests.conftest import PROJECT_DIR
+    from vllm_eks.config.scheduler_catalog import SCHEDULERS
+
+    doc = (PROJECT_DIR / "docs" / "platform.md").read_text()
+    section = doc[doc.index("## Kubernetes versions"):doc.index("## Known limits")]
+    rows = {line.split("|")[1].strip().split(" ")[0]: [cell.strip() for cell in line.split("|")[2:5]]
+            for line in section.splitlines() if line.startswith("| 1.")}
+    tags = SCHEDULERS["my-scheduler"].kube_scheduler_tags
+    assert rows == {
+        version: [row.end_of_standard_support.isoformat(), row.end_of_extended_support.isoformat(),
+                  f"`{tags[version]}`" if version in tags else "none pinned"]
+        for version, row in EKS_VERSIONS.items()
+    }
+    assert f"| {DEFAULT_KUBERNETES_VERSION} (default) |" in section
+    assert "**Kubernetes 1.36 (note of 2026-12-03).**" in section
+
+
+def test_the_readme_states_the_default_endpoint_access_the_rules_enforce():
+    from tests.conftest import PROJECT_DIR
+    from vllm_eks.config.platform.rules import endpoint_issues
+
+    readme = " ".join((PROJECT_DIR / "README.md").read_text().split())
+    assert ClusterConfig().endpoint_public_access_cidrs == [] and endpoint_issues(ClusterConfig())
+    assert "Left empty, the default, the public endpoint is off" in readme
+    assert "refused for a stack that creates its own VPC" in readme
+    assert "the default, as in `prod`, is no public endpoint" not in readme
