@@ -1,0 +1,117 @@
+"""Open WebUI (its published PyPI package, in .venv-webui) on loopback, in front of the gateway.
+
+`webui_env` is pure (tested in tests/e2e/ without Open WebUI): the environment the stage starts
+`open-webui serve` with. Every variable is read by open-webui 0.12.4 (PyPI wheel, files named):
+- OFFLINE_MODE=true: sets HF_HUB_OFFLINE=1 and turns the version check and the embedding, reranking
+  and whisper model auto-updates off (open_webui/env.py "OFFLINE_MODE", open_webui/config.py).
+- ENABLE_OLLAMA_API=false, ENABLE_OPENAI_API=true, OPENAI_API_BASE_URLS / OPENAI_API_KEYS (';'-separated,
+  one key per URL: open_webui/config.py): the one connection is the gateway, with a team key.
+- OPENAI_API_CONFIGS (JSON, open_webui/config.py): connection "0" with `model_ids` lists the models
+  without asking the connection's /models (open_webui/routers/openai.py get_all_models_responses).
+  Set only when the rendered Deployment sets it.
+- WEBUI_ADMIN_EMAIL / WEBUI_ADMIN_PASSWORD / WEBUI_ADMIN_NAME: the admin account is created at
+  startup when no user exists, and signup is then switched off (open_webui/main.py lifespan,
+  open_webui/utils/auth.py create_admin_user).
+- ENABLE_SIGNUP=false (open_webui/config.py), WEBUI_SECRET_KEY (open_webui/env.py; without it
+  `serve` writes a key file, open_webui/__init__.py), DATA_DIR (its SQLite database, uploads);
+  HOME (caches) next to it rather than the pod's /tmp, which this machine shares.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from e2e.servers import HOST, ROOT, http, tail
+
+WEBUI_VENV = ROOT / ".venv-webui"
+BOOT_TIMEOUT_S = 300     # first start: imports (torch, transformers), database migrations; ~60-120 s here
+STOP_TIMEOUT_S = 20
+
+
+def webui_env(*, gateway_url: str, api_key: str, admin_email: str, admin_password: str, secret_key: str,
+              data_dir: Path, rendered: dict[str, str] | None = None) -> dict[str, str]:
+    """Open WebUI's environment: the rendered Deployment's plain values first (`rendered`), then the
+    loopback substitutions (the gateway's URL, the key, the admin credentials, the data folder)."""
+    env = dict(rendered or {})
+    env.update({
+        "OFFLINE_MODE": "true",
+        "ENABLE_OLLAMA_API": "false",
+        "ENABLE_OPENAI_API": "true",
+        "OPENAI_API_BASE_URLS": gateway_url,
+        "OPENAI_API_KEYS": api_key,
+        "WEBUI_ADMIN_EMAIL": admin_email,
+        "WEBUI_ADMIN_PASSWORD": admin_password,
+        "WEBUI_ADMIN_NAME": "Admin",
+        "ENABLE_SIGNUP": "false",
+        "WEBUI_SECRET_KEY": secret_key,
+        "DATA_DIR": str(data_dir),
+        "HOME": str(data_dir.parent / "home"),
+        # No outside traffic: chromadb's telemetry is off in Open WebUI's client already
+        # (open_webui/retrieval/vector/dbs/chroma.py anonymized_telemetry False); these are belt and braces.
+        "ANONYMIZED_TELEMETRY": "false",
+        "DO_NOT_TRACK": "true",
+        "SCARF_NO_ANALYTICS": "true",
+        "HF_HUB_OFFLINE": "1",
+        # Test-only: no built-in tools. Open WebUI 0.12.4 attaches its built-in tools' schemas to every
+        # chat request unless the model's capability `builtin_tools` is off (open_webui/utils/middleware.py,
+        # use_builtin_tools); measured here at 25.7k characters of JSON. The stand-in model's 512-token BPE
+        # vocabulary (boot/tiny_model.py) turns that into more than its 16384-token context. Defaults
+        # for every model's metadata: DEFAULT_MODEL_METADATA (open_webui/config.py, utils/models.py).
+        "DEFAULT_MODEL_METADATA": json.dumps({"capabilities": {"builtin_tools": False}}),
+    })
+    return env
+
+
+@dataclass
+class WebUi:
+    port: int
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+    boot_seconds: float | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        Path(self.env["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+        env = {"PATH": f"{WEBUI_VENV / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}", **self.env}
+        Path(env["HOME"]).mkdir(parents=True, exist_ok=True)
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([str(WEBUI_VENV / "bin" / "open-webui"), "serve", "--host", HOST,
+                                          "--port", str(self.port)], env=env, cwd=self.log.parent, stdout=log,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_healthy(self, timeout: float = BOOT_TIMEOUT_S) -> str | None:
+        """None once /health answers 200; else why not, with the log's tail."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                return f"exited {self.proc.returncode}\n{tail(self.log)}"
+            if http("GET", self.url + "/health", timeout=5)[0] == 200:
+                self.boot_seconds = time.monotonic() - started
+                return None
+            time.sleep(2)
+        return f"/health not answering after {timeout:.0f}s\n{tail(self.log)}"
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=STOP_TIMEOUT_S)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
