@@ -23,6 +23,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -32,9 +33,9 @@ import yaml
 
 from e2e import gateway_client as client
 from e2e.check import Check
-from e2e.gateway_plan import GatewayPlan, PlanError, matches, plan
+from e2e.gateway_plan import GatewayPlan, PlanError, container, gateway_objects, matches, plan
 from e2e.servers import HOST, ROOT, WORK, Server, free_port, http, tail
-from e2e.webui import WebUi, webui_env
+from e2e.webui import browse, start_webui
 
 STAGE = client.STAGE
 GATEWAY_VENV = ROOT / ".venv-gateway"
@@ -45,7 +46,6 @@ OVERLAY_STACK = "e2e-gateway"
 GATEWAY_KEYS = ("vllm-eks:gateway", "vllm-eks:gatewayApiKeys", "vllm-eks:openWebui", "vllm-eks:openWebuiSecrets")
 SCREENSHOT = WORK / "open-webui-chat.png"
 START_TIMEOUT_S = 60
-BROWSER_TIMEOUT_S = 600
 
 
 def render(stack: str, project: Path, out: Path) -> list[dict[str, Any]]:
@@ -79,7 +79,6 @@ def overlay_project(serving_stack: str, work: Path) -> tuple[Path, list[str]]:
 
 def _gateway_parts(manifests: list[dict[str, Any]]) -> tuple[str, list[str]]:
     """nginx.conf and the router's argv as rendered (for comparing two renders)."""
-    from e2e.gateway_plan import container, gateway_objects
     deployment, config_map, _ = gateway_objects(manifests)
     router = container(deployment, command="vllm-router")
     return config_map["data"]["nginx.conf"], [*(router.get("command") or []), *(router.get("args") or [])]
@@ -136,18 +135,20 @@ class Process:
                 return
 
 
-def _write(files: dict[str, str], owner: tuple[int, int] | None, tmp: Path) -> None:
+def pod_files(files: dict[str, str], owner: tuple[int, int] | None, root: Path) -> None:
+    """Write the pod's mounted files under `root` (a private folder made for the run), owned by the
+    pod's user as its volumes would be readable by it; keys.conf readable by that user alone. Under
+    /tmp rather than the clone, so the user can reach them whatever the clone's folders allow."""
     for path, text in files.items():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)
-    tmp.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, 0o600 if path.endswith("keys.conf") else 0o644)
+    (root / "tmp").mkdir(exist_ok=True)
     if owner is not None:
-        # The pod's user must read the mounted files and write its emptyDir, as in the pod.
-        os.chown(tmp, *owner)
-        for path in files:
-            os.chmod(path, 0o644)
-        for folder in {Path(p).parent for p in files} | {tmp.parent}:
-            os.chmod(folder, 0o755)
+        for folder, _dirs, names in os.walk(root):
+            os.chown(folder, *owner)
+            for name in names:
+                os.chown(Path(folder) / name, *owner)
 
 
 def register_workers(gateway: GatewayPlan, servers: list[Server]) -> list[Check]:
@@ -177,6 +178,12 @@ def register_workers(gateway: GatewayPlan, servers: list[Server]) -> list[Check]
     return checks
 
 
+def webui_team(work: Path) -> str:
+    """The team whose key Open WebUI's Secret holds: openWebui.team (config/gateway.py, default open-webui)."""
+    config = yaml.safe_load((work / "project" / f"Pulumi.{OVERLAY_STACK}.yaml").read_text())["config"]
+    return str((config.get("vllm-eks:openWebui") or {}).get("team", "open-webui"))
+
+
 def run(servers: list[Server]) -> list[Check]:
     checks: list[Check] = []
     work = WORK / "gateway"
@@ -189,8 +196,8 @@ def run(servers: list[Server]) -> list[Check]:
     prod = render(GATEWAY_STACK, ROOT, work / "render" / GATEWAY_STACK)
     manifests = render(OVERLAY_STACK, project, work / "render" / OVERLAY_STACK)
     same = _gateway_parts(prod) == _gateway_parts(manifests)
-    checks.append(Check(STAGE, f"gateway rendered from {GATEWAY_STACK}: {stack} + {GATEWAY_STACK}'s {', '.join(k.split(':')[1] for k in taken) or 'nothing'} "
-                        "gives NGINX and the router the same config", same,
+    laid = ", ".join(k.split(":")[1] for k in taken) or "nothing (it enables the gateway)"
+    checks.append(Check(STAGE, f"{GATEWAY_STACK}'s gateway and {stack} + {GATEWAY_STACK}'s {laid} render the same nginx.conf and router flags", same,
                         "nginx.conf and router flags identical; only the model list differs" if same
                         else "nginx.conf or the router flags differ between the two renders"))
 
@@ -202,14 +209,17 @@ def run(servers: list[Server]) -> list[Check]:
         text_and_keys["keys"] = keys
         return text
 
-    gateway = plan(manifests, work=work, ports=ports, router_executable=str(GATEWAY_VENV / "bin" / "vllm-router"),
+    mounts = Path(tempfile.mkdtemp(prefix="e2e-gateway-"))   # mode 0700: the keys stay private
+    gateway = plan(manifests, work=mounts, ports=ports, router_executable=str(GATEWAY_VENV / "bin" / "vllm-router"),
                    keys_text=make_keys)
     keys = text_and_keys["keys"]
     (work / "substitutions.txt").write_text("\n".join(gateway.substitutions) + "\n")
-    _write(gateway.files, gateway.proxy_user, work / "tmp")
+    (work / "nginx.conf").write_text(gateway.nginx_conf)   # as run, for the record (keys.conf is not copied)
     base = f"http://{HOST}:{gateway.proxy_port}/v1"
 
     with ExitStack() as running:
+        running.callback(shutil.rmtree, mounts, ignore_errors=True)
+        pod_files(gateway.files, gateway.proxy_user, mounts)
         router = Process("router", gateway.router_argv, work / "router.log", cwd=work)
         running.callback(router.stop)
         failure = router.wait_for(f"http://{HOST}:{gateway.router_port}/liveness")
@@ -218,7 +228,7 @@ def run(servers: list[Server]) -> list[Check]:
         if failure is not None:
             return checks
         checks += register_workers(gateway, servers)
-        proxy = Process("nginx", gateway.proxy_argv, work / "nginx.log", user=gateway.proxy_user, cwd=work)
+        proxy = Process("nginx", gateway.proxy_argv, work / "nginx.log", user=gateway.proxy_user, cwd=mounts)
         running.callback(proxy.stop)
         failure = proxy.wait_for(f"http://{HOST}:{gateway.proxy_port}/healthz")
         checks.append(Check(STAGE, f"NGINX starts with the rendered nginx.conf as uid {gateway.proxy_user[0] if gateway.proxy_user else 'root'}",
@@ -226,6 +236,10 @@ def run(servers: list[Server]) -> list[Check]:
         if failure is not None:
             return checks
 
+        # Open WebUI boots (about a minute) while the client checks run.
+        webui, problem = start_webui(manifests, base, keys, webui_team(work), work / "open-webui")
+        if webui is not None:
+            running.callback(webui.stop)
         platform, *rest = gateway.teams
         checks.append(client.model_list(base, keys[platform.name], models))
         checks += client.answers(base, keys[platform.name], models)
@@ -237,77 +251,18 @@ def run(servers: list[Server]) -> list[Check]:
         status, text = http("GET", f"http://{HOST}:{gateway.metrics_port}/metrics")
         checks.append(Check(STAGE, "the router's Prometheus metrics are served", status == 200 and "vllm_router_" in text,
                             f"HTTP {status}, {sum(1 for line in text.splitlines() if line.startswith('vllm_router_'))} vllm_router_* samples"))
-        checks += webui_checks(manifests, base, keys, servers, work, running)
+        if webui is None:
+            checks.append(Check(STAGE, "Open WebUI has a gateway key", False, problem))
+            return checks
+        failure = webui.wait_healthy()
+        checks.append(Check(STAGE, f"Open WebUI starts offline in front of the gateway (team {webui.team!r})", failure is None,
+                            f"{webui.boot_seconds:.0f}s after start, env {webui.env_source}" if failure is None else failure))
+        if failure is not None:
+            return checks
+        checks += browse(webui, servers, SCREENSHOT)
     return checks
 
 
 def _nginx_version() -> str:
     result = subprocess.run(["nginx", "-v"], capture_output=True, text=True)
     return (result.stderr or result.stdout).strip().removeprefix("nginx version: ")
-
-
-def _rendered_webui_env(manifests: list[dict[str, Any]]) -> dict[str, str]:
-    """Plain env of the rendered Open WebUI container; its valueFrom entries (the Secret's key,
-    password and secret key) are supplied by the stage."""
-    for obj in manifests:
-        if obj.get("kind") != "Deployment":
-            continue
-        for c in obj["spec"]["template"]["spec"]["containers"]:
-            if "open-webui" in c.get("image", ""):
-                return {e["name"]: str(e["value"]) for e in c.get("env", []) if "value" in e}
-    return {}
-
-
-def finished_requests(server: Server) -> float:
-    """vLLM's own count of requests it finished (vllm:request_success_total, every label summed)."""
-    status, text = server.get("/metrics")
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("vllm:request_success_total")) if status == 200 else -1.0
-
-
-def webui_checks(manifests: list[dict[str, Any]], base: str, keys: dict[str, str], servers: list[Server], work: Path,
-                 running: ExitStack) -> list[Check]:
-    models = [s.served_name for s in servers]
-    rendered = _rendered_webui_env(manifests)
-    # The team whose key Open WebUI's Secret holds: openWebui.team (config/gateway.py, default open-webui).
-    config = yaml.safe_load((work / "project" / f"Pulumi.{OVERLAY_STACK}.yaml").read_text())["config"]
-    team = (config.get("vllm-eks:openWebui") or {}).get("team", "open-webui")
-    if team not in keys:
-        return [Check(STAGE, f"Open WebUI's team {team!r} has a key", False, f"teams with keys: {sorted(keys)}")]
-    email = rendered.get("WEBUI_ADMIN_EMAIL", "admin@example.com")
-    password = secrets.token_urlsafe(16)
-    env = webui_env(gateway_url=base, api_key=keys[team], admin_email=email, admin_password=password,
-                    secret_key=secrets.token_hex(32), data_dir=work / "open-webui" / "data", rendered=rendered)
-    webui = WebUi(port=free_port(), env=env, log=work / "open-webui" / "serve.log")
-    webui.start()
-    running.callback(webui.stop)
-    failure = webui.wait_healthy()
-    source = "the rendered Deployment's env" if rendered else "no rendered Open WebUI Deployment yet: the stage's own env"
-    checks = [Check(STAGE, f"Open WebUI starts offline in front of the gateway (team {team!r})", failure is None,
-                    f"{webui.boot_seconds:.0f}s, {source}" if failure is None else failure)]
-    if failure is not None:
-        return checks
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    spec = {"url": webui.url, "email": email, "password": password, "models": models,
-            "prompt": "Say hello in one short sentence.", "screenshot": str(SCREENSHOT), "timeout": 180}
-    started = time.monotonic()
-    before = [finished_requests(s) for s in servers]
-    try:
-        result = subprocess.run([str(GATEWAY_VENV / "bin" / "python"), "-m", "e2e.browser", json.dumps(spec)],
-                                cwd=ROOT, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S,
-                                env={**os.environ, "SE_OFFLINE": "true"})
-        output, errors = result.stdout, result.stderr
-    except subprocess.TimeoutExpired as error:
-        output, errors = (error.stdout or b"").decode() if isinstance(error.stdout, bytes) else (error.stdout or ""), "timed out"
-    steps = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    for step in steps:
-        checks.append(Check(STAGE, f"browser: {step['step']}", bool(step["ok"]), step.get("detail", "")))
-    if not steps or steps[-1]["step"] != "screenshot":
-        checks.append(Check(STAGE, "browser: session ran to the screenshot", False, errors.strip()[-400:]))
-    else:
-        checks[-1].detail += f" ({time.monotonic() - started:.0f}s in the browser)"
-    after = [finished_requests(s) for s in servers]
-    for server, old, new in zip(servers, before, after, strict=True):
-        checks.append(Check(STAGE, f"{server.served_name}'s vLLM finished the browser's requests", new > old >= 0,
-                            f"vllm:request_success_total {old:.0f} -> {new:.0f}"))
-    return checks

@@ -29,6 +29,7 @@ from e2e.servers import BOOT_VENV, STACK, WORK, Server, plan_servers, started
 STAGES: list[str] = [
     "serving",
     "metrics",
+    "gateway",
 ]
 
 

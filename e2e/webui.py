@@ -21,15 +21,22 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from e2e.servers import HOST, ROOT, http, tail
+from e2e.check import Check
+from e2e.servers import HOST, ROOT, Server, free_port, http, tail
 
+STAGE = "gateway"
 WEBUI_VENV = ROOT / ".venv-webui"
+GATEWAY_VENV = ROOT / ".venv-gateway"
+ANSWER_TIMEOUT_S = 180   # per answer in the browser: a short completion on the CPU build, 2 shared cores
+BROWSER_TIMEOUT_S = 600
 BOOT_TIMEOUT_S = 300     # first start: imports (torch, transformers), database migrations; ~60-120 s here
 STOP_TIMEOUT_S = 20
 
@@ -73,6 +80,10 @@ class WebUi:
     port: int
     env: dict[str, str]
     log: Path
+    team: str = ""
+    env_source: str = ""
+    email: str = ""
+    password: str = ""
     proc: subprocess.Popen[bytes] | None = None
     boot_seconds: float | None = None
 
@@ -115,3 +126,68 @@ class WebUi:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def rendered_env(manifests: list[dict[str, Any]]) -> dict[str, str]:
+    """Plain env of the rendered Open WebUI container; its valueFrom entries (the Secret's gateway
+    key, admin password and secret key) are supplied by the stage."""
+    for obj in manifests:
+        if obj.get("kind") != "Deployment":
+            continue
+        for c in obj["spec"]["template"]["spec"]["containers"]:
+            if "open-webui" in c.get("image", ""):
+                return {e["name"]: str(e["value"]) for e in c.get("env", []) if "value" in e}
+    return {}
+
+
+def start_webui(manifests: list[dict[str, Any]], gateway_url: str, keys: dict[str, str], team: str,
+                work: Path) -> tuple[WebUi | None, str]:
+    """Open WebUI started (not yet healthy) with the rendered env and `team`'s key; or why not."""
+    if team not in keys:
+        return None, f"Open WebUI's team {team!r} has no key; teams: {sorted(keys)}"
+    rendered = rendered_env(manifests)
+    email = rendered.get("WEBUI_ADMIN_EMAIL", "admin@example.com")
+    password = secrets.token_urlsafe(16)
+    env = webui_env(gateway_url=gateway_url, api_key=keys[team], admin_email=email, admin_password=password,
+                    secret_key=secrets.token_hex(32), data_dir=work / "data", rendered=rendered)
+    source = (f"rendered ({len(rendered)} plain values) + the stage's substitutions" if rendered
+              else "the stage's own (no Open WebUI Deployment rendered)")
+    webui = WebUi(port=free_port(), env=env, log=work / "serve.log", team=team, env_source=source, email=email, password=password)
+    webui.start()
+    return webui, ""
+
+
+def finished_requests(server: Server) -> float:
+    """vLLM's own count of requests it finished (vllm:request_success_total, every label summed)."""
+    status, text = server.get("/metrics")
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("vllm:request_success_total")) if status == 200 else -1.0
+
+
+def browse(webui: WebUi, servers: list[Server], screenshot: Path) -> list[Check]:
+    """e2e/browser.py in .venv-gateway against the running Open WebUI: one check per browser step, then
+    each model's server must have finished requests meanwhile (vLLM's own counter)."""
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    spec = {"url": webui.url, "email": webui.email, "password": webui.password, "models": [s.served_name for s in servers],
+            "prompt": "Say hello in one short sentence.", "screenshot": str(screenshot), "timeout": ANSWER_TIMEOUT_S}
+    started = time.monotonic()
+    before = [finished_requests(s) for s in servers]
+    try:
+        result = subprocess.run([str(GATEWAY_VENV / "bin" / "python"), "-m", "e2e.browser", json.dumps(spec)],
+                                cwd=ROOT, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S,
+                                env={**os.environ, "SE_OFFLINE": "true"})
+        output, errors = result.stdout, result.stderr
+    except subprocess.TimeoutExpired as error:
+        output = error.stdout.decode() if isinstance(error.stdout, bytes) else (error.stdout or "")
+        errors = f"timed out after {BROWSER_TIMEOUT_S}s"
+    steps = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    checks = [Check(STAGE, f"browser: {step['step']}", bool(step["ok"]), step.get("detail", "")) for step in steps]
+    if not steps or steps[-1]["step"] != "screenshot":
+        checks.append(Check(STAGE, "browser: session ran to the screenshot", False, errors.strip()[-400:]))
+    else:
+        checks[-1].detail += f" ({time.monotonic() - started:.0f}s in the browser)"
+    after = [finished_requests(s) for s in servers]
+    for server, old, new in zip(servers, before, after, strict=True):
+        checks.append(Check(STAGE, f"{server.served_name}'s vLLM finished the browser's requests", new > old >= 0,
+                            f"vllm:request_success_total {old:.0f} -> {new:.0f}"))
+    return checks
