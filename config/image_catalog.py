@@ -150,6 +150,34 @@ def resolved_chat_template(model: ModelConfig) -> str | None:
     return f"{facts.vllm_source_dir}/{template}"
 
 
+# Image repositories built for one accelerator's runtime only: the vLLM project's `vllm/vllm-openai` is built FROM
+# nvidia/cuda (vllm-project/vllm docker/Dockerfile), with no Neuron runtime; the Neuron images carry the Neuron
+# SDK and NxD Inference (aws-neuron/deep-learning-containers Dockerfile.neuronx, see above), no CUDA.
+IMAGE_RUNTIMES: dict[str, tuple[str, str]] = {
+    "vllm/vllm-openai": ("gpu", "vLLM's CUDA image (vllm-project/vllm docker/Dockerfile builds it FROM nvidia/cuda)"),
+    "public.ecr.aws/t0h7h1e6/vllm-neuron": ("neuron", "a Neuron image (the workshop's, built on the Neuron DLC)"),
+    "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx": ("neuron", "the Neuron deep learning container for vLLM"),
+}
+_OTHER_RUNTIME = {
+    "gpu": "vllm/vllm-openai:<version>",
+    "neuron": "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:<tag> or a model's image built on it",
+}
+
+
+def runtime_issue(index: int, model: ModelConfig) -> ConfigIssue | None:
+    """An image built for the other accelerator's runtime: vLLM would find no device it can use."""
+    from .errors import ConfigIssue
+
+    repository = image_reference(model.image).rsplit(":", 1)[0] if "/" in model.image else model.image
+    known = IMAGE_RUNTIMES.get(repository) or IMAGE_RUNTIMES.get(image_reference(model.image).split(":")[0])
+    if known is None or known[0] == model.accelerator.value:
+        return None
+    return ConfigIssue(f"models[{index}].image", (
+        f"{model.image!r} is {known[1]}, built for {known[0]} only, so vLLM in it finds no {model.accelerator.value} "
+        f"device and the pod fails at start; use a {model.accelerator.value} image such as "
+        f"{_OTHER_RUNTIME[model.accelerator.value]}, or set accelerator: {known[0]}"))
+
+
 def _moves_working_dir(model: ModelConfig) -> bool:
     from .accelerators import ACCELERATORS
     return ACCELERATORS[model.accelerator].working_dir is not None
@@ -162,6 +190,9 @@ def image_issues(index: int, model: ModelConfig) -> list[ConfigIssue]:
     from .model import ModelSource
 
     path, label = f"models[{index}]", f"models[{index}] {model.name}"
+    wrong_runtime = runtime_issue(index, model)
+    if wrong_runtime is not None:
+        return [wrong_runtime]  # one mistake, one error: the image's other facts do not apply to this model
     issues = []
     facts = neuron_image(model.image)
     template = model.chat_template

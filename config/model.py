@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ._base import ConfigModel
 from .accelerators import ACCELERATORS, AcceleratorKind
+from .errors import ConfigIssue, Fix, FixableError, NestedIssues
 from .model_catalog import ArchitectureRef
 from .types import (
     CpuQuantity,
@@ -111,6 +112,23 @@ class ResourcesConfig(ConfigModel):
     """CPU request. No CPU limit: throttling a tokenizer thread stalls the accelerator."""
     memory: MemoryQuantity = "12Gi"
     """Memory request, and the limit too (on Neuron raised to what loading the checkpoint needs, see docs/sizing.md), so an over-commit is an OOM kill of this pod, not the node."""  # noqa: E501 (one line: the config reference reads it)
+
+    @field_validator("memory")
+    @classmethod
+    def _room_for_vllm(cls, value: str) -> str:
+        # Measured: importing vLLM 0.32.0's API server (CPU build, .venv-boot) peaks at 592 MiB resident
+        # (`/usr/bin/time -v python -c "import vllm, vllm.entrypoints.openai.api_server"`: 606244 kB), and
+        # vLLM V1 runs its engine core in a second process that imports it too; below 1 GiB the container
+        # is OOM-killed before it loads a weight.
+        if parse_quantity(value) >= GIB:
+            return value
+        meant = f"{value}Gi" if value.isdigit() and int(value) <= 2048 else "12Gi"
+        bare = " (a quantity without a suffix counts bytes)" if value.isdigit() else ""
+        raise FixableError(
+            f"{value!r} is {parse_quantity(value).normalize():f} bytes{bare}, less than vLLM's processes take before "
+            f"loading a weight (the API server alone is 592 MiB resident after importing vLLM 0.32.0, and the engine "
+            f"core is a second such process), so the kubelet OOM-kills the container at start; write e.g. {meant!r}",
+            Fix("", meant))
 
 
 class ModelConfig(ConfigModel):
@@ -249,25 +267,38 @@ class ModelConfig(ConfigModel):
     @field_validator("extra_args")
     @classmethod
     def _extra_args_do_not_repeat_fields(cls, value: list[str]) -> list[str]:
-        for arg in value:
+        # Each refused flag is named at its item (extraArgs[2]), with removing it as the fix.
+        issues = []
+        for index, arg in enumerate(value):
             flag = arg.split("=", 1)[0]
             if flag in REMOVED_FLAGS:
-                raise ValueError(f"{flag!r} no longer exists in vLLM; {REMOVED_FLAGS[flag]}")
-            if flag in MANAGED_FLAGS:
-                raise ValueError(f"{flag!r} is set by a field; remove it and use {MANAGED_FLAGS[flag]} instead")
+                issues.append(ConfigIssue(f"[{index}]", f"{flag!r} no longer exists in vLLM; {REMOVED_FLAGS[flag]}",
+                                          (Fix(f"[{index}]", remove=True),)))
+            elif flag in MANAGED_FLAGS:
+                issues.append(ConfigIssue(f"[{index}]", f"{flag!r} is set by a field; remove it and use {MANAGED_FLAGS[flag]} instead",
+                                          (Fix(f"[{index}]", remove=True),)))
+        if issues:
+            raise NestedIssues(issues)
         return value
 
     @field_validator("env")
     @classmethod
     def _env_names_are_valid(cls, value: dict[str, str]) -> dict[str, str]:
+        # Named at the variable (env.HF_TOKEN), not the whole mapping.
+        issues = []
         for key in value:
             if not _ENV_NAME.match(key):
-                raise ValueError(f"{key!r} is not a valid environment variable name; use letters, digits and '_', not starting with a digit")
-            if key in _SECRET_ENV:
-                raise ValueError(
+                fixed = re.sub(r"[^A-Za-z0-9_]", "_", key)
+                fixed = fixed if _ENV_NAME.match(fixed) else f"_{fixed}"
+                issues.append(ConfigIssue(key, (
+                    f"{key!r} is not a valid environment variable name; use letters, digits and '_', not starting "
+                    f"with a digit"), (Fix(key, rename=fixed),)))
+            elif key in _SECRET_ENV:
+                issues.append(ConfigIssue(key, (
                     f"{key} would put the token in plain text; remove it and set the token with "
-                    f"`pulumi config set --secret hfToken <token>`"
-                )
+                    f"`pulumi config set --secret hfToken <token>`"), (Fix(key, remove=True),)))
+        if issues:
+            raise NestedIssues(issues)
         return value
 
     @property

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConfigError, ConfigIssue, PathPart, format_path
+from .errors import ConfigError, ConfigIssue, Fix, PathPart, format_path
 from .gateway_rules import gateway_issues
 from .image_catalog import image_issues
 from .instance_catalog import INSTANCE_TYPES
@@ -166,7 +166,7 @@ def _token_shaped_issues(value: Any, path: tuple[PathPart, ...]) -> list[ConfigI
             f"holds what looks like a Hugging Face token (hf_ and 34 letters), and every value in the stack "
             f"config is rendered in clear text into the manifests and plan.json; remove it and run {SECRET_FIX} "
             f"(the pods get the token from the namespace's hf-token Secret as HF_TOKEN)"
-        ))] if looks_like_token(value) else []
+        ), (Fix(format_path(path), remove=True),))] if looks_like_token(value) else []
     if isinstance(value, dict):
         keys = [ConfigIssue(format_path(path), "has a key that looks like a Hugging Face token; remove it")
                 for key in value if isinstance(key, str) and looks_like_token(key)]

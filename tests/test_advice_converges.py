@@ -25,11 +25,14 @@ NO_VALUE_FIX = {
     "key-without-namespace": "the key's namespace prefix is a text edit of the file",
     "gateway-without-keys": "the fix is `pulumi config set --secret gatewayApiKeys`: ciphertext only Pulumi makes",
     "gateway-api-keys-in-plain-text": "the fix is `pulumi config set --secret gatewayApiKeys`: ciphertext only Pulumi makes",
+    "cuda-image-on-a-neuron-model": "which Neuron image depends on the model and the Neuron SDK; the message names where to find one",
+    "instance-type-outside-the-catalog": "the facts (vCPUs, memory, device, count) are the user's to look up; the message says which",
+    "misspelt-key-without-a-close-field": "no valid key is close enough to name; the message points to the config reference",
+    "plaintext-hf-token": "the fix is a command (`pulumi config set --secret hfToken`), which writes ciphertext only Pulumi can make",
 }
 # Cases whose errors do not carry their fix as data yet (issue 22): each must still lack one, so the list only shrinks.
 NOT_YET = {
     "architecture-block-parameters-not-a-number",
-    "bad-env-name",
     "bad-image-pull-policy",
     "cache-size-zero",
     "cpu-in-exponent-form-exceeds-the-node",
@@ -55,7 +58,6 @@ NOT_YET = {
     "kubernetes-version-as-a-two-digit-float",
     "kubernetes-version-past-extended-support",
     "kv-cache-dtype-on-neuron",
-    "managed-flag-in-extra-args",
     "memory-in-millibytes",
     "memory-not-a-quantity",
     "memory-zero",
@@ -79,19 +81,13 @@ NOT_YET = {
     "quantity-exponent-below-nano",
     "quantity-exponent-beyond-any-node",
     "region-is-a-zone",
-    "removed-speculative-flag",
     "replicas-100000-exceed-max-size",
     "replicas-negative",
     "replicas-not-a-number",
-    "reserved-label-prefix",
     "service-name-starts-with-a-digit",
     "startup-timeout-too-short",
     "storage-size-in-gb",
     "tensor-parallel-zero",
-    "token-in-env",
-    "token-in-extra-args",
-    "token-in-neuron-config",
-    "token-in-plain-env",
     "unknown-accelerator",
     "unknown-gpu-quantization",
     "unknown-node-group",
@@ -108,12 +104,14 @@ def apply(document: dict[str, Any], fix: Fix) -> None:
     first = parts[0] if ":" in str(parts[0]) else f"vllm-eks:{parts[0]}"
     parent: Any = config
     keys: list[Any] = [first, *parts[1:]]
-    while len(keys) > 1:
+    while True:
         key = keys.pop(0)
         while isinstance(parent, dict) and key not in parent and keys:  # a key with dots in it (a label)
             key = f"{key}.{keys.pop(0)}"
+        if not keys:
+            break
         parent = parent[key]
-    last = keys[0]
+    last = key
     if fix.remove:
         del parent[last]
     elif fix.rename is not None:
@@ -131,9 +129,10 @@ def test_applying_every_suggested_fix_gives_a_stack_that_passes_every_check(case
         return
     assert unfixed == [], "each error carries its fix as data (config/errors.py Fix)"
     document = yaml.safe_load(case.read_text())
-    for issue in issues:
-        for fix in issue.fixes:
-            apply(document, fix)
+    fixes = [fix for issue in issues for fix in issue.fixes]
+    # Removals last, the highest list index first, so removing extraArgs[1] does not move extraArgs[2].
+    for fix in sorted(fixes, key=lambda fix: (fix.remove, fix.path), reverse=True):
+        apply(document, fix)
     fixed = tmp_path / "Pulumi.fixed.yaml"
     fixed.write_text(yaml.safe_dump(document))
     stack_file = read_stack_file(fixed)

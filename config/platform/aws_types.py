@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from ..errors import Fix, FixableError
+
 _AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
@@ -27,7 +29,18 @@ def matching(pattern: re.Pattern[str], what: str, example: str) -> AfterValidato
     return AfterValidator(check)
 
 
-def check_ipv4_cidr(value: str) -> str:
+def check_ipv4_cidr(value: str, bare_prefix: int = 32, what: str = "this one address") -> str:
+    """An IPv4 block in CIDR notation. A bare address is refused rather than read as a /32, which is what
+    Python's ipaddress (and the error that followed it) made of it: the API takes CIDR notation (EC2
+    CreateVpc CidrBlock "in CIDR notation", EKS VpcConfigRequest publicAccessCidrs "CIDR blocks")."""
+    if "/" not in value:
+        try:
+            bare = ipaddress.IPv4Network(f"{value}/{bare_prefix}", strict=False)
+        except ValueError:
+            bare = None
+        if bare is not None:
+            raise FixableError(f"{value!r} has no prefix length (the /N after the address that says how large the "
+                               f"block is); for {what} write '{bare}'", Fix("", str(bare)))
     try:
         network = ipaddress.IPv4Network(value, strict=True)
     except ValueError:
@@ -47,3 +60,6 @@ IamPrincipalOrSessionArn = Annotated[str, matching(
 )]
 KmsKeyArn = Annotated[str, matching(_KMS_KEY_ARN, "a KMS key ARN", "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")]
 Ipv4Cidr = Annotated[str, AfterValidator(check_ipv4_cidr)]
+"""An address block; a bare address is refused with its /32."""
+VpcCidr = Annotated[str, AfterValidator(lambda value: check_ipv4_cidr(value, 16, "a VPC such as this"))]
+"""A VPC's block; a bare address is refused with the /16 the defaults use."""

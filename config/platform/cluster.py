@@ -10,7 +10,7 @@ from pydantic import Field
 
 from .._base import ConfigModel
 from ..types import DnsLabel
-from .aws_types import AvailabilityZone, IamPrincipalArn, IamPrincipalOrSessionArn, Ipv4Cidr, SubnetId, VpcId, matching
+from .aws_types import AvailabilityZone, IamPrincipalArn, IamPrincipalOrSessionArn, Ipv4Cidr, SubnetId, VpcCidr, VpcId, matching
 from .kubernetes_versions import DEFAULT_KUBERNETES_VERSION
 
 _KUBERNETES_VERSION = re.compile(r"^1\.[0-9]{2}$")
@@ -29,7 +29,7 @@ class NatGateways(str, Enum):
 class VpcConfig(ConfigModel):
     """The VPC the stack creates when `existingVpc` is not set."""
 
-    cidr_block: Ipv4Cidr = "10.0.0.0/16"
+    cidr_block: VpcCidr = "10.0.0.0/16"
     """Address range of the VPC; split into one private (nodes, pods) and one public subnet per zone."""
     availability_zones: list[AvailabilityZone] = Field(default_factory=list)
     """Zones to spread subnets over; empty means the region's first `availabilityZoneCount` zones."""

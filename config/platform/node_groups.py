@@ -12,7 +12,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from .._base import ConfigModel
 from ..accelerators import AcceleratorKind
 from ..device_memory import DEVICE_MEMORY
-from ..errors import Fix, FixableError
+from ..errors import ConfigIssue, Fix, FixableError, NestedIssues
 from ..instance_catalog import INSTANCE_TYPES, InstanceSpec
 from ..suggest import closest
 from ..types import DnsLabel
@@ -48,14 +48,40 @@ DEVICE_MODELS = tuple(DEVICE_MEMORY)
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
 
 
+# Label syntax as the API server validates it (k8s.io/apimachinery pkg/util/validation/validation.go:
+# IsQualifiedName for keys, an optional DNS-1123 subdomain prefix of at most 253 characters and a name of at
+# most 63 matching qualifiedNameFmt; IsValidLabelValue for values, at most 63 matching labelValueFmt, or empty).
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def _label_value_fix(value: str) -> str:
+    return re.sub(r"[^-A-Za-z0-9_.]+", "-", value)[:63].strip("-_.")
+
+
 def check_node_labels(labels: dict[str, str]) -> dict[str, str]:
-    for key in labels:
-        reserved = next((prefix for prefix in RESERVED_LABEL_PREFIXES if key.startswith(prefix) or f".{prefix}" in key), None)
+    issues = []
+    for key, value in labels.items():
+        prefix, _, name = key.rpartition("/")
+        reserved = next((p for p in RESERVED_LABEL_PREFIXES if key.startswith(p) or f".{p}" in key), None)
         if reserved:
-            raise ValueError(
+            issues.append(ConfigIssue(key, (
                 f"label {key!r} uses the reserved prefix {reserved!r}, which the EKS API rejects on "
-                f"managed node groups; use a prefix of your own such as 'example.com/{key.rsplit('/', 1)[-1]}'"
-            )
+                f"managed node groups; use a prefix of your own such as 'example.com/{name}'"),
+                (Fix(key, remove=True),)))
+        elif len(name) > 63 or not _LABEL_NAME.match(name) or (prefix and (len(prefix) > 253 or not _LABEL_PREFIX.match(prefix))):
+            issues.append(ConfigIssue(key, (
+                "is not a label key the API server accepts (an optional DNS subdomain prefix and '/', then at most 63 "
+                "letters, digits, '-', '_' or '.', starting and ending with a letter or digit: IsQualifiedName in "
+                "k8s.io/apimachinery validation.go); rename it"), (Fix(key, remove=True),)))
+        elif len(value) > 63 or (value and not _LABEL_NAME.match(value)):
+            fixed = _label_value_fix(value)
+            issues.append(ConfigIssue(key, (
+                f"{value!r} is not a label value the API server accepts (at most 63 letters, digits, '-', '_' or '.', "
+                f"starting and ending with a letter or digit: IsValidLabelValue in k8s.io/apimachinery validation.go), "
+                f"so the nodes could not be labelled; write e.g. {fixed!r}"), (Fix(key, fixed),)))
+    if issues:
+        raise NestedIssues(issues)
     return labels
 
 

@@ -244,7 +244,7 @@ def test_a_private_only_endpoint_in_a_new_vpc_fails_before_anything_registers():
 
 @pytest.mark.parametrize("values, path", [
     ({"nodeGroups": [{"name": "inf2", "instanceType": "inf2.huge"}]}, "nodeGroups[0].instanceType"),
-    ({"nodeGroups": [{"name": "inf2", "instanceType": "inf2.xlarge", "labels": {"k8s.io/x": "y"}}]}, "nodeGroups[0].labels"),
+    ({"nodeGroups": [{"name": "inf2", "instanceType": "inf2.xlarge", "labels": {"k8s.io/x": "y"}}]}, "nodeGroups[0].labels.k8s.io/x"),
     ({"cluster": {"vpc": {"availabilityZones": ["us-west-2a"]}, **REACHABLE_CLUSTER}}, "cluster.vpc.availabilityZones"),
 ])
 def test_invalid_platform_config_fails_before_any_resource_is_registered(values, path):

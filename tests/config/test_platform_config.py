@@ -84,7 +84,7 @@ def test_an_instance_type_far_from_the_catalog_names_the_families_and_how_to_des
 def test_reserved_label_prefix_is_rejected_with_a_replacement():
     group = {**INF2, "labels": {"eks.amazonaws.com/instance-family": "inf2"}}
     assert issues_of({"nodeGroups": [group]}) == [(
-        "nodeGroups[0].labels",
+        "nodeGroups[0].labels.eks.amazonaws.com/instance-family",
         "label 'eks.amazonaws.com/instance-family' uses the reserved prefix 'eks.amazonaws.com/', which the EKS API "
         "rejects on managed node groups; use a prefix of your own such as 'example.com/instance-family'",
     )]
@@ -93,7 +93,7 @@ def test_reserved_label_prefix_is_rejected_with_a_replacement():
 def test_reserved_label_prefix_on_the_system_group_is_rejected_too():
     system = {"name": "system", "instanceType": "m6i.large", "labels": {"node.kubernetes.io/role": "system"}}
     [(path, message)] = issues_of({"systemNodeGroup": system})
-    assert path == "systemNodeGroup.labels"
+    assert path == "systemNodeGroup.labels.node.kubernetes.io/role"
     assert "reserved prefix 'kubernetes.io/'" in message
 
 
