@@ -6,13 +6,12 @@
   engine replaces every resource whose provider's DiffConfig reports a replacement (pulumi/pulumi
   pkg/resource/deploy/step_generator.go `providerChanged`, `diff`: ReplaceKeys ["provider"]). So a cluster
   rename replaces every Kubernetes object, claims included.
-- A launch template change that makes a new template version rolls its managed node group: every input
-  but `tags`/`tagsAll`/`defaultVersion`/`updateDefaultVersion` (and `name`, which replaces it) creates a
-  version (terraform-provider-aws internal/service/ec2/ec2_launch_template.go `resourceLaunchTemplateUpdate`,
-  `updateKeys`), the node group follows the template's latest version (components/_node_group_args.py),
-  and a `launch_template` change is an `UpdateNodegroupVersion` (internal/service/eks/node_group.go
-  `resourceNodeGroupUpdate`): EKS replaces every node, at most `updateConfig.maxUnavailable` at a time,
-  draining each, so the pods on the group restart.
+- A launch template change that makes a new template version rolls its managed node group: a change to
+  one of `resourceLaunchTemplateUpdate`'s `updateKeys` creates a version (terraform-provider-aws
+  internal/service/ec2/ec2_launch_template.go @ 025e4f81), the node group follows the template's latest
+  version (components/node_group.py), and a `launch_template` change is an `UpdateNodegroupVersion`
+  (internal/service/eks/node_group.go `resourceNodeGroupUpdate` @ 012e0a32): EKS replaces every node, at
+  most `updateConfig.maxUnavailable` at a time, draining each, so the pods on the group restart.
 """
 
 from __future__ import annotations
@@ -25,7 +24,17 @@ from .replacement_rules import ReplacementRule
 
 KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-_NO_NEW_VERSION = ("tags", "tagsAll", "defaultVersion", "updateDefaultVersion")
+# resourceLaunchTemplateUpdate's `updateKeys` (terraform-provider-aws internal/service/ec2/ec2_launch_template.go
+# @ 025e4f81), in Pulumi's camelCase: a change to any of them is CreateLaunchTemplateVersion; tags, defaultVersion
+# and updateDefaultVersion are not (name and namePrefix replace the template: replacement_rules.py).
+_NEW_VERSION_INPUTS = frozenset({
+    "blockDeviceMappings", "capacityReservationSpecification", "cpuOptions", "creditSpecification", "description",
+    "disableApiStop", "disableApiTermination", "ebsOptimized", "elasticGpuSpecifications", "elasticInferenceAccelerator",
+    "enclaveOptions", "hibernationOptions", "iamInstanceProfile", "imageId", "instanceInitiatedShutdownBehavior",
+    "instanceMarketOptions", "instanceRequirements", "instanceType", "kernelId", "keyName", "licenseSpecifications",
+    "metadataOptions", "monitoring", "networkInterfaces", "placement", "privateDnsNameOptions", "ramDiskId",
+    "securityGroupNames", "tagSpecifications", "userData", "vpcSecurityGroupIds",
+})
 
 PROVIDER_CONFIG_REPLACED = ReplacementRule(
     ("kubeconfig",),
@@ -91,7 +100,7 @@ class NodeGroupRoll:
 
 def version_paths(changed_paths: list[str]) -> tuple[str, ...]:
     """The changed launch template inputs that make a new template version."""
-    return tuple(path for path in changed_paths if path.split(".", 1)[0].split("[", 1)[0] not in _NO_NEW_VERSION)
+    return tuple(path for path in changed_paths if path.split(".", 1)[0].split("[", 1)[0] in _NEW_VERSION_INPUTS)
 
 
 def node_group_roll(group: dict[str, Any], launch_templates: dict[str, tuple[str, ...]],

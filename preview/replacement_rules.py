@@ -65,7 +65,8 @@ CLUSTER_CONSEQUENCE = (
 RULES: dict[str, tuple[ReplacementRule, ...]] = {
     # pulumi-eks passes these to its aws.eks.Cluster (nodejs/eks/cluster/cluster.ts, v4.3.0: `name: args.name`,
     # `roleArn` from serviceRole, kubernetesNetworkConfig from kubernetesServiceIpAddressRange and ipFamily), whose
-    # name, role_arn and kubernetes_network_config.{service_ipv4_cidr,ip_family} are ForceNew.
+    # name, role_arn and kubernetes_network_config.{service_ipv4_cidr,ip_family} are ForceNew (eks/cluster.go
+    # @ 00555dc5; vpc_config.subnet_ids is updated in place there, UpdateClusterConfig).
     "eks:index:Cluster": (ReplacementRule(
         ("name", "serviceRole", "kubernetesServiceIpAddressRange", "ipFamily"),
         "pulumi-eks nodejs/eks/cluster/cluster.ts (v4.3.0) and " + _TF + "eks/cluster.go (ForceNew attributes)",
