@@ -127,6 +127,10 @@ def _exposure_issues(stack: StackConfig) -> list[ConfigIssue]:
         issues.append(ConfigIssue("exposure.allowedCidrs", (
             "is empty, so an internet-facing load balancer would admit the whole internet; list the networks "
             "your users come from, e.g. ['203.0.113.0/24'], or use scheme: internal"), (Fix("exposure.scheme", "internal"),)))
+    if exposure.gateway_host == exposure.open_webui_host:
+        issues.append(ConfigIssue("exposure.openWebuiHost", (
+            f"is {exposure.open_webui_host!r}, the gateway's host too; one host routes to one Service, so give Open WebUI "
+            f"its own, e.g. 'openwebui'"), (Fix("exposure.openWebuiHost", "openwebui" if exposure.gateway_host != "openwebui" else "chat"),)))
     if exposure.external_dns and exposure.hosted_zone_id is None:
         issues.append(ConfigIssue("exposure.externalDns", "needs hostedZoneId, the zone ExternalDNS writes the records to"))
     return issues
