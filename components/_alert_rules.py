@@ -2,7 +2,7 @@
 
 kube-prometheus-stack's Prometheus selects every PrometheusRule in every namespace
 (`ruleSelectorNilUsesHelmValues: false`, set by the monitoring stack). Each alert says what is wrong
-in words a person on call understands (`summary`) and what to do about it (`fix`). Model alerts use the
+in words a person on call understands (`summary`) and what to do about it (`description`). Model alerts use the
 metric names the model's vLLM version exports (components/_promql.py); one the version cannot express
 is left out, and `skipped_alerts` says which and why. `promtool test rules` cases live in
 tests/promtool/ and fire each alert at least once.
@@ -41,7 +41,10 @@ class Alert:
     def rule(self) -> Object:
         labels = {"severity": self.severity, **({"model": self.model} if self.model else {})}
         return {"alert": self.name, "expr": self.expr, "for": self.duration, "labels": labels,
-                "annotations": {"summary": self.summary, "fix": self.fix}}
+                # `summary` and `description`: the annotation names of Prometheus's alerting-rule example
+                # (prometheus.io/docs/prometheus/latest/configuration/alerting_rules/), which notification
+                # templates conventionally show; the fix goes in the description so it reaches the pager.
+                "annotations": {"summary": self.summary, "description": f"What to do: {self.fix}"}}
 
 
 def _grouped(expr: str | None) -> str | None:

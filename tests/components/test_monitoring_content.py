@@ -80,7 +80,8 @@ def test_every_alert_tells_the_person_on_call_what_happened_and_what_to_do():
                                            "VllmNoReadyReplica", "VllmCrashLooping", "GpuXidError", "NeuronHardwareError",
                                            "NeuronExecutionErrors"}
     for alert in alerts:
-        assert len(alert["annotations"]["summary"]) > 40 and len(alert["annotations"]["fix"]) > 40, alert["alert"]
+        assert len(alert["annotations"]["summary"]) > 40 and alert["annotations"]["description"].startswith("What to do: ")
+        assert len(alert["annotations"]["description"]) > 50, alert["alert"]
 
 
 def test_hardware_alerts_cover_only_the_accelerators_the_models_run_on():
