@@ -100,12 +100,13 @@ def model_dashboard(model: ModelConfig, version: MetricsVersion | None = None) -
     return _dashboard(_uid(model.namespace, model.name), title, panels, ["vllm", "vllm-eks"])
 
 
-def fleet_dashboard(models: Sequence[ModelConfig]) -> Object:
+def fleet_dashboard(models: Sequence[ModelConfig], version: MetricsVersion | None = None) -> Object:
     """Every model side by side: requests, queue depth, replicas, KV-cache use, and accelerator use per node."""
     names = sorted({m.name for m in models})
-    versions = [model_queries(m) for m in models]
+    versions = [model_queries(m, version) for m in models]
     kv_names = sorted({n for q in versions for n in q.names("kv_cache_usage")})
-    kv = " or ".join(f"(max by (namespace, model_name) ({n}))" for n in kv_names)
+    kv_parts = [f"max by (namespace, model_name) ({n})" for n in kv_names]
+    kv = " or ".join(f"({p})" for p in kv_parts) if len(kv_parts) > 1 else "".join(kv_parts)
     deployments = "|".join(names)
     panels = [
         _panel("Requests running per model", [("sum by (namespace, model_name) (vllm:num_requests_running)",
@@ -115,7 +116,8 @@ def fleet_dashboard(models: Sequence[ModelConfig]) -> Object:
         _panel("Ready replicas per model", [(
             f'sum by (namespace, deployment) (kube_deployment_status_replicas_available{{deployment=~"{deployments}"}})',
             "{{namespace}}/{{deployment}}")], "short", 2),
-        _panel("KV-cache use per model (highest pod)", [(kv, "{{namespace}}/{{model_name}}")], "percentunit", 3),
+        _panel("KV-cache use per model (highest pod)", [(kv, "{{namespace}}/{{model_name}}")] if kv else [],
+               "percentunit", 3),
         _panel("Generated tokens per second per model", [(
             f"sum by (namespace, model_name) (rate(vllm:generation_tokens_total[{RATE_WINDOW}]))",
             "{{namespace}}/{{model_name}}")], "short", 4),

@@ -260,6 +260,11 @@ def live_expressions(servers: list[Server], models: dict[str, ModelConfig], vers
         rule = alert_rules.model_rule_object(model, version=version)
         out += [Expression(f"live {server.deployment} dashboard", e, [], True) for e in dashboards.dashboard_expressions(board)]
         out += [Expression(f"live {server.deployment} alert", e, []) for e in alert_rules.rule_expressions(rule)]
+    fleet = dashboards.fleet_dashboard([models[s.deployment] for s in servers], version)
+    # The fleet's vLLM queries must return data here; its kube-state-metrics, DCGM and neuron-monitor ones
+    # only parse (no such exporter runs on this machine) and name metrics listed with their source.
+    out += [Expression("live fleet dashboard", e, [], e.startswith("sum by (namespace, model_name) (")
+                       or "vllm:kv_cache_usage_perc" in e) for e in dashboards.dashboard_expressions(fleet)]
     return out
 
 
