@@ -2,7 +2,7 @@
 
 Every figure is copied from the model's `config.json` on the Hugging Face hub (the values are
 reproduced in many public repositories; the ones checked are named per entry). Parameter counts
-are computed from those figures with the dense decoder formula in `_dense_parameters`, which
+are computed from those figures with the decoder formula in config/architecture.py (`decoder_parameters`), which
 reproduces the published totals (Llama 3.1 8B: 8,030,261,248; the model cards' rounded figures
 are pinned in tests/config/test_model_catalog.py).
 
@@ -13,78 +13,15 @@ A model the catalog lacks is declared in the stack with an inline `architecture:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
 from ._base import ConfigModel
+from .architecture import DTYPE_BYTES, Architecture
+from .moe_catalog import MOE_ENTRIES
 
-DTYPE_BYTES: dict[str, float] = {"float32": 4, "bfloat16": 2, "float16": 2}
-"""Bytes per element of the dtypes a checkpoint's `torch_dtype` names."""
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """What sizing needs to know about a decoder-only transformer."""
-
-    hf_id: str
-    layers: int
-    attention_heads: int
-    kv_heads: int
-    head_dim: int
-    max_position_embeddings: int
-    dtype: str = "bfloat16"
-    """`torch_dtype` of the published checkpoint: the precision when nothing says otherwise."""
-    parameters: int = 0
-    """Total parameters; computed from the shape fields below when not given."""
-    hidden_size: int = 0
-    intermediate_size: int = 0
-    vocab_size: int = 0
-    tie_word_embeddings: bool = False
-    qkv_bias: bool = False
-    """Qwen2 puts biases on q/k/v projections."""
-    qk_norm: bool = False
-    """Qwen3 normalises q and k per head (two RMSNorm vectors of head_dim per layer)."""
-    aliases: tuple[str, ...] = ()
-    """Other hub ids with the same architecture (base and instruct variants)."""
-    source: str = ""
-    """Where the figures were checked."""
-
-    def __post_init__(self) -> None:
-        if not self.parameters:
-            object.__setattr__(self, "parameters", _dense_parameters(self))
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return (self.hf_id, *self.aliases)
-
-    @property
-    def embedding_parameters(self) -> int:
-        """Token embeddings plus lm_head (one shared matrix when tied): the weights quantizers leave
-        at 16 bits. 0 when the shape is unknown (an inline `architecture` block gives no vocabulary)."""
-        return self.vocab_size * self.hidden_size * (1 if self.tie_word_embeddings else 2)
-
-    def kv_bytes_per_token(self, bytes_per_element: float, kv_heads: int | None = None) -> float:
-        """The guide's formula: 2 (K and V) x layers x KV heads x head dim x bytes per element."""
-        heads = self.kv_heads if kv_heads is None else kv_heads
-        return 2 * self.layers * heads * self.head_dim * bytes_per_element
-
-
-def _dense_parameters(arch: Architecture) -> int:
-    """Parameters of a Llama-style dense decoder (RMSNorm, SwiGLU MLP, no biases unless said)."""
-    h, hd = arch.hidden_size, arch.head_dim
-    q_out, kv_out = arch.attention_heads * hd, arch.kv_heads * hd
-    attention = h * q_out + 2 * h * kv_out + q_out * h
-    if arch.qkv_bias:
-        attention += q_out + 2 * kv_out
-    if arch.qk_norm:
-        attention += 2 * hd
-    mlp = 3 * h * arch.intermediate_size
-    norms = 2 * h
-    embeddings = arch.vocab_size * h * (1 if arch.tie_word_embeddings else 2)
-    return arch.layers * (attention + mlp + norms) + embeddings + h
-
+__all__ = ["DTYPE_BYTES", "Architecture", "ArchitectureBlock", "ArchitectureRef", "CATALOG", "CATALOG_ENTRIES"]
 
 _LLAMA_31 = "meta-llama config.json (Llama-3.1-8B as reproduced in citsjtu2020/LLM-Prof sglang/Model_Config.md; " \
             "70B dims in oumi-ai/oumi configs/recipes/llama3_1/README.md and llama3_3/README.md)"
@@ -147,6 +84,7 @@ CATALOG_ENTRIES: list[Architecture] = [
         aliases=("mistralai/Mistral-7B-v0.3",),
         source="Mistral-7B-v0.3 layer shapes and v3 tokenizer (32768 tokens); 32k context of v0.2+",
     ),
+    *MOE_ENTRIES,
 ]
 
 CATALOG: dict[str, Architecture] = {arch.hf_id: arch for arch in CATALOG_ENTRIES}
@@ -217,6 +155,49 @@ class ArchitectureBlock(ConfigModel):
     """`max_position_embeddings`: vLLM's default maxModelLen."""
     dtype: str = Field("bfloat16", pattern="^(bfloat16|float16|float32)$")
     """`torch_dtype` of the checkpoint."""
+    num_experts: int | None = Field(None, ge=1)
+    """Mixture of experts: routed experts per layer (`num_experts`; Mixtral's `num_local_experts`). Then
+    numExpertsPerTok, moeIntermediateSize, hiddenSize and vocabSize are required: vLLM's profile run
+    allocates its fused_moe workspace and its sampler from them (config/sizing/moe_activation.py)."""
+    num_experts_per_tok: int | None = Field(None, ge=1)
+    """`num_experts_per_tok`: experts each token is routed to."""
+    moe_intermediate_size: int | None = Field(None, ge=1)
+    """`moe_intermediate_size`: one expert's MLP width (Mixtral: `intermediate_size`)."""
+    shared_expert_intermediate_size: int | None = Field(None, ge=1)
+    """`shared_expert_intermediate_size` of a model with an always-on shared expert (Qwen2-MoE)."""
+    hf_architecture: str | None = None
+    """`architectures[0]` of config.json (e.g. `Qwen2MoeForCausalLM`): vLLM 0.26 runs an MoE model on Model
+    Runner V2 only when it is in DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES (unset: the V1 runner)."""
+    hidden_size: int | None = Field(None, ge=1)
+    """`hidden_size`: sizes the profile run's activation (without it a dense model's is not counted)."""
+    intermediate_size: int | None = Field(None, ge=1)
+    """`intermediate_size` of a dense model's MLP (an MoE model gives moeIntermediateSize instead)."""
+    vocab_size: int | None = Field(None, ge=1)
+    """`vocab_size`: sizes the sampler's logits and the 16-bit embeddings of a quantized model."""
+    tie_word_embeddings: bool = False
+    """`tie_word_embeddings`."""
+
+    @model_validator(mode="after")
+    def _moe_shapes_present(self) -> ArchitectureBlock:
+        """Each missing MoE shape is an error at its own key (a NestedIssues, as pydantic reports a
+        model-level error at the block)."""
+        if not self.num_experts:
+            return self
+        from .errors import ConfigIssue, NestedIssues
+
+        keys = {"numExpertsPerTok": self.num_experts_per_tok, "moeIntermediateSize": self.moe_intermediate_size,
+                "hiddenSize": self.hidden_size, "vocabSize": self.vocab_size}
+        issues = [ConfigIssue(key, (
+            f"required with numExperts: vLLM's profile run sizes a mixture-of-experts layer's activation from "
+            f"numExpertsPerTok, moeIntermediateSize, hiddenSize and vocabSize; copy {key} from config.json"))
+            for key, value in keys.items() if value is None]
+        if self.num_experts_per_tok and self.num_experts_per_tok > self.num_experts:
+            issues.append(ConfigIssue("numExpertsPerTok", (
+                f"{self.num_experts_per_tok} is more than numExperts {self.num_experts}: a token is routed to at "
+                f"most every expert")))
+        if issues:
+            raise NestedIssues(issues)
+        return self
 
     @model_validator(mode="after")
     def _kv_heads_group_attention_heads(self) -> ArchitectureBlock:
@@ -232,6 +213,12 @@ class ArchitectureBlock(ConfigModel):
             hf_id=name, layers=self.layers, attention_heads=self.attention_heads, kv_heads=self.kv_heads,
             head_dim=self.head_dim, max_position_embeddings=self.max_position_embeddings, dtype=self.dtype,
             parameters=int(self.parameters), source="architecture block in the stack config",
+            hidden_size=self.hidden_size or 0, intermediate_size=self.intermediate_size or 0,
+            vocab_size=self.vocab_size or 0, tie_word_embeddings=self.tie_word_embeddings,
+            num_experts=self.num_experts or 0, num_experts_per_tok=self.num_experts_per_tok or 0,
+            moe_intermediate_size=self.moe_intermediate_size or 0,
+            shared_expert_intermediate_size=self.shared_expert_intermediate_size or 0,
+            hf_architecture=self.hf_architecture or "",
         )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from ..config.compute_capability import compute_capability
 from ..config.placement.host_memory import memory_limit, model_host_memory
 from ..config.placement.records import PlacedModel
 from ..config.sizing.memory import ModelSizing
+from ..config.sizing.moe_activation import moe_kernel_path
 from ..config.sizing.precision import weights_formula
 from ..config.units import gib, kib
 from ..config.validation import ValidatedStack
@@ -91,6 +93,12 @@ def format_model_sizing(placed: PlacedModel) -> str:
         ("maxModelLen", f"{sizing.max_model_len}{len_note}"),
         ("maxNumSeqs", f"{sizing.max_num_seqs}{seqs_note}"),
     ]
+    if arch.is_moe:
+        rows.insert(1, ("experts", (
+            f"mixture of experts: {arch.num_experts} experts of width {arch.moe_intermediate_size}, top "
+            f"{arch.num_experts_per_tok} per token, all resident in the weights"
+            + (f"; activation: {moe_kernel_path(arch, compute_capability(sizing.instance.accelerator_model), sizing.weights.bytes < 2)}"
+               if sizing.vllm is not None else ""))))
     if sizing.draft:
         rows.append(("speculative", sizing.draft))
     if sizing.vllm is not None:

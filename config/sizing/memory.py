@@ -213,7 +213,7 @@ def size_model(model: ModelConfig, index: int, spec: InstanceSpec, tensor_parall
         total = spec.reported_memory_per_schedulable_unit_bytes
         default_tokens, tokens_rule = default_max_num_batched_tokens(total, spec.accelerator_model)
         version = image_vllm_version(model.image)
-        choice, capture = engine_choice(model, version, spec.accelerator_model)
+        choice, capture = engine_choice(model, version, spec.accelerator_model, arch)
         max_num_seqs, batched_tokens = scheduler_defaults(
             model.max_num_seqs, model.max_num_batched_tokens, max_model_len, default_seqs, default_tokens)
         if choice is not None and choice.engine == "V0" and model.max_num_batched_tokens is None:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from ..model_catalog import Architecture
 from ..units import GIB, MIB
 from ..vllm_facts.selection import EngineChoice, cudagraph_capture_sizes
+from .moe_activation import ACTIVATION_BYTES, FP32_BYTES, forward_bytes_per_token
 
 # --------------------------------------------------------------------------------------------
 # Versions
@@ -116,8 +117,9 @@ ACCOUNTING: list[Accounting] = [
                "from 0.25.1 dense models run on Model Runner V2, whose profile_cudagraph_memory() returns 0, so nothing "
                "is subtracted although VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS stays on (vllm-project/vllm#49224; "
                "vllm/v1/worker/gpu/model_runner.py); measured in 0.26.0 on an H200 (shared/MEASUREMENTS.md): KV 98.93 GiB "
-               "= 139.8 x 0.95 - 32.07 - 1.59 - 0.22, CUDA graphs (1.79 GiB) on top. Every architecture in "
-               "config/model_catalog.py is dense; MoE and hybrid models stay on the V1 runner, which subtracts"),
+               "= 139.8 x 0.95 - 32.07 - 1.59 - 0.22, CUDA graphs (1.79 GiB) on top. MoE models not in "
+               "DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES (Qwen3-MoE, Mixtral) stay on the V1 runner, which subtracts "
+               "(config/vllm_facts/selection.py)"),
 ]
 
 
@@ -134,10 +136,6 @@ BLOCK_SIZE = 16
 # --------------------------------------------------------------------------------------------
 # What vLLM takes before the KV cache
 
-ACTIVATION_BYTES = 2
-"""Activations run in the model dtype: 16-bit for every checkpoint here (FP8 checkpoints compute in
-bf16 and quantize the inputs of their linear layers on the fly)."""
-FP32_BYTES = 4
 
 NON_TORCH_BYTES = 256 * MIB
 """Non-torch memory of one GPU process after vLLM's snapshot: cuBLAS/cuBLASLt workspaces, kernel
@@ -202,11 +200,8 @@ def peak_activation(arch: Architecture, tokens: int, max_num_seqs: int, tensor_p
                     quantized_activations: bool, speculative_sampler: bool = False) -> Activation:
     """Peak of the profile run on one rank, from the model's shapes.
 
-    Forward pass (the largest layer is the MLP): the residual stream and the normalised input
-    (2 x hidden), the merged gate/up projection (2 x intermediate / TP) and the SiLU-and-multiply
-    output (intermediate / TP) are alive together, per token, at 16 bits; an FP8 checkpoint also
-    holds its inputs to the gate/up and down projections quantized to 1 byte (hidden +
-    intermediate / TP). Sampler: with the forward's output (tokens x hidden) still referenced, the
+    Forward pass (the largest layer is the MLP): config/sizing/moe_activation.py, the dense MLP or the
+    MoE layer on the Triton fused_moe path. Sampler: with the forward's output (tokens x hidden) still referenced, the
     logits of `requests = min(max_num_seqs, tokens)` last tokens over the whole vocabulary (gathered
     on every rank) in the model dtype, their float32 copy and the float32 probabilities top-k/top-p
     sampling computes.
@@ -217,11 +212,8 @@ def peak_activation(arch: Architecture, tokens: int, max_num_seqs: int, tensor_p
     logprobs"; it is not derived separately here, and the 0.26.0 agreement test is what bounds it
     (Llama 3.1 8B: 1.29 GiB derived against 1.10 GiB logged).
     """
-    hidden, intermediate, vocab = arch.hidden_size, arch.intermediate_size, arch.vocab_size
-    tp = tensor_parallel_size
-    per_token = ACTIVATION_BYTES * (2 * hidden + 3 * intermediate // tp)
-    if quantized_activations:
-        per_token += hidden + intermediate // tp
+    hidden, vocab = arch.hidden_size, arch.vocab_size
+    per_token = forward_bytes_per_token(arch, tensor_parallel_size, quantized_activations)
     requests = min(max_num_seqs, tokens)
     per_entry = SPEC_SAMPLER_BYTES if speculative_sampler else ACTIVATION_BYTES + 2 * FP32_BYTES
     sampler = (tokens * hidden * ACTIVATION_BYTES + requests * hidden * ACTIVATION_BYTES

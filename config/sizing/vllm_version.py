@@ -10,6 +10,7 @@ from ..vllm_facts import facts_for
 from ..vllm_facts.selection import EngineChoice, capture_rule, choose
 
 if TYPE_CHECKING:
+    from ..architecture import Architecture
     from ..model import ModelConfig
     from .vllm_memory import ImageVersion
 
@@ -20,14 +21,15 @@ V0_CHUNKED_PREFILL_ABOVE = 32768
 vllm/engine/arg_utils.py @ 0.10.2: `use_long_context = max_model_len > 32768`)."""
 
 
-def engine_choice(model: ModelConfig, version: ImageVersion, accelerator_model: str) -> tuple[EngineChoice | None, str]:
+def engine_choice(model: ModelConfig, version: ImageVersion, accelerator_model: str,
+                  architecture: Architecture | None = None) -> tuple[EngineChoice | None, str]:
     """The engine and runner the image's vLLM picks, and its CUDA-graph capture rule; (None, current rule)
     where the version has no generated table (the planner then uses config/sizing/vllm_memory.py ACCOUNTING)."""
     try:
         facts = facts_for(str(version.version))
     except KeyError:
         return None, "step8_16"
-    return choose(model, facts, compute_capability(accelerator_model)), capture_rule(facts)
+    return choose(model, facts, compute_capability(accelerator_model), architecture), capture_rule(facts)
 
 
 def v0_batched_tokens(max_model_len: int, max_num_seqs: int) -> tuple[int, str]:

@@ -102,7 +102,8 @@ def engine_for(placed: PlacedModel) -> EngineChoice | None:
     facts, _ = image_facts(placed.model)
     if facts is None:
         return None
-    return choose(placed.model, facts, compute_capability(placed.sizing.instance.accelerator_model))
+    return choose(placed.model, facts, compute_capability(placed.sizing.instance.accelerator_model),
+                  placed.sizing.architecture)
 
 
 def vllm_issues(placed_models: Sequence[PlacedModel]) -> list[ConfigIssue]:

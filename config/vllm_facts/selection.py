@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from . import VllmFacts
 
 if TYPE_CHECKING:
+    from ..architecture import Architecture
     from ..model import ModelConfig
 
 FLASH_ATTN = "FLASH_ATTN_VLLM_V1"
@@ -100,8 +101,10 @@ def fp8_kv_cache_runs_on_v1(facts: VllmFacts, capability: tuple[int, int] | None
     return False
 
 
-def choose(model: ModelConfig, facts: VllmFacts, capability: tuple[int, int] | None) -> EngineChoice:
-    """Engine and runner for a model on a GPU of this compute capability, as `facts.version` decides."""
+def choose(model: ModelConfig, facts: VllmFacts, capability: tuple[int, int] | None,
+           architecture: Architecture | None = None) -> EngineChoice:
+    """Engine and runner for a model on a GPU of this compute capability, as `facts.version` decides
+    (`architecture`, when known, says whether the model is MoE and its config.json class)."""
     rules = _rules(facts)
     env = model.env
     reasons: list[str] = []
@@ -151,6 +154,13 @@ def choose(model: ModelConfig, facts: VllmFacts, capability: tuple[int, int] | N
             reasons.append("VLLM_USE_V2_MODEL_RUNNER=0 selects the V1 model runner")
         elif env.get("VLLM_USE_V2_MODEL_RUNNER") == "1":
             pass
+        elif (architecture is not None and architecture.is_moe
+              and architecture.hf_architecture not in v2.get("default_architectures", [])):
+            # VllmConfig._is_default_v2_model_runner_model: an MoE model (is_moe: num_experts > 0) runs V2
+            # only when its architectures name one in DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES; no log line.
+            runner = "V1"
+            reasons.append(f"mixture-of-experts {architecture.hf_architecture or 'architecture'} is not in "
+                           f"DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES: the V1 model runner (vllm/config/vllm.py)")
         elif method is not None and (method in methods.get("refused", []) or method not in methods.get("supported", [method])):
             runner = "V1"
             what = "ngram/ngram_gpu speculative decoding" if method in methods.get("refused", []) else f"speculative method '{method}'"

@@ -14,6 +14,8 @@ PUBLISHED_BILLIONS = {
     "meta-llama/Llama-3.3-70B-Instruct": 70.6, "Qwen/Qwen3-4B": 4.0, "Qwen/Qwen3-8B": 8.2, "Qwen/Qwen3-14B": 14.8,
     "Qwen/Qwen3-32B": 32.8, "Qwen/Qwen2.5-7B-Instruct": 7.61, "Qwen/Qwen2.5-72B-Instruct": 72.7,
     "mistralai/Mistral-7B-Instruct-v0.3": 7.25,
+    # Mixture of experts: total parameters (every expert is resident), as the cards print them.
+    "Qwen/Qwen3-30B-A3B": 30.5, "Qwen/Qwen3-235B-A22B": 235.0, "mistralai/Mixtral-8x7B-Instruct-v0.1": 46.7,
 }
 
 
