@@ -28,6 +28,7 @@ NO_VALUE_FIX = {
     "cuda-image-on-a-neuron-model": "which Neuron image depends on the model and the Neuron SDK; the message names where to find one",
     "instance-type-outside-the-catalog": "the facts (vCPUs, memory, device, count) are the user's to look up; the message says which",
     "misspelt-key-without-a-close-field": "no valid key is close enough to name; the message points to the config reference",
+    "architecture-moe-block-without-hidden-size": "the value is the model's config.json hidden_size, which the planner cannot know",
     "plaintext-hf-token": "the fix is a command (`pulumi config set --secret hfToken`), which writes ciphertext only Pulumi can make",
 }
 # Cases whose errors do not carry their fix as data yet (issue 22): each must still lack one, so the list only shrinks.
