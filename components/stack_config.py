@@ -41,4 +41,6 @@ def load_stack_config() -> ValidatedStack:
                                       secret_keys=project_secret_keys(), region=None if region is None else str(region))
     for warning in validated.warnings:
         pulumi.log.warn(warning)
+    for _, accepted in validated.accepted:
+        pulumi.log.info(f"accepted warning at {accepted}")
     return validated

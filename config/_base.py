@@ -19,7 +19,8 @@ class ConfigModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
-        str_strip_whitespace=True,
+        # No str_strip_whitespace: strings are kept as written (an env value's trailing space is the user's);
+        # a name or image with stray whitespace fails its own format check, which names the value.
         # Field docstrings become descriptions, from which docs/config-reference.md is generated.
         use_attribute_docstrings=True,
     )

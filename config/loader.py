@@ -168,6 +168,9 @@ def _missing_stack_message(path: Path) -> str:
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
     found = sorted(other.name[len("Pulumi."):-len(".yaml")] for other in path.parent.glob("Pulumi.*.yaml"))
     known = f"the stacks there are {', '.join(found)}" if found else "that folder has no stack files"
+    if not found and not any((path.parent / name).is_file() for name in ("Pulumi.yaml", "Pulumi.yml")):
+        return (f"{str(path.parent)!r} is not a Pulumi project (it has no Pulumi.yaml and no stack files), so there "
+                f"is no stack {stack!r} to read; run vllm-eks in the project's folder or pass --project-dir DIR")
     return (f"stack {stack!r} does not exist: {str(path)!r} is missing, and {known}; pick one with --stack, "
             f"or create {path.name} (`pulumi stack init {stack}`)")
 

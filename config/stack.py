@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from ._base import ConfigModel
+from .accepted_warnings import AcceptedWarning
 from .gateway import ApiKeys, ExposureConfig, GatewayConfig, OpenWebUiConfig
 from .model import ModelConfig
 from .platform.cluster import ClusterConfig
@@ -83,6 +84,8 @@ class StackConfig(ConfigModel):
     `pulumi config set --secret openWebuiSecrets '{"adminPassword": "...", "secretKey": "..."}'`."""
     exposure: ExposureConfig = Field(default_factory=ExposureConfig)
     """HTTPS for the gateway and Open WebUI through an ALB (off until `domain` is set)."""
+    accepted_warnings: list[AcceptedWarning] = Field(default_factory=list)
+    """Warnings this stack accepts on purpose, each with its reason: printed as accepted, not counted by `--strict`; an entry no warning matches is itself a warning."""  # noqa: E501 (one line: the config reference reads it)
 
     def node_group(self, name: str) -> NodeGroupConfig | None:
         return next((group for group in self.node_groups if group.name == name), None)

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from .accepted_warnings import split_accepted
 from .errors import ConfigError, ConfigIssue, Fix, PathPart, format_path
 from .gateway_rules import gateway_issues
 from .image_catalog import image_issues
@@ -40,6 +41,8 @@ class ValidatedStack:
     """One record per model, in `models` order (every model is placed once the stack is valid)."""
     warnings: tuple[str, ...]
     """Legitimate but probably unintended setups; printed, fatal only under `--strict`."""
+    accepted: tuple[tuple[str, str], ...] = ()
+    """Warnings the stack's `acceptedWarnings` accepts: (warning, `key (phrase): reason`); printed, never fatal."""
 
     def placement(self, model: ModelConfig) -> PlacedModel:
         """The record of one of this stack's models."""
@@ -66,7 +69,8 @@ def validate_stack(stack: StackConfig, source: str = "stack config") -> Validate
     if issues:
         raise ConfigError(issues, source)
     warnings = _idle_group_warnings(stack) + platform_warnings(stack) + placement_warnings(placed) + vllm_warnings(placed)
-    return ValidatedStack(stack, tuple(placed), tuple(warnings))
+    kept, accepted = split_accepted(warnings, stack.accepted_warnings)
+    return ValidatedStack(stack, tuple(placed), tuple(kept), tuple(accepted))
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ..config.errors import ConfigError
@@ -111,17 +115,34 @@ def library_stack(recording: Recording) -> ValidatedStack | None:
     return ValidatedStack(stack, placed, ())
 
 
-def _finish(recording: Recording, strict: bool, rehearsal: Rehearsal | None = None) -> int:
-    """Print the program's warnings and the rehearsal's predicted timeouts; --strict fails on any."""
+def _finish(recording: Recording, strict: bool, rehearsal: Rehearsal | None = None,
+            validated: ValidatedStack | None = None) -> int:
+    """Print the program's warnings and the rehearsal's predicted timeouts, wrapped to read in a terminal;
+    --strict fails on any the stack does not accept (`acceptedWarnings`)."""
     warnings = [*recording.warnings, *(rehearsal.warnings() if rehearsal else [])]
+    for _, accepted in validated.accepted if validated is not None else ():
+        print(_wrapped(f"accepted warning at {accepted}"), file=sys.stderr)
     for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(_wrapped(f"warning: {warning}"), file=sys.stderr)
     if strict and warnings:
         count = len(warnings)
         print(f"--strict: {plural(count, 'warning')} {'counts as an error' if count == 1 else 'count as errors'}.",
               file=sys.stderr)
         return EXIT_WARNINGS_STRICT
     return 0
+
+
+def _wrapped(text: str) -> str:
+    """A long message on lines of at most 110 characters, continued lines indented (words and paths unbroken)."""
+    return textwrap.fill(text, width=110, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
+
+
+def _clear_earlier_render(out: Path) -> str:
+    """Remove what an earlier render wrote under `out`, so a failed render leaves nothing to apply by mistake."""
+    removed = [path for path in (out / "manifests", out / "plan.json", out / SIZING_FILE) if path.exists()]
+    for path in removed:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return " (the earlier render there was removed, so it cannot be applied by mistake)" if removed else ""
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -147,17 +168,18 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print("\n".join(rehearsal.lines()))
     print(f"\n{plural(len(recording.resources), 'resource')}, {plural(len(recording.kubernetes_objects()), 'Kubernetes object')} "
           f"(previewed offline in {time.perf_counter() - started:.2f}s)")
-    return _finish(recording, args.strict, rehearsal)
+    return _finish(recording, args.strict, rehearsal, validated)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     recording, validated = _run(args.project_dir, args.stack)
     if recording is None:
+        print(f"Nothing was written under {args.out}{_clear_earlier_render(args.out)}.", file=sys.stderr)
         return EXIT_INVALID_CONFIG
     rehearsal = _rehearsal(recording, validated)
-    status = _finish(recording, args.strict, rehearsal)
+    status = _finish(recording, args.strict, rehearsal, validated)
     if status:  # a render that fails writes nothing, so no stale or half-checked manifests are left to apply
-        print(f"Nothing was written under {args.out}.", file=sys.stderr)
+        print(f"Nothing was written under {args.out}{_clear_earlier_render(args.out)}.", file=sys.stderr)
         return status
     written = write_render(recording, args.out, rehearsal.as_plan() if rehearsal else None)
     extra = ""
@@ -194,15 +216,30 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_CHANGED if args.exit_code and diff.changed else 0
 
 
+def stack_name(value: str) -> str:
+    """A stack's name, also from the file name a newcomer types (`Pulumi.dev.yaml` is stack `dev`)."""
+    match = re.fullmatch(r"(?:.*/)?Pulumi\.(.+)\.ya?ml", value)
+    return match.group(1) if match else value
+
+
+def _version() -> str:
+    try:
+        return version("vllm-eks")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vllm-eks", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, handler, help_text in (
         ("preview", cmd_preview, "print the resource tree, model summary, sizing and deploy rehearsal for a stack"),
         ("render", cmd_render, "write every Kubernetes object as YAML and the full plan (with the rehearsal) as JSON"),
     ):
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml")
+        command.add_argument("--stack", required=True, type=stack_name,
+                             help="stack name (or its file name); reads Pulumi.<stack>.yaml")
         command.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml (default: current)")
         command.add_argument("--strict", action="store_true", help="fail (exit 3) when there are warnings")
         command.set_defaults(handler=handler)
@@ -213,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="vllm-eks diff BASE_DIR HEAD_DIR  |  vllm-eks diff --stack NAME --base GIT_REF",
     )
     diff.add_argument("dirs", nargs="*", metavar="DIR", help="two `vllm-eks render` folders: base, then head")
-    diff.add_argument("--stack", help="stack to render at --base and in the work tree")
+    diff.add_argument("--stack", type=stack_name, help="stack to render at --base and in the work tree")
     diff.add_argument("--base", metavar="GIT_REF", help="git ref to compare the work tree with (rendered in a temporary worktree)")
     diff.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder with Pulumi.yaml (default: current)")
     diff.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: for a pull-request comment")

@@ -20,8 +20,9 @@ def parse_stack(values: dict[str, Any]) -> StackConfig:
 
 
 def warnings_of(stack: StackConfig) -> list[str]:
-    """Every warning the stack's validation prints."""
-    return list(validate_stack(stack).warnings)
+    """Every warning the stack's validation prints, those its acceptedWarnings accept included."""
+    validated = validate_stack(stack)
+    return [*validated.warnings, *(warning for warning, _ in validated.accepted)]
 
 
 def sizings_of(stack: StackConfig) -> list[ModelSizing]:
