@@ -70,7 +70,11 @@ def fp8_kv_change(placed: PlacedModel) -> dict[str, Any]:
     change: dict[str, Any] = {"kv_cache_dtype": "fp8"}
     memory = _resize(placed, **change).vllm
     if memory is not None and memory.choice is not None and memory.choice.engine == "V0":
-        change["env"] = {**placed.model.env, "VLLM_ATTENTION_BACKEND": TRITON_FP8_BACKEND}
+        env = {**placed.model.env, "VLLM_ATTENTION_BACKEND": TRITON_FP8_BACKEND}
+        # Only where the backend does keep this version on V1 (not 0.9.1, whose oracle takes FlashAttention only).
+        kept = _resize(placed, kv_cache_dtype="fp8", env=env).vllm
+        if kept is not None and kept.choice is not None and kept.choice.engine == "V1":
+            change["env"] = env
     return change
 
 

@@ -134,9 +134,14 @@ def vllm_warnings(placed_models: Sequence[PlacedModel]) -> list[str]:
         if choice is None or not choice.reasons:
             continue
         label = f"models[{placed.index}] {placed.model.name}"
+        triton = "TRITON_ATTN_VLLM_V1" in (facts.raw.get("rules", {}).get("fp8_kv_cache_v1", {}).get("backends") or []
+                                           if facts is not None else [])
         consequence = (" The V0 engine profiles a whole maxModelLen prompt without chunked prefill; the sizing "
-                       "table shows what that leaves. Set env VLLM_ATTENTION_BACKEND=TRITON_ATTN_VLLM_V1 (fp8 KV cache "
-                       "from compute capability 8.9) or drop kvCacheDtype to stay on V1."
+                       "table shows what that leaves. " + (
+                           "Set env VLLM_ATTENTION_BACKEND=TRITON_ATTN_VLLM_V1 (fp8 KV cache from compute capability "
+                           "8.9) or drop kvCacheDtype to stay on V1." if triton else
+                           f"Drop kvCacheDtype to stay on V1 (vLLM {choice.version} keeps an fp8 KV cache on V1 only "
+                           "with FlashAttention 3 on compute capability 9).")
                        if choice.engine == "V0" and (placed.model.kv_cache_dtype or "").startswith("fp8") else "")
         warnings.append(f"{label}: vLLM {choice.version} runs it on {choice.label}: {'; '.join(choice.reasons)}.{consequence}")
     return warnings

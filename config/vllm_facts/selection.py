@@ -86,11 +86,18 @@ def speculative_method(model: ModelConfig) -> str | None:
 
 
 def fp8_kv_cache_runs_on_v1(facts: VllmFacts, capability: tuple[int, int] | None, backend: str | None) -> bool | None:
-    """`is_kv_cache_dtype_supported` for an fp8 KV cache on a non-MLA model; None when the capability is unknown."""
+    """`is_kv_cache_dtype_supported` for an fp8 KV cache on a non-MLA model; None when the capability is unknown.
+
+    A version whose table has no `is_kv_cache_dtype_supported` (0.9.1) decides in the oracle itself: V1 only
+    when FlashAttention will run (no VLLM_ATTENTION_BACKEND, or FLASH_ATTN_VLLM_V1) and
+    `flash_attn_supports_fp8()` (FA3, capability major 9): vllm/engine/arg_utils.py @ 0.9.1 ("No Fp8 KV cache
+    so far", `will_use_fa`), so no other backend keeps it on V1 there."""
     if capability is None:
         return None
+    if not _rules(facts).get("fp8_kv_cache_v1", {}).get("source"):
+        return backend in (None, FLASH_ATTN) and capability[0] == 9
     backend = backend or FLASH_ATTN
-    if capability[0] == 10:  # "All Blackwell backends support fp8"
+    if capability == (10, 0):  # `is_device_capability(100)`, an exact match: "All Blackwell backends support fp8"
         return True
     if backend == FLASH_ATTN:  # flash_attn_supports_fp8: FA3 and capability major 9
         return capability[0] == 9
@@ -122,8 +129,9 @@ def choose(model: ModelConfig, facts: VllmFacts, capability: tuple[int, int] | N
             refusal = (f"vLLM {facts.version} does not run a draft-model speculativeConfig: " + (
                 "NotImplementedError 'Speculative decoding with draft model is not supported yet' "
                 "(vllm/engine/arg_utils.py _is_v1_supported_oracle)" if named else
-                "without a method it infers draft_model from the draft's name and config, and its V1 runner raises "
-                "ValueError 'Unknown speculative decoding method: draft_model' (vllm/v1/worker/gpu_model_runner.py)")
+                "without a method it infers draft_model from the draft's name and config and raises NotImplementedError "
+                "'Speculative decoding with draft model is not supported yet' (SpeculativeConfig.__post_init__, "
+                "vllm/config/__init__.py)")
                 + "; use method ngram, eagle, eagle3, medusa or deepseek_mtp (name the method when the draft is one), "
                   "or a newer image")
         kv = model.kv_cache_dtype or "auto"

@@ -122,7 +122,11 @@ def test_the_same_values_pass_on_a_version_that_accepts_them():
 def test_a_draft_model_on_0_10_2_is_refused_as_vllm_refuses_it():
     issues = _issues(lambda: _l40s(maxModelLen=8192, speculativeConfig={"model": "Qwen/Qwen3-0.6B", "numSpeculativeTokens": 3}))
     assert any(issue.startswith("models[0].speculativeConfig: models[0] qwen: vLLM 0.10.2 does not run a draft-model "
-                                "speculativeConfig: ") and "Unknown speculative decoding method: draft_model" in issue
+                                "speculativeConfig: ") and "infers draft_model" in issue
+               # vllm/config/__init__.py @ 0.10.2, SpeculativeConfig.__post_init__: an undetected method is
+               # draft_model and raises at once, before any model runner is built.
+               and "NotImplementedError 'Speculative decoding with draft model is not supported yet' "
+                   "(SpeculativeConfig.__post_init__" in issue
                for issue in issues)
 
 
@@ -204,3 +208,16 @@ def test_a_draft_named_as_an_eagle_head_is_inferred_as_eagle_and_runs_on_0_10_2(
     issues = _issues(lambda: _l40s(maxModelLen=8192, speculativeConfig={
         "model": "Qwen/Qwen3-0.6B", "method": "draft_model", "numSpeculativeTokens": 3}))
     assert any("NotImplementedError 'Speculative decoding with draft model is not supported yet'" in issue for issue in issues)
+
+
+def test_vllm_0_9_1_keeps_an_fp8_kv_cache_on_v1_only_with_flash_attention_3_so_triton_does_not_help_there():
+    # vllm/engine/arg_utils.py @ 0.9.1, _is_v1_supported_oracle: "No Fp8 KV cache so far" is lifted only when
+    # FlashAttention will run (no VLLM_ATTENTION_BACKEND, or FLASH_ATTN_VLLM_V1) and flash_attn_supports_fp8();
+    # there is no is_kv_cache_dtype_supported yet, so TRITON_ATTN_VLLM_V1 falls back to V0.
+    triton = _l40s(maxModelLen=8192, kvCacheDtype="fp8", image="vllm/vllm-openai:v0.9.1",
+                   env={"VLLM_ATTENTION_BACKEND": "TRITON_ATTN_VLLM_V1"})
+    assert sizings_of(triton)[0].vllm.choice.engine == "V0"
+    [warning] = [w for w in warnings_of(triton) if "Falling back to V0" in w]
+    assert "Set env VLLM_ATTENTION_BACKEND" not in warning and "Drop kvCacheDtype to stay on V1" in warning
+    assert sizings_of(_l40s(maxModelLen=8192, kvCacheDtype="fp8", env={
+        "VLLM_ATTENTION_BACKEND": "TRITON_ATTN_VLLM_V1"}))[0].vllm.choice.engine == "V1"  # 0.10.2 from 8.9
