@@ -249,8 +249,11 @@ def check_accelerator_count(args: ResourceValidationArgs, report: ReportViolatio
             elif count * per_unit != ranks:
                 shown = " x ".join(f"{kind} {size}" for kind, size in sizes.items() if size > 1) or "1 rank"
                 needed = -(-ranks // per_unit)
+                # No device count gives exactly `ranks` when it is not a multiple of the device's cores.
+                fix = (f"set {resource} to {needed} or the parallel sizes to match" if needed * per_unit == ranks else
+                       f"set the parallel sizes to a multiple of {per_unit} (each {resource} holds {per_unit} ranks)")
                 report(f"{_label(args, container)} requests {count} {resource} ({count * per_unit} ranks) but vLLM runs "
-                       f"{ranks} ({shown}); set {resource} to {needed} or the parallel sizes to match")
+                       f"{ranks} ({shown}); {fix}")
             limits = (container.container.get("resources") or {}).get("limits") or {}
             requests = (container.container.get("resources") or {}).get("requests") or {}
             if resource in requests and str(limits.get(resource)) != str(requests[resource]):

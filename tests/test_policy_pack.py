@@ -213,7 +213,7 @@ def test_a_trainium2_pod_with_fewer_ranks_than_its_devices_cores_is_refused_with
     found = violations("kubernetes:apps/v1:Deployment", _trainium2_pod("1", 2), "llama")
     assert found == {"vllm-accelerators-match-parallelism": [
         "Deployment 'llama', container 'vllm' requests 1 aws.amazon.com/neuron (4 ranks) but vLLM runs 2 (tensor 2); "
-        "set aws.amazon.com/neuron to 1 or the parallel sizes to match"
+        "set the parallel sizes to a multiple of 4 (each aws.amazon.com/neuron holds 4 ranks)"
     ]}
 
 
