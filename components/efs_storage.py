@@ -92,6 +92,11 @@ class EfsStorage(pulumi.ComponentResource):
                 # provisioner (provider/pkg/provider/diff.go, v4.32.0), so a change replaces the class instead of
                 # failing `pulumi up`; claims and volumes already bound keep working (they name the class only).
                 replace_on_changes=list(build.STORAGE_CLASS_IMMUTABLE_FIELDS),
+                # The engine keeps the provider's DeleteBeforeReplace for a replaceOnChanges replacement
+                # (pulumi/pulumi step_generator.go applyReplaceOnChanges), and pulumi-kubernetes sets it only for
+                # its own forceNew paths (provider.go Diff, v4.32.0), so the class would be created first under
+                # the same name and the create would fail with AlreadyExists (await/await.go, no upsert).
+                delete_before_replace=True,
             ),
         )
         self.csi_driver = addon

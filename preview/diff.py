@@ -36,7 +36,7 @@ from .update_refusals import Refusal, plan_view, refusal
 SIZING_FILE = "sizing.txt"
 PLAN_FILE = "plan.json"
 _OPTION_KEYS = ("parent", "provider", "dependsOn", "protect", "retainOnDelete", "customTimeouts", "ignoreChanges",
-                "replaceOnChanges")
+                "replaceOnChanges", "deleteBeforeReplace")
 REHEARSAL_KEY = "rehearsal"
 """Where `vllm-eks render` puts the deploy rehearsal in plan.json (preview/rehearsal)."""
 
@@ -186,8 +186,13 @@ def _resource_diff(old: dict[str, Any], new: dict[str, Any], head: list[dict[str
     if not changes:
         return None
     action = "!" if any(change.replaces for change in changes) else "~"
-    return ResourceDiff(type_, new["name"], action, changes, rules_known=has_rules(type_),
-                        delete_first=action == "!" and _object_identity(old) == _object_identity(new))
+    # pulumi-kubernetes deletes first only when its own Diff replaces (a forceNew path: provider.go Diff,
+    # v4.32.0); a replaceOnChanges replacement keeps that verdict (pulumi/pulumi step_generator.go
+    # applyReplaceOnChanges), so it deletes first only with the deleteBeforeReplace option.
+    provider_replaces = any(replacing_rule(type_, change.path) for change in changes if not change.ignored)
+    delete_first = action == "!" and (bool(new.get("deleteBeforeReplace")) or (
+        provider_replaces and _object_identity(old) == _object_identity(new)))
+    return ResourceDiff(type_, new["name"], action, changes, rules_known=has_rules(type_), delete_first=delete_first)
 
 
 def _with_cascades(old: dict[tuple[str, str], Any], new: dict[tuple[str, str], Any],

@@ -47,6 +47,7 @@ class RegisteredResource:
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
     replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
 
     @property
     def is_provider(self) -> bool:
@@ -141,6 +142,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 custom_timeouts={k: v for k, v in (("create", timeouts.create), ("update", timeouts.update), ("delete", timeouts.delete)) if v},
                 ignore_changes=list(request.ignoreChanges),
                 replace_on_changes=list(request.replaceOnChanges),
+                delete_before_replace=request.deleteBeforeReplace,
             ))
         return response
 

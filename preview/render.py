@@ -57,6 +57,8 @@ def plan(recording: Recording, rehearsal: dict[str, Any] | None = None) -> dict[
                 "customTimeouts": resource.custom_timeouts,
                 "ignoreChanges": resource.ignore_changes,
                 "replaceOnChanges": resource.replace_on_changes,
+                # Only where set, so plans rendered before the key existed still compare equal.
+                **({"deleteBeforeReplace": True} if resource.delete_before_replace else {}),
                 "inputs": _readable(_sorted(resource.inputs)),
             }
             # Registration order varies with async scheduling; the plan must not.

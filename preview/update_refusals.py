@@ -51,7 +51,8 @@ def _storage_class_refusal(path: str, old: Any, new: Any, plan: PlanView) -> Ref
     if field not in ("reclaimPolicy", "volumeBindingMode"):
         return None
     return Refusal(f"the API server refuses to update a StorageClass's {field}",
-                   f"add replaceOnChanges: [\"{field}\"] to the StorageClass (components/efs_storage.py does), "
+                   f"add replaceOnChanges: [\"{field}\"] and deleteBeforeReplace: true to the StorageClass "
+                   f"(components/efs_storage.py does; created first under its own name, it would fail with AlreadyExists), "
                    f"or delete the class and let `pulumi up` create it again", _STORAGE_CLASS)
 
 

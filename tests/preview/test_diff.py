@@ -325,3 +325,20 @@ def test_the_cache_storage_class_replaces_on_the_fields_the_api_server_will_not_
     plan = json.loads((base / "plan.json").read_text())
     [storage_class] = [r for r in plan["resources"] if r["type"] == "kubernetes:storage.k8s.io/v1:StorageClass"]
     assert storage_class["replaceOnChanges"] == ["reclaimPolicy", "volumeBindingMode"]
+    # Same name, so it must go first: a create-first replacement fails with AlreadyExists (pulumi-kubernetes
+    # await/await.go, v4.32.0), and a replaceOnChanges replacement is create-first unless this option is set.
+    assert storage_class["deleteBeforeReplace"] is True
+
+
+@pytest.mark.parametrize("option, delete_first", [({}, False), ({"deleteBeforeReplace": True}, True)])
+def test_a_replace_on_changes_replacement_deletes_first_only_with_the_delete_before_replace_option(option, delete_first):
+    # pulumi-kubernetes sets DeleteBeforeReplace only for its own forceNew paths (provider.go Diff, v4.32.0);
+    # the engine keeps that verdict when replaceOnChanges turns an update into a replacement
+    # (pulumi/pulumi pkg/resource/deploy/step_generator.go applyReplaceOnChanges).
+    old = {**_CLASS, "replaceOnChanges": ["reclaimPolicy"], **option}
+    new = {**old, "inputs": {**_CLASS["inputs"], "reclaimPolicy": "Delete"}}
+    [resource] = diff_renders(_one_resource_render("base", old), _one_resource_render("head", new)).resources
+    assert (resource.action, resource.delete_first) == ("!", delete_first)
+    provisioner = {**_CLASS, "inputs": {**_CLASS["inputs"], "provisioner": "other.csi.aws.com"}}
+    [forced] = diff_renders(_one_resource_render("base", _CLASS), _one_resource_render("head", provisioner)).resources
+    assert (forced.action, forced.delete_first) == ("!", True)  # forceNew, same name: the provider deletes first
