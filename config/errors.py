@@ -142,8 +142,19 @@ _UNKNOWN = "unknown key; remove it or check its spelling against the config refe
 
 
 def _choice_fix(item: Any, path: str) -> tuple[Fix, ...]:
+    """The value a message suggests, as data: the nearest choice, the bound a number crossed (`>= 1` -> 1), or the
+    quoted string YAML read as a number or boolean."""
     nearest = _nearest_choice(item)
-    return (Fix(path, nearest),) if nearest is not None else ()
+    if nearest is not None:
+        return (Fix(path, nearest),)
+    bound = (item.get("ctx") or {}).get({"greater_than_equal": "ge", "less_than_equal": "le"}.get(item["type"], ""))
+    if isinstance(bound, (int, float)) and not isinstance(bound, bool):
+        return (Fix(path, bound),)
+    value = item.get("input")
+    if item["type"] == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        shown = repr(value)
+        return (Fix(path, f"{shown}0" if isinstance(value, float) and len(shown.partition(".")[2]) == 1 else shown),)
+    return ()
 
 
 def _nearest_choice(item: Any) -> str | None:

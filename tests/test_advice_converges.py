@@ -47,7 +47,6 @@ NOT_YET = {
     "duplicate-served-names",
     "duplicate-top-level-key",
     "empty-image",
-    "gpu-memory-utilization-above-one",
     "gpu-model-on-neuron-group",
     "gpu-quantization-on-neuron",
     "hub-model-without-token",
@@ -55,8 +54,6 @@ NOT_YET = {
     "image-reference-with-a-space",
     "image-repository-uppercase",
     "instance-type-outside-the-catalog",
-    "kubernetes-version-as-a-float",
-    "kubernetes-version-as-a-two-digit-float",
     "kubernetes-version-past-extended-support",
     "kv-cache-dtype-on-neuron",
     "memory-in-millibytes",
@@ -78,22 +75,26 @@ NOT_YET = {
     "node-group-sizes-out-of-order",
     "one-node-needed-none-running",
     "plaintext-hf-token",
-    "port-privileged",
     "quantity-exponent-below-nano",
     "quantity-exponent-beyond-any-node",
     "region-is-a-zone",
     "replicas-100000-exceed-max-size",
-    "replicas-negative",
     "replicas-not-a-number",
     "service-name-starts-with-a-digit",
-    "startup-timeout-too-short",
     "storage-size-in-gb",
-    "tensor-parallel-zero",
     "unknown-accelerator",
     "unknown-gpu-quantization",
     "unknown-node-group",
     "unknown-source",
     "unreachable-private-endpoint",
+}
+# Cases whose fix, applied, still meets another error (issue 22: advice that does not converge yet), with why;
+# each must still diverge, so the list only shrinks.
+DIVERGENT = {
+    "tensor-parallel-zero": "the bound (1) is suggested, and an 8B model's 15 GiB does not fit one NeuronCore: the "
+                            "fix that converges is the smallest degree that fits, which the placement rules know",
+    "kubernetes-version-as-a-float": "quoting restores the 1.30 meant, which is past EKS extended support: the "
+                                     "version is a second choice the case's stack makes",
 }
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -141,4 +142,7 @@ def test_applying_every_suggested_fix_gives_a_stack_that_passes_every_check(case
     try:
         validate_stack_config(stack_file.values, str(fixed), stack_file.secret_keys, None if region is None else str(region))
     except ConfigError as error:
+        if case.stem in DIVERGENT:
+            return
         pytest.fail(f"the suggested fixes {[fix for issue in issues for fix in issue.fixes]} lead to: {error}")
+    assert case.stem not in DIVERGENT, f"{case.stem} converges now: take it off DIVERGENT"
