@@ -7,7 +7,7 @@ from vllm_eks.components.fleet_monitoring import FleetMonitoring, FleetMonitorin
 from vllm_eks.components.gateway import Gateway, GatewayArgs, team_keys
 from vllm_eks.components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from vllm_eks.components.open_webui import OpenWebUi, OpenWebUiArgs, open_webui_secrets
-from vllm_eks.components.platform import build_platform, model_dependencies, storage_dependencies
+from vllm_eks.components.platform import autoscaler_dependencies, build_platform, model_dependencies, storage_dependencies
 from vllm_eks.components.stack_config import load_stack_config
 from vllm_eks.components.vllm_model import VllmModel, VllmModelArgs
 
@@ -41,6 +41,7 @@ for placed in validated.placed:
         monitoring=stack.monitoring,
         depends_on=model_dependencies(platform, model),
         placement=placed,
+        autoscaler=autoscaler_dependencies(platform),
     ), on_cluster)
     endpoints[model.name] = served.endpoint
 

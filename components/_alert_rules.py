@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config.accelerators import ACCELERATORS, AcceleratorKind
+from ..config.autoscaling import replica_bounds
 from ..config.model import ModelConfig
 from ..config.monitoring_series import MetricsVersion
 from ._labels import recommended_labels
@@ -58,10 +59,10 @@ def _deployment(model: ModelConfig) -> str:
 
 def model_alerts(model: ModelConfig, max_replicas: int | None = None, version: MetricsVersion | None = None) -> list[Alert]:
     """Every alert for one model; `expr` is None where its vLLM version exports no series for it.
-    `max_replicas` is the most replicas the model may run (its fixed `replicas` by default)."""
+    `max_replicas` is the most replicas the model may run (its fixed `replicas`, or `autoscaling.maxReplicas`, by default)."""
     q = model_queries(model, version)
     where = f"{model.namespace}/{model.name}"
-    top = model.replicas if max_replicas is None else max_replicas
+    top = replica_bounds(model)[1] if max_replicas is None else max_replicas
     kv = _grouped(q.gauge("kv_cache_usage", "max", "namespace, model_name"))
     preempted = _grouped(q.rate("preemptions", "namespace, model_name"))
     waiting = _grouped(q.gauge("requests_waiting", "sum", "namespace, model_name"))

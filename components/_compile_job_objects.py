@@ -33,6 +33,7 @@ import hashlib
 import math
 from typing import Any
 
+from ..config.autoscaling import replica_bounds
 from ..config.model import ModelConfig, ModelSource
 from ..config.platform.node_groups import NodeGroupConfig
 from . import _deployment_objects as deployment
@@ -71,7 +72,7 @@ Object = dict[str, Any]
 
 def needs_compile_job(model: ModelConfig) -> bool:
     """Hub models compiled on first start with more than one replica, which would race."""
-    return model.has_compile_cache and model.source is ModelSource.HUB and model.replicas > 1
+    return model.has_compile_cache and model.source is ModelSource.HUB and replica_bounds(model)[1] > 1
 
 
 def compile_job_name(model: ModelConfig) -> str:

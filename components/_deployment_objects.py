@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..config.accelerators import ACCELERATORS
+from ..config.autoscaling import replica_bounds
 from ..config.image_catalog import pinned_image
 from ..config.model import HF_CACHE_PATH, NEURON_CACHE_PATH, VLLM_PORT_NAME, ModelConfig, ModelSource
 from ..config.placement.host_memory import memory_limit
@@ -199,20 +200,40 @@ def deployment_object(
     annotations = scanner_exceptions.skip_annotations(model_scanner_exceptions(model))
     if skip_await:
         annotations["pulumi.com/skipAwait"] = "true"
+    template: Object = {"metadata": {"labels": labels}, "spec": pod_spec(model, group, selector, scheduler)}
+    if group.is_karpenter:
+        template["metadata"]["annotations"] = start_protection(model)
+    # With an autoscaler the HPA owns the count: "When an HPA is enabled, it is recommended that the value of
+    # spec.replicas of the Deployment ... be removed from their manifest(s)", or every apply resets it
+    # (kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/, Migrating Deployments ... to
+    # horizontal autoscaling). The Deployment then starts at 1 and the HPA raises it to minReplicas.
+    replicas = {} if model.autoscaling is not None else {"replicas": model.replicas}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": model.name, "namespace": model.namespace, "labels": labels, "annotations": annotations},
         "spec": {
-            "replicas": model.replicas,
+            **replicas,
             "progressDeadlineSeconds": progress_deadline_seconds(model),
             "selector": {"matchLabels": {"app": model.name}},
             # A surge pod would need accelerators no node has spare and sit Pending; replace
             # pods one at a time instead (a single-replica model is briefly unavailable).
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}},
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec(model, group, selector, scheduler)},
+            "template": template,
         },
     }
+
+
+DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
+
+
+def start_protection(model: ModelConfig) -> dict[str, str]:
+    """Keep Karpenter from draining a replica's node while the replica starts: the annotation's duration form
+    protects a pod "for the specified duration after the pod starts running" (aws/karpenter-provider-aws v1.14.1
+    website/content/en/docs/concepts/disruption.md, Pod-Level Controls), here the startup probe's whole budget.
+    A serving replica needs no annotation: its NodePool consolidates only empty nodes (WhenEmpty), and drift
+    and expiry drain through the PodDisruptionBudget."""
+    return {DO_NOT_DISRUPT: f"{model.startup_timeout_seconds}s"}
 
 
 def disruption_budget_object(model: ModelConfig) -> Object | None:
@@ -220,7 +241,7 @@ def disruption_budget_object(model: ModelConfig) -> Object | None:
 
     None for a single replica: a budget that keeps it up would block every node drain.
     """
-    if model.replicas < 2:
+    if replica_bounds(model)[0] < 2:
         return None
     return {
         "apiVersion": "policy/v1",
@@ -285,7 +306,7 @@ PULL_ALLOWANCE_MINUTES = 10
 def await_timeout_minutes(model: ModelConfig) -> int:
     """How long `pulumi up` waits for the Deployment: a rollout replaces pods one at a time
     (maxSurge 0, maxUnavailable 1), so each replica's startup budget in turn, plus image pulls."""
-    return math.ceil(model.startup_timeout_seconds * max(model.replicas, 1) / 60) + PULL_ALLOWANCE_MINUTES
+    return math.ceil(model.startup_timeout_seconds * max(replica_bounds(model)[1], 1) / 60) + PULL_ALLOWANCE_MINUTES
 
 
 def progress_deadline_seconds(model: ModelConfig) -> int:

@@ -22,6 +22,8 @@ from ..config.validation import ValidatedStack
 from .device_plugins import DEVICE_PLUGIN_COMPONENTS, DevicePlugin, DevicePluginArgs
 from .efs_storage import EfsStorage, EfsStorageArgs
 from .eks_cluster import EksCluster, EksClusterArgs, region_zones, zone_issues
+from .karpenter import Karpenter, KarpenterArgs
+from .keda import Keda, KedaArgs
 from .node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
 from .vendor_scheduler import VendorScheduler, VendorSchedulerArgs
 
@@ -38,7 +40,11 @@ class Platform(pulumi.ComponentResource):
     cluster: EksCluster
     provider: k8s.Provider
     node_groups: dict[str, AcceleratorNodeGroup]
-    """Accelerator node groups by `NodeGroupConfig.name` (the system group is `cluster.system_node_group`)."""
+    """Managed accelerator node groups by `NodeGroupConfig.name` (the system group is `cluster.system_node_group`)."""
+    karpenter: Karpenter | None
+    """Karpenter, when some node group has `capacity: karpenter`; its NodePools are `karpenter.node_pools`."""
+    keda: Keda | None
+    """KEDA, when some model has `autoscaling`; its ScaledObjects depend on `keda.chart`."""
     storage: EfsStorage
     storage_class: pulumi.CustomResource
     device_plugins: dict[AcceleratorKind, DevicePlugin]
@@ -83,8 +89,23 @@ class Platform(pulumi.ComponentResource):
                 ),
                 pulumi.ResourceOptions(parent=self),
             )
-            for group in stack.node_groups
+            for group in stack.node_groups if not group.is_karpenter
         }
+        karpenter_groups = [group for group in stack.node_groups if group.is_karpenter]
+        self.karpenter = Karpenter(
+            f"{resource_name}-karpenter",
+            KarpenterArgs(
+                groups=karpenter_groups, cluster_name=cluster.cluster_name,
+                discovery=stack.cluster.resolved_name(args.stack_name), subnet_ids=cluster.private_subnet_ids,
+                security_group_id=cluster.node_security_group_id, provider=cluster.provider,
+                depends_on=cluster.addon_dependencies(),
+            ),
+            pulumi.ResourceOptions(parent=self),
+        ) if karpenter_groups else None
+        self.keda = Keda(
+            f"{resource_name}-keda", KedaArgs(provider=cluster.provider, depends_on=cluster.addon_dependencies()),
+            pulumi.ResourceOptions(parent=self),
+        ) if any(model.autoscaling is not None for model in stack.models) else None
         self.storage = EfsStorage(
             f"{resource_name}-cache",
             EfsStorageArgs(
@@ -134,6 +155,11 @@ def build_platform(validated: ValidatedStack, opts: pulumi.ResourceOptions | Non
     return Platform(name, PlatformArgs(stack=validated.stack, stack_name=pulumi.get_stack()), opts)
 
 
+def autoscaler_dependencies(platform: Platform) -> list[pulumi.Resource]:
+    """What a ScaledObject needs first: the KEDA chart that installs its CRD."""
+    return [platform.keda.chart] if platform.keda is not None else []
+
+
 def storage_dependencies(platform: Platform) -> list[pulumi.Resource]:
     """What a cache claim needs to bind at once: the StorageClass and the CSI driver that provisions it."""
     return [platform.storage_class, platform.storage.csi_driver]
@@ -141,11 +167,12 @@ def storage_dependencies(platform: Platform) -> list[pulumi.Resource]:
 
 def model_dependencies(platform: Platform, model: ModelConfig) -> list[pulumi.Resource]:
     """What a model's pods need before they can schedule and mount their caches."""
-    needs: list[pulumi.Resource] = [
-        platform.storage_class,
-        platform.device_plugins[model.accelerator],
-        platform.node_groups[model.node_group],
-    ]
+    nodes: pulumi.Resource | None = platform.node_groups.get(model.node_group)
+    if nodes is None and platform.karpenter is not None:
+        nodes = platform.karpenter.node_pools[model.node_group]
+    needs: list[pulumi.Resource] = [platform.storage_class, platform.device_plugins[model.accelerator]]
+    if nodes is not None:
+        needs.append(nodes)
     scheduler = model_scheduler(model)
     if scheduler is not None:
         needs.append(platform.schedulers[scheduler])

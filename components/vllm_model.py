@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from ..config.autoscaling import prometheus_query_url, queue_target
 from ..config.errors import ConfigError, ConfigIssue
 from ..config.model import ModelConfig
 from ..config.placement.records import PlacedModel
 from ..config.platform.node_groups import NodeGroupConfig
+from ..config.scale_out import scale_out, windows
 from ..config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 from ..config.validation import check_model
 from . import _alert_rules as alert_rules
+from . import _autoscaling_objects as autoscaling
 from . import _compile_job_objects as compile_job
 from . import _dashboards as dashboards
 from . import _deployment_objects as objects
@@ -49,6 +52,11 @@ class VllmModelArgs:
     placement: PlacedModel | None = None
     """This model's record from stack validation (`ValidatedStack.placement(model)`), whose rules
     already ran; when omitted the component checks the model against `node_group` itself."""
+    autoscaler: Sequence[pulumi.Resource] = ()
+    """What installs the ScaledObject CRD (the Platform's `keda.chart`), for a model with `autoscaling`."""
+    prometheus_url: str | None = None
+    """Where KEDA queries the model's queue; by default the Prometheus Operator's `prometheus-operated` Service in
+    `monitoring.prometheus_namespace`."""
 
 
 # Namespaces that VllmModels without a shared ModelNamespace created for themselves in this program,
@@ -94,12 +102,15 @@ class VllmModel(pulumi.ComponentResource):
 
     def __init__(self, resource_name: str, args: VllmModelArgs, opts: pulumi.ResourceOptions | None = None):
         # The same sizing and placement checks a stack file gets, before anything registers.
-        if args.placement is None:
+        placement = args.placement
+        if placement is None:
             # Library mode: the same checks and warnings a stack file gets (the preview prints the warnings,
             # and --strict fails on them); a stack's models were checked, and warned about, once already.
-            for warning in check_model(args.model, args.node_group, source=f"VllmModel {resource_name!r}").warnings:
+            checked = check_model(args.model, args.node_group, source=f"VllmModel {resource_name!r}")
+            for warning in checked.warnings:
                 pulumi.log.warn(warning)
-        elif args.placement.model is not args.model or args.placement.group is not args.node_group:
+            placement = checked.placed
+        elif placement.model is not args.model or placement.group is not args.node_group:
             raise ValueError(f"VllmModel {resource_name!r}: placement is the record of another model or node group; "
                              f"pass ValidatedStack.placement(model) for this model, or omit it")
         if args.namespace is None:
@@ -166,6 +177,14 @@ class VllmModel(pulumi.ComponentResource):
         budget = objects.disruption_budget_object(model)
         if budget is not None:
             register_object(f"{resource_name}-disruption-budget", budget, pulumi.ResourceOptions(parent=self, depends_on=[shared]))
+        if model.autoscaling is not None:
+            outlook = scale_out(model, args.node_group, args.monitoring.scrape_interval_seconds)
+            url = args.prometheus_url or prometheus_query_url(args.monitoring.prometheus_namespace)
+            register_object(
+                f"{resource_name}-scaled-object",
+                autoscaling.scaled_object(model, queue_target(placement), windows(outlook), url),
+                pulumi.ResourceOptions(parent=self, depends_on=[deployment, *args.autoscaler]),
+            )
         self.namespace = shared.namespace
         self.deployment_name = metadata_name(deployment)
         self.service_name = metadata_name(service)

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ._base import ConfigModel
 from .accelerators import ACCELERATORS, AcceleratorKind
+from .autoscaling import AutoscalingConfig
 from .errors import ConfigIssue, Fix, FixableError, NestedIssues
 from .model_catalog import ArchitectureRef
 from .types import (
@@ -153,7 +154,11 @@ class ModelConfig(ConfigModel):
     served_model_name: str | None = None
     """Name clients send as `model`; defaults to `name`."""
     replicas: int = Field(1, ge=0)
-    """Pods. Each needs its own accelerators; updates replace pods one at a time without surging."""
+    """Pods. Each needs its own accelerators; updates replace pods one at a time without surging. Leave unset
+    with `autoscaling`, which owns the count then."""
+    autoscaling: AutoscalingConfig | None = None
+    """Replicas between `minReplicas` and `maxReplicas` that follow the model's queue (a KEDA ScaledObject on
+    `vllm:num_requests_waiting`; docs/autoscaling.md). Unset: a fixed `replicas`."""
     tensor_parallel_size: int = Field(1, ge=1)
     """Accelerators one replica shards over: GPUs, or NeuronCores on Neuron."""
     pipeline_parallel_size: int = Field(1, ge=1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .accepted_warnings import split_accepted
+from .autoscaling import autoscaling_issues
 from .errors import ConfigError, ConfigIssue, Fix, PathPart, format_path
 from .gateway_rules import gateway_issues
 from .image_catalog import image_issues
@@ -65,6 +66,8 @@ def validate_stack(stack: StackConfig, source: str = "stack config") -> Validate
             issues.append(record)
         issues += _token_issues(stack, index, model)
         issues += image_issues(index, model)
+        issues += autoscaling_issues(index, model, scraped=stack.monitoring.service_monitors,
+                                     monitoring=stack.monitoring.model_dump(mode="json", by_alias=True))
     issues += placement_issues(placed) + vllm_issues(placed)
     if issues:
         raise ConfigError(issues, source)
@@ -111,7 +114,8 @@ def check_model(model: ModelConfig, group: NodeGroupConfig, source: str) -> Chec
     leaks = _token_shaped_issues(model.model_dump(mode="json", by_alias=True), ("models", 0))
     mismatch = _accelerator_issue(model, group, "models[0]", "nodeGroups[0]")
     placed = place(0, model, group, 0)
-    issues = leaks + ([mismatch] if mismatch else image_issues(0, model) + placement_issues([placed], groups_run_as_configured=False))
+    issues = leaks + autoscaling_issues(0, model) + (
+        [mismatch] if mismatch else image_issues(0, model) + placement_issues([placed], groups_run_as_configured=False))
     if issues:
         raise ConfigError([in_python_terms(issue) for issue in issues], source)
     checked = CheckedModel(placed, tuple(python_text(warning) for warning in placement_warnings([placed])), source)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from ..config.autoscaling import replica_bounds
 from ..config.errors import ConfigError
 from ..config.loader import validate_stack_file
 from ..config.placement.records import unit_name
@@ -40,8 +41,10 @@ def model_summary(validated: ValidatedStack, recording: Recording) -> list[str]:
     lines = []
     for placed in validated.placed:
         model = placed.model
+        low, high = replica_bounds(model)
+        count = plural(high, "replica") if low == high else f"{low}-{high} replicas (autoscaled)"
         lines.append(
-            f"  {model.name}: {plural(model.replicas, 'replica')} x {model.accelerators_per_pod} "
+            f"  {model.name}: {count} x {model.accelerators_per_pod} "
             f"{unit_name(placed.traits, model.accelerators_per_pod)} "
             f"on {model.node_group} ({placed.group.instance_type}), source {model.source.value}, "
             f"namespace {model.namespace}, {endpoints.get(model.name, 'no endpoint')}"

@@ -100,6 +100,15 @@ _OUTPUTS: dict[str, _OutputsFor] = {
         ],
     },
     "aws:route53/record:Record": lambda name, inputs: {"fqdn": str(inputs.get("name", "")).rstrip(".")},
+    "aws:index/getRegion:getRegion": lambda _, inputs: {"name": _REGION, "region": _REGION, "id": _REGION},
+    "aws:index/getPartition:getPartition": lambda _, inputs: {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
+    "aws:sqs/queue:Queue": lambda name, inputs: {
+        "name": inputs.get("name") or f"{name}-0123abc", "arn": _arn("sqs", inputs.get("name") or f"{name}-0123abc"),
+        "url": f"https://sqs.{_REGION}.amazonaws.com/{_ACCOUNT}/{inputs.get('name') or name + '-0123abc'}",
+    },
+    "aws:cloudwatch/eventRule:EventRule": lambda name, inputs: {
+        "name": inputs.get("name") or f"{name}-0123abc", "arn": _arn("events", f"rule/{name}-0123abc"),
+    },
     # The identity the offline preview pretends to run as: a session of a deployer role.
     "aws:index/getCallerIdentity:getCallerIdentity": lambda _, inputs: {
         "accountId": _ACCOUNT, "arn": f"arn:aws:sts::{_ACCOUNT}:assumed-role/vllm-eks-deployer/preview",

@@ -19,8 +19,23 @@ def labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
+NODE_POOL_KIND = "NodePool"
+
+
+def _pool_template(pool: dict[str, Any]) -> dict[str, Any]:
+    return dict((pool.get("spec") or {}).get("template") or {})
+
+
 def node_labels(group: dict[str, Any]) -> dict[str, str]:
-    """A node group's own labels (its inputs) plus the instance type the kubelet sets on every node."""
+    """A node group's own labels (its inputs) plus the instance type the kubelet sets on every node; for a
+    Karpenter NodePool, its template's labels and the one instance type its requirements allow."""
+    if group.get("kind") == NODE_POOL_KIND:
+        template = _pool_template(group)
+        found = dict((template.get("metadata") or {}).get("labels") or {})
+        for requirement in (template.get("spec") or {}).get("requirements") or []:
+            if requirement.get("key") == "node.kubernetes.io/instance-type" and len(requirement.get("values") or []) == 1:
+                found["node.kubernetes.io/instance-type"] = requirement["values"][0]
+        return found
     labels = dict(group.get("labels") or {})
     instance_types = group.get("instanceTypes") or []
     if len(instance_types) == 1:
@@ -29,8 +44,9 @@ def node_labels(group: dict[str, Any]) -> dict[str, str]:
 
 
 def tolerated(group: dict[str, Any], tolerations: list[dict[str, Any]]) -> bool:
-    """Every NoSchedule/NoExecute taint of the group (EKS API spelling) has a matching toleration."""
-    for taint in group.get("taints") or []:
+    """Every NoSchedule/NoExecute taint of the group (EKS API spelling, or a NodePool template's) has a matching toleration."""
+    taints = (_pool_template(group).get("spec") or {}).get("taints") if group.get("kind") == NODE_POOL_KIND else group.get("taints")
+    for taint in taints or []:
         effect = _TAINT_EFFECTS.get(taint.get("effect", ""), taint.get("effect"))
         if effect == "PreferNoSchedule":
             continue

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from ..config.autoscaling import queue_target, replica_bounds
 from ..config.compute_capability import compute_capability
+from ..config.placement.capacity import group_capacity, total_cost
 from ..config.placement.host_memory import memory_limit, model_host_memory
 from ..config.placement.records import PlacedModel
+from ..config.prices import PRICE_SOURCE, hourly_price, usd
+from ..config.scale_out import scale_out, windows
 from ..config.sizing.memory import ModelSizing
 from ..config.sizing.moe_activation import moe_kernel_path
 from ..config.sizing.precision import weights_formula
+from ..config.startup import minutes
 from ..config.units import gib, kib
 from ..config.validation import ValidatedStack
+from ..config.wording import plural
 
 
 def device_label(sizing: ModelSizing) -> str:
@@ -116,11 +122,49 @@ def format_model_sizing(placed: PlacedModel) -> str:
     if placed.compiled_into_image:
         rows.append(("compiled", "graphs baked into the image: tensorParallelSize, maxNumSeqs and maxModelLen "
                                  "are fixed; changing them means recompiling"))
+    rows += replica_rows(placed)
     width = max(len(label) for label, _ in rows)
     return "\n".join([title] + [f"  {label.ljust(width)}  {value}" for label, value in rows])
+
+
+def replica_rows(placed: PlacedModel, scrape_interval_seconds: int = 15) -> list[tuple[str, str]]:
+    """The replica bounds, and for an autoscaled model what it scales on and how fast (config/scale_out.py)."""
+    model = placed.model
+    low, high = replica_bounds(model)
+    if model.autoscaling is None:
+        return [("replicas", f"{low} (fixed)")]
+    target = queue_target(placed)
+    outlook = scale_out(model, placed.group, scrape_interval_seconds)
+    held = windows(outlook)
+    return [
+        ("replicas", f"{low} to {high}, autoscaled: a replica per {plural(target.waiting_per_replica, 'waiting request')} "
+                     f"({target.rule}); scale-down after {minutes(held.scale_down_stabilization_seconds)} low, "
+                     f"one replica per {minutes(held.scale_down_period_seconds)} ({held.note})"),
+        ("scale out", outlook.describe()),
+    ]
+
+
+def format_capacity(validated: ValidatedStack) -> str:
+    """Nodes and hourly cost per node group at the fewest and the most replicas."""
+    capacities = group_capacity(validated.stack, list(validated.placed))
+    lines = [f"Capacity and cost (prices: {PRICE_SOURCE}):"]
+    for found in capacities:
+        group = found.group
+        models = ", ".join(f"{name} {low}" + (f"-{high}" if high != low else "") for name, low, high in found.models)
+        kind = f"{group.capacity.value}, maxSize {group.resolved_max_size}" if group.is_karpenter else (
+            f"{group.capacity.value}, {plural(group.resolved_desired_size, 'node')}")
+        lines.append(
+            f"  {group.name} ({group.instance_type} at {usd(hourly_price(group.instance_type))}; {kind}): "
+            f"nodes {found.nodes_at_min} at min, {found.nodes_at_max} at max; "
+            f"{usd(found.cost(found.nodes_at_min))} at min, {usd(found.cost(found.nodes_at_max))} at max"
+            + (f" ({models})" if models else ""))
+    lines.append(f"  total: {usd(total_cost(capacities, at_max=False))} at min, {usd(total_cost(capacities, at_max=True))} at max")
+    return "\n".join(lines)
 
 
 def format_sizing_table(validated: ValidatedStack) -> str:
     """Plain-text sizing per model, binary units with the unit printed."""
     blocks = [format_model_sizing(placed) for placed in validated.placed]
-    return "\n\n".join(blocks) if blocks else "no models to size"
+    if not blocks:
+        return "no models to size"
+    return "\n\n".join(blocks + [format_capacity(validated)])

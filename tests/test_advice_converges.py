@@ -73,7 +73,6 @@ NOT_YET = {
     "neuron-model-on-gpu-group",
     "node-group-not-a-mapping",
     "node-group-sizes-out-of-order",
-    "one-node-needed-none-running",
     "plaintext-hf-token",
     "quantity-exponent-below-nano",
     "quantity-exponent-beyond-any-node",

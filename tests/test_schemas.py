@@ -12,7 +12,11 @@ from vllm_eks.preview.render import manifests
 
 # Custom resources have no schema in kubernetes-validate; the Prometheus Operator's are checked against
 # their CRDs in tests/test_prometheus_crds.py.
-CUSTOM_RESOURCE_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
+# NodePools, EC2NodeClasses and ScaledObjects are checked against their CRDs in tests/test_crd_schemas.py.
+CUSTOM_RESOURCE_KINDS = {
+    ("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule"),
+    ("karpenter.sh/v1", "NodePool"), ("karpenter.k8s.aws/v1", "EC2NodeClass"), ("keda.sh/v1alpha1", "ScaledObject"),
+}
 
 
 @pytest.mark.parametrize("stack", committed_stacks())

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from ..accelerators import AcceleratorTraits
 from ..allocatable import node_allocatable
-from ..errors import ConfigIssue
+from ..autoscaling import replica_bounds, replicas_key
+from ..errors import ConfigIssue, Fix
 from ..model import ModelConfig
 from ..types import parse_quantity
 from ..units import MIB, gib
@@ -77,12 +78,18 @@ def group_loads(placed_models: list[PlacedModel]) -> Iterable[Load]:
     return [by_group[index] for index in sorted(by_group)]
 
 
+def peak_replicas(model: ModelConfig) -> int:
+    """Replicas the nodes must hold at most: `replicas`, or `autoscaling.maxReplicas`."""
+    return replica_bounds(model)[1]
+
+
 def _nodes_for(model: ModelConfig, fit: PodsPerNode) -> int:
-    return math.ceil(model.replicas / fit.count)
+    return math.ceil(peak_replicas(model) / fit.count)
 
 
-def nodes_needed(load: Load) -> int:
-    """Nodes the group's pods fill, packed first-fit-decreasing over accelerators, CPU and memory.
+def nodes_needed(load: Load, at_minimum: bool = False) -> int:
+    """Nodes the group's pods fill, packed first-fit-decreasing over accelerators, CPU and memory, at each
+    model's most replicas (its fewest with `at_minimum`).
 
     Pods of different models share a node when its leftovers hold them. First-fit-decreasing
     can use a node more than an optimal packing would, never fewer, and for a single model it
@@ -93,7 +100,8 @@ def nodes_needed(load: Load) -> int:
     fit = load[0][1]  # one instance type per group, so one capacity
     capacity = (fit.units, fit.cpu_millicores, fit.memory_bytes)
     return first_fit_decreasing(capacity, [
-        ((f.units_per_pod, f.cpu_per_pod, f.memory_per_pod), placed.model.replicas) for placed, f in load])
+        ((f.units_per_pod, f.cpu_per_pod, f.memory_per_pod), replica_bounds(placed.model)[0 if at_minimum else 1])
+        for placed, f in load])
 
 
 Vector = tuple[int, ...]
@@ -154,7 +162,8 @@ def group_issues(placed_models: list[PlacedModel], groups_run_as_configured: boo
     for load in group_loads(placed_models):
         needed = nodes_needed(load)
         issue = _max_size_issue(load, needed)
-        if issue is None and groups_run_as_configured:
+        # A Karpenter group launches nodes for pending pods up to maxSize; a managed one keeps desiredSize.
+        if issue is None and groups_run_as_configured and not load[0][0].group.is_karpenter:
             issue = _desired_size_issue(load, needed)
         if issue is not None:
             issues.append(issue)
@@ -170,25 +179,27 @@ def _max_size_issue(load: Load, needed: int) -> ConfigIssue | None:
     overflow = next(k for k in range(1, len(load) + 1) if nodes_needed(load[:k]) > max_size)
     placed, fit = load[overflow - 1]
     listing = "; ".join(
-        f"{p.model.name}: {plural(p.model.replicas, 'replica')} at {f.count} per node = "
+        f"{p.model.name}: {plural(peak_replicas(p.model), 'replica')} at {f.count} per node = "
         f"{plural(_nodes_for(p.model, f), 'node')}, pods per node = {f.explain()}" for p, f in load)
     fixes = [f"raise {placed.group_path}.maxSize to {needed}"]
     if len(load) == 1:
         fixes += _single_model_fixes(placed.model, fit, max_size)
     elif any(f.count < f.by_accelerators for _, f in load):
-        fixes.append("lower replicas or the cpu and memory requests that bind")
+        fixes.append(f"lower {replicas_key(placed.model)} or the cpu and memory requests that bind")
     else:
-        fixes.append("lower replicas")
+        fixes.append(f"lower {replicas_key(placed.model)}")
     shared = ", packing pods of different models onto shared nodes," if len(load) > 1 else ""
-    return ConfigIssue(f"{placed.path}.replicas", (
+    return ConfigIssue(f"{placed.path}.{replicas_key(placed.model)}", (
         f"{placed.label}: the pods on node group {group.name!r} need {needed} {group.instance_type} "
-        f"nodes{shared} but maxSize is {max_size} ({listing}); {either(fixes)}"))
+        f"nodes{shared} but maxSize is {max_size} ({listing}); {either(fixes)}"),
+        # On a Karpenter group maxSize alone bounds the nodes; a managed group must also run them (desiredSize).
+        (Fix(f"{placed.group_path}.maxSize", needed),) if group.is_karpenter else ())
 
 
 def _single_model_fixes(model: ModelConfig, fit: PodsPerNode, max_size: int) -> list[str]:
     """Fewer replicas, or (when CPU or memory, not accelerators, bind) requests small enough to pack them."""
-    fixes = [f"lower replicas to {max_size * fit.count}"]
-    per_node = math.ceil(model.replicas / max_size)
+    fixes = [f"lower {replicas_key(model)} to {max_size * fit.count}"]
+    per_node = math.ceil(peak_replicas(model) / max_size)
     if fit.by_accelerators >= per_node:
         requests = []
         if fit.by_cpu < per_node:
@@ -208,4 +219,7 @@ def _desired_size_issue(load: Load, needed: int) -> ConfigIssue | None:
     return ConfigIssue(f"{placed.group_path}.desiredSize", (
         f"node group {group.name!r}: its models need {plural(needed, group.instance_type + ' node')} but the group "
         f"runs {group.resolved_desired_size} (desiredSize, or minSize when unset) and no autoscaler adds "
-        f"more, so the other pods would stay Pending; raise desiredSize to {needed}"))
+        f"more, so the other pods would stay Pending; raise desiredSize to {needed}"
+        + (", or set capacity: karpenter so nodes follow the autoscaled replicas"
+           if any(p.model.autoscaling is not None for p, _ in load) else "")),
+        (Fix(f"{placed.group_path}.desiredSize", needed),))

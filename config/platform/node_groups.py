@@ -16,6 +16,7 @@ from ..errors import ConfigIssue, Fix, FixableError, NestedIssues
 from ..instance_catalog import INSTANCE_TYPES, InstanceSpec
 from ..suggest import closest
 from ..types import DnsLabel
+from .karpenter import KarpenterPoolConfig, NodeCapacity
 
 # The EKS API rejects managed node group labels under these prefixes.
 RESERVED_LABEL_PREFIXES = ("kubernetes.io/", "k8s.io/", "eks.amazonaws.com/")
@@ -112,7 +113,7 @@ class CapacityType(str, Enum):
 
 
 class NodeGroupConfig(ConfigModel):
-    """One EKS managed node group of a single instance type."""
+    """Nodes of a single instance type: an EKS managed node group, or a Karpenter NodePool (`capacity`)."""
 
     name: DnsLabel
     """Node group name; models point at it with `nodeGroup`."""
@@ -120,6 +121,12 @@ class NodeGroupConfig(ConfigModel):
     """Facts of an instance type outside the catalog (vCPUs, memory, accelerator model and count); unset for catalog types."""
     instance_type: str
     """EC2 instance type from the catalog, or any other with `instanceFacts` describing it; its accelerator decides AMI type, taint and labels."""
+    capacity: NodeCapacity = NodeCapacity.MANAGED
+    """`managed`: an EKS managed node group at desiredSize nodes. `karpenter`: a Karpenter NodePool that launches
+    nodes of this instance type for pending pods, at most maxSize, and removes empty ones (minSize and desiredSize
+    do not apply: the models' replicas decide how many nodes run)."""
+    karpenter: KarpenterPoolConfig = Field(default_factory=KarpenterPoolConfig)
+    """Node lifetime and disruption of a `capacity: karpenter` group."""
     min_size: int = Field(1, ge=0)
     """Fewest nodes, and the node count when desiredSize is unset. 0 suits a group kept for later:
     a group with models needs as many nodes as their pods fill (checked)."""
@@ -144,6 +151,18 @@ class NodeGroupConfig(ConfigModel):
             return value  # the facts block failed and is reported at its own key: one mistake, one error
         return check_instance_type(value, described=info.data.get("instance_facts") is not None)
 
+    @field_validator("min_size", "desired_size")
+    @classmethod
+    def _node_counts_are_managed(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # Runs only on a value the stack sets (neither field validates its default).
+        if info.data.get("capacity") is NodeCapacity.KARPENTER and value is not None:
+            key = "minSize" if info.field_name == "min_size" else "desiredSize"
+            raise FixableError(
+                f"a capacity: karpenter group has no fixed node count: Karpenter launches nodes for pending pods and "
+                f"removes empty ones; remove {key} and keep capacity running with the models' replicas "
+                f"(or autoscaling.minReplicas), or set capacity: managed", Fix("", remove=True))
+        return value
+
     @field_validator("max_size")
     @classmethod
     def _sizes_are_ordered(cls, value: int | None, info: ValidationInfo) -> int | None:
@@ -160,7 +179,14 @@ class NodeGroupConfig(ConfigModel):
         return value
 
     @property
+    def is_karpenter(self) -> bool:
+        return self.capacity is NodeCapacity.KARPENTER
+
+    @property
     def resolved_desired_size(self) -> int:
+        """Nodes that run whatever the pods need: none for a Karpenter group, which launches them for pods."""
+        if self.is_karpenter:
+            return 0
         return self.min_size if self.desired_size is None else self.desired_size
 
     @property
@@ -196,6 +222,8 @@ class SystemNodeGroupConfig(NodeGroupConfig):
 
     name: DnsLabel = SYSTEM_NODE_GROUP_NAME
     """Node group name; no model runs here (accelerator node groups may not reuse it)."""
+    capacity: NodeCapacity = NodeCapacity.MANAGED
+    """Always `managed`: the Karpenter controller itself runs on these nodes, so they cannot be Karpenter's."""
     instance_type: str = "m6i.large"
     """A CPU instance type from the catalog (an accelerated type's taint would keep the add-ons off it)."""
     min_size: int = Field(2, ge=0)
@@ -207,6 +235,16 @@ class SystemNodeGroupConfig(NodeGroupConfig):
     DEFAULT_MAX_SIZE: ClassVar[int] = 3
     disk_size_gib: int = Field(50, ge=20)
     """Root volume size; add-on images are small."""
+
+
+    @field_validator("capacity")
+    @classmethod
+    def _system_nodes_are_managed(cls, value: NodeCapacity) -> NodeCapacity:
+        if value is not NodeCapacity.MANAGED:
+            raise FixableError("the system nodes run the Karpenter controller, which must not run on nodes it manages "
+                               "(Karpenter's chart keeps it off karpenter.sh/nodepool nodes); remove capacity here",
+                               Fix("", remove=True))
+        return value
 
 
 def default_system_node_group() -> SystemNodeGroupConfig:

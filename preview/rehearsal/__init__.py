@@ -12,17 +12,21 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ...config.scale_out import ScaleOut, scale_out
 from ...config.stack import StackConfig
 from ..engine import Recording
 from .model_startup import describe, minutes
 from .simulate import FIRST_UP, RUNNING_PLATFORM, ScenarioResult, replay
 
 SCENARIOS = (FIRST_UP, RUNNING_PLATFORM)
+SCALE_OUT = "scale out by one replica"
 
 
 @dataclass
 class Rehearsal:
     scenarios: list[ScenarioResult]
+    scale_outs: list[ScaleOut]
+    """The third scenario: one more replica of each model, on a warm node and on a new one (config/scale_out.py)."""
 
     def warnings(self) -> list[str]:
         return [timeout.message(s.name) for s in self.scenarios for timeout in s.timeouts]
@@ -49,6 +53,10 @@ class Rehearsal:
                           f"{minutes(t.timeout_seconds)}; {t.fix}" for t in scenario.timeouts]
             else:
                 lines.append("    awaits that would exceed their timeout: none")
+        lines.append(f"  {SCALE_OUT} (queue noticed to the new replica Ready; config/scale_out.py):")
+        lines += [f"      {outlook.model}: {outlook.describe()}" for outlook in self.scale_outs]
+        if not self.scale_outs:
+            lines.append("      (no models)")
         return lines
 
     def as_plan(self) -> dict[str, Any]:
@@ -72,6 +80,11 @@ class Rehearsal:
                 }
                 for scenario in self.scenarios
             ],
+            "scaleOut": {
+                outlook.model: {"warmNodeSeconds": _seconds(outlook.warm_node_seconds),
+                                "newNodeSeconds": None if outlook.new_node_seconds is None else _seconds(outlook.new_node_seconds)}
+                for outlook in sorted(self.scale_outs, key=lambda o: o.model)
+            },
         }
 
 
@@ -84,4 +97,6 @@ def _seconds(value: float) -> Any:
 
 
 def rehearse(recording: Recording, stack: StackConfig) -> Rehearsal:
-    return Rehearsal([replay(recording, stack, scenario) for scenario in SCENARIOS])
+    outlooks = [scale_out(model, group, stack.monitoring.scrape_interval_seconds)
+                for model in stack.models for group in [stack.node_group(model.node_group)] if group is not None]
+    return Rehearsal([replay(recording, stack, scenario) for scenario in SCENARIOS], outlooks)

@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...config.autoscaling import replica_bounds
 from ...config.model import ModelConfig
+from ...config.scale_out import KARPENTER_BATCH_SECONDS, NODE_LAUNCH_SECONDS
 from ...config.stack import StackConfig
 from ..engine import Recording, RegisteredResource
 from ..node_match import labels_match, node_labels, tolerated
@@ -43,6 +45,14 @@ MODEL_COMPONENT = "vllm-eks:index:VllmModel"
 _PROVISIONING_SECONDS = 5
 """A CSI provisioner creating one volume (an EFS access point) and the PV controller binding it."""
 _CSI_ADDONS = {"efs.csi.aws.com": "aws-efs-csi-driver", "ebs.csi.aws.com": "aws-ebs-csi-driver"}
+
+
+NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
+
+
+def _is_capacity(resource: RegisteredResource) -> bool:
+    """A managed node group, or a Karpenter NodePool (whose nodes start only once pods wait for them)."""
+    return resource.type == NODE_GROUP_TYPE or object_kind(resource.inputs) == "karpenter.sh/v1/NodePool"
 
 
 @dataclass
@@ -304,16 +314,21 @@ class _Replay:
         # The pods run on the first node group that matches their selector and whose taints they
         # tolerate, once its nodes have joined and (for accelerators) the device plugin advertises them.
         placements: list[tuple[float, str | None]] = []
-        for group in self.find(lambda r: r.type == "aws:eks/nodeGroup:NodeGroup"):
+        for group in self.find(_is_capacity):
             labels = node_labels(group.inputs)
             if not labels_match(selector, labels) or not tolerated(group.inputs, tolerations):
                 continue
             group_step = self.step(group.urn)
             ready_at, held_by = group_step.finish, group.urn
+            pool = group.type != NODE_GROUP_TYPE
+            if pool:
+                # Karpenter launches a node once the pods wait for one (config/scale_out.py), whether or not the pool existed.
+                ready_at = max(group_step.finish, created) + KARPENTER_BATCH_SECONDS + NODE_LAUNCH_SECONDS
+                group_step = Step(group, group_step.start, ready_at, ready_at, group_step.cause)
             for plugin in self.find(lambda r: object_kind(r.inputs) == "apps/v1/DaemonSet"
                                     and labels_match(self._pod_selector(r), labels)):  # noqa: B023 (find() runs it now)
                 plugin_step = self.step(plugin.urn)
-                running = self.existing(group) and self.existing(plugin)
+                running = not pool and self.existing(group) and self.existing(plugin)
                 advertised = max(group_step.finish, plugin_step.finish) + (0 if running else model_startup.DEVICE_PLUGIN_READY_SECONDS)
                 if advertised > ready_at:
                     # The later of the two held the pods up: the nodes, or the plugin's own creation.
@@ -342,6 +357,8 @@ class _Replay:
         ip = schedulable + model_startup.POD_IP_SECONDS
         ready = ip + (startup.total_seconds if startup else 60.0)
         replicas = int(spec.get("replicas", 1) or 0)
+        if "replicas" not in spec and found:  # autoscaled: the HPA raises the Deployment's 1 to minReplicas
+            replicas = replica_bounds(found[1])[0]
         result = ([(ip, ready)] * replicas, cause)
         self._pods[deployment.urn] = result
         return result

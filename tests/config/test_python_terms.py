@@ -24,7 +24,7 @@ def test_a_misspelt_keyword_names_the_nearest_field():
 
 def test_a_keyword_far_from_every_field_lists_the_fields():
     [line] = lines(gpu_count=2)
-    assert line.startswith("gpu_count: unknown keyword; ModelConfig takes accelerator, architecture, chat_template")
+    assert line.startswith("gpu_count: unknown keyword; ModelConfig takes accelerator, architecture, autoscaling, chat_template")
 
 
 def test_a_misspelt_keyword_in_a_nested_block_is_named_by_its_python_path():

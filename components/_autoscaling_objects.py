@@ -1,0 +1,66 @@
+"""Pure builders for model autoscaling: a KEDA ScaledObject per autoscaled model, and the KEDA chart's values.
+
+ScaledObject fields: keda.sh/v1alpha1 as the CRD of chart keda 2.20.2 defines them (kedacore/charts
+keda/templates/crds/crd-scaledobjects.yaml; checked in tests/components/test_autoscaling.py); the Prometheus
+trigger's metadata as keda.sh/docs/scalers/prometheus documents it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config.autoscaling import QueueTarget, queue_query, replica_bounds
+from ..config.charts import KEDA_CHART
+from ..config.model import ModelConfig
+from ..config.platform.node_groups import NODE_GROUP_LABEL, SYSTEM_NODE_GROUP_NAME
+from ..config.scale_out import Windows
+from ._deployment_objects import model_labels
+
+Object = dict[str, Any]
+QUEUE_TRIGGER = "queue"
+
+
+def scaled_object(model: ModelConfig, target: QueueTarget, windows: Windows, prometheus_url: str) -> Object:
+    """Replicas = ceil(queue / waiting_per_replica) (metricType AverageValue: the HPA divides the query's value by
+    the replica count), between the model's bounds; scale-down held back by the scale-out time (config/scale_out.py).
+    Scale-up keeps the HPA's default (no stabilization): the desired count follows the queue, so pods still
+    starting do not make it overshoot."""
+    low, high = replica_bounds(model)
+    assert model.autoscaling is not None, "only autoscaled models get a ScaledObject"
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": model.name, "namespace": model.namespace, "labels": model_labels(model)},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": model.name},
+            "minReplicaCount": low,
+            "maxReplicaCount": high,
+            "advanced": {"horizontalPodAutoscalerConfig": {"name": model.name, "behavior": {"scaleDown": {
+                "stabilizationWindowSeconds": windows.scale_down_stabilization_seconds,
+                "policies": [{"type": "Pods", "value": 1, "periodSeconds": windows.scale_down_period_seconds}],
+            }}}},
+            "triggers": [{
+                "type": "prometheus",
+                "name": QUEUE_TRIGGER,
+                "metricType": "AverageValue",
+                "metadata": {
+                    "serverAddress": prometheus_url,
+                    "query": queue_query(model),
+                    "threshold": str(target.waiting_per_replica),
+                    # An empty result (no replica scraped yet) counts as 0 rather than an error: KEDA's default, stated.
+                    "ignoreNullValues": "true",
+                },
+            }],
+        },
+    }
+
+
+def keda_chart_args() -> Object:
+    return {"chart": KEDA_CHART.chart, "version": KEDA_CHART.version, "namespace": KEDA_CHART.namespace,
+            "repository_opts": {"repo": KEDA_CHART.repository}}
+
+
+def keda_chart_values() -> Object:
+    """KEDA's operator, metrics server and webhooks on the system nodes (top-level `nodeSelector` of the chart's
+    values.yaml at 2.20.2 applies to all three)."""
+    return {"nodeSelector": {"kubernetes.io/os": "linux", NODE_GROUP_LABEL: SYSTEM_NODE_GROUP_NAME}}

@@ -1,0 +1,142 @@
+"""Model replicas that follow demand: the `autoscaling` block of a model, the rules around it, and the
+queue threshold KEDA scales on.
+
+What scales on what: KEDA (config/charts.py) turns each autoscaled model's ScaledObject into an HPA
+whose metric is the model's queue, `sum(vllm:num_requests_waiting{model_name="<served name>"})`, read
+from Prometheus; the HPA keeps ceil(queue / target) replicas between minReplicas and maxReplicas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from ._base import ConfigModel
+from .errors import ConfigIssue, Fix, FixableError
+from .sizing.vllm_memory import image_vllm_version
+from .vllm_facts import nearest_facts
+
+if TYPE_CHECKING:
+    from .model import ModelConfig
+    from .placement.records import PlacedModel
+
+QUEUE_METRIC = "vllm:num_requests_waiting"
+"""A gauge of requests waiting for a place in the running batch (vllm 0.32.0 vllm/v1/metrics/loggers.py,
+PrometheusStatLogger: `name="vllm:num_requests_waiting"`), the metric production-stack scales on."""
+SERVED_NAME_LABEL = "model_name"
+"""The label vLLM puts the served model name in (same file: `labelnames = ["model_name", "engine"]`,
+value `vllm_config.model_config.served_model_name`)."""
+PROMETHEUS_OPERATED_PORT = 9090
+SCALE_TO_ZERO_REFUSAL = (
+    "minReplicas 0 would leave no replica to queue requests on: the first request after an idle spell would fail "
+    "while a replica starts (production-stack#1003: scale-to-zero fails whenever the cooldown is shorter than the "
+    "cold start), and no front door in this stack holds requests meanwhile; set minReplicas to 1 or more"
+)
+
+
+class AutoscalingConfig(ConfigModel):
+    """Replicas that follow the model's queue (a KEDA ScaledObject); the Deployment then has no fixed `replicas`."""
+
+    min_replicas: int = Field(1, ge=0)
+    """Fewest replicas, kept even when idle. 0 is refused until a front door holds requests while a replica starts."""
+    max_replicas: int = Field(ge=1)
+    """Most replicas; their pods must fit the node group's maxSize (checked), which bounds the cost at peak."""
+
+    @field_validator("max_replicas")
+    @classmethod
+    def _bounds_are_ordered(cls, value: int, info: ValidationInfo) -> int:
+        minimum = info.data.get("min_replicas")
+        if minimum is not None and value < minimum:
+            raise FixableError(f"maxReplicas {value} is below minReplicas {minimum}; raise maxReplicas to at least {minimum}",
+                               Fix("", minimum))
+        return value
+
+
+def replica_bounds(model: ModelConfig) -> tuple[int, int]:
+    """(fewest, most) replicas: the autoscaling bounds, or `replicas` twice for a fixed model."""
+    if model.autoscaling is None:
+        return model.replicas, model.replicas
+    return model.autoscaling.min_replicas, model.autoscaling.max_replicas
+
+
+def replicas_key(model: ModelConfig) -> str:
+    """The key that sets the most replicas, for messages."""
+    return "replicas" if model.autoscaling is None else "autoscaling.maxReplicas"
+
+
+def autoscaling_issues(index: int, model: ModelConfig, scraped: bool = True,
+                       front_door_holds_requests: bool = False, monitoring: dict[str, Any] | None = None) -> list[ConfigIssue]:
+    """`replicas` beside `autoscaling` (two owners of one count), a queue no Prometheus scrapes, and scale to zero
+    without a front door."""
+    if model.autoscaling is None:
+        return []
+    path = f"models[{index}]"
+    issues = []
+    if "replicas" in model.model_fields_set:
+        issues.append(ConfigIssue(f"{path}.replicas", (
+            f"replicas {model.replicas} and autoscaling both set the replica count, and the autoscaler would undo "
+            f"every `pulumi up`; remove replicas and set autoscaling.minReplicas instead"), (Fix(f"{path}.replicas", remove=True),)))
+    if not scraped:
+        issues.append(ConfigIssue(f"{path}.autoscaling", (
+            "KEDA reads the model's queue from Prometheus, which scrapes it only through a ServiceMonitor; "
+            "set monitoring.serviceMonitors: true (and run the Prometheus Operator), or remove autoscaling"),
+            (Fix("monitoring", {**(monitoring or {}), "serviceMonitors": True}),)))
+    metric = queue_metric_issue(model)
+    if metric:
+        issues.append(ConfigIssue(f"{path}.autoscaling", metric))
+    if model.autoscaling.min_replicas == 0 and not front_door_holds_requests:
+        issues.append(ConfigIssue(f"{path}.autoscaling.minReplicas", SCALE_TO_ZERO_REFUSAL,
+                                  (Fix(f"{path}.autoscaling.minReplicas", 1),)))
+    return issues
+
+
+def queue_metric_issue(model: ModelConfig) -> str | None:
+    """The queue gauge and its served-name label, as the image's vLLM version registers them (config/vllm_facts,
+    generated from each version's wheel; an image tag without a version takes the nearest covered one)."""
+    version = image_vllm_version(model.image)
+    facts = nearest_facts(str(version.version))
+    if QUEUE_METRIC not in facts.metrics:
+        return (f"vLLM {facts.version} ({version.describe()}) registers no {QUEUE_METRIC}, the gauge KEDA scales on; "
+                f"use an image of a vLLM that has it, or remove autoscaling")
+    found = facts.metric(QUEUE_METRIC)
+    if found.labels_complete and SERVED_NAME_LABEL not in found.labels:
+        return (f"vLLM {facts.version} labels {QUEUE_METRIC} with {', '.join(found.labels) or 'nothing'}, not "
+                f"{SERVED_NAME_LABEL}, so the query cannot tell this model's queue from another's; remove autoscaling")
+    return None
+
+
+@dataclass(frozen=True)
+class QueueTarget:
+    waiting_per_replica: int
+    rule: str
+
+
+def queue_target(placed: PlacedModel) -> QueueTarget:
+    """Waiting requests per replica that add a replica: one more batch than a replica runs at once.
+
+    A replica runs at most maxNumSeqs sequences (vLLM's default for this hardware when unset); on a backend
+    that pages its KV cache, fewer when the cache holds fewer full-length sequences. A queue of one such batch
+    per replica means a whole replica's worth of work is waiting, which one more replica would absorb.
+    """
+    sizing = placed.sizing
+    seqs = sizing.max_num_seqs or 1
+    if sizing.sized and not sizing.reserves_all_sequences and 0 < sizing.full_sequences < seqs:
+        return QueueTarget(sizing.full_sequences, (
+            f"the {sizing.full_sequences} full-length ({sizing.max_model_len}-token) sequences its KV cache holds, "
+            f"fewer than maxNumSeqs {seqs}"))
+    origin = "vLLM's default " if sizing.max_num_seqs_is_default else ""
+    return QueueTarget(seqs, f"{origin}maxNumSeqs {seqs}")
+
+
+def queue_query(model: ModelConfig) -> str:
+    """The PromQL KEDA evaluates: the model's queue summed over its replicas."""
+    return f'sum({QUEUE_METRIC}{{{SERVED_NAME_LABEL}="{model.resolved_served_model_name}"}})'
+
+
+def prometheus_query_url(prometheus_namespace: str) -> str:
+    """In-cluster URL of the Prometheus the Prometheus Operator runs: its governing Service `prometheus-operated`
+    (prometheus-operator pkg/prometheus/statefulset.go `governingServiceName = "prometheus-operated"`), web port 9090."""
+    return f"http://prometheus-operated.{prometheus_namespace}.svc:{PROMETHEUS_OPERATED_PORT}"
+

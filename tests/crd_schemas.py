@@ -1,0 +1,118 @@
+"""The OpenAPI schemas of the custom resources the library renders, from the CRDs of the pinned charts.
+
+The CRD files are not committed here: they come from the charts' public source repositories, and this
+workplace keeps what is fetched from public repositories out of the project's commits. Each is looked up
+(first found wins) in:
+  1. $VLLM_EKS_CRD_DIR/<file name>
+  2. shared/crds/<file name> beside the repository (the steering repository's data folder)
+  3. a local snapshot of the source repository, read at the pinned tag with `git show`
+and must have the checksum below, so every copy is the pinned release's. Where none is found, the schema
+tests skip and say which file to provide.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from tests.conftest import PROJECT_DIR
+
+MIRRORS = Path("/work/.mirror")
+
+
+@dataclass(frozen=True)
+class CrdSource:
+    kind: str
+    repository: str
+    tag: str
+    path: str
+    sha256: str
+
+    @property
+    def file_name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+KARPENTER = ("aws/karpenter-provider-aws", "v1.14.1")  # chart karpenter 1.14.1 (config/charts.py)
+KEDA = ("kedacore/charts", "v2.20.2")  # chart keda 2.20.2
+SOURCES = {
+    # The chart's crds/ files are symbolic links to these (charts/karpenter/crds/ -> ../../../pkg/apis/crds/).
+    "NodePool": CrdSource("NodePool", *KARPENTER, "pkg/apis/crds/karpenter.sh_nodepools.yaml",
+                          "3bb64a20c80776b77aa19a699ebdaf34480a7b2e7ec4ef890b43225b3517f878"),
+    "EC2NodeClass": CrdSource("EC2NodeClass", *KARPENTER, "pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml",
+                              "62dec59f01c0972d4503ca3ed25f243ba9c2f561be0d964ce7a14c8df406132f"),
+    # A Helm template: its lines with `{{ }}` (the install switch and two metadata labels) are dropped before parsing.
+    "ScaledObject": CrdSource("ScaledObject", *KEDA, "keda/templates/crds/crd-scaledobjects.yaml",
+                              "c597a1692044588f34d2f558c68b37e4db3e8f0a930ce6dc0397feb777473808"),
+}
+
+
+def _read(source: CrdSource) -> bytes | None:
+    for folder in filter(None, [os.environ.get("VLLM_EKS_CRD_DIR"), str(PROJECT_DIR.parent / "shared" / "crds")]):
+        candidate = Path(folder) / source.file_name
+        if candidate.is_file():
+            return candidate.read_bytes()
+    git_dir = MIRRORS / source.repository.replace("/", "+") / "repo"
+    if git_dir.is_dir():
+        shown = subprocess.run(["git", "--git-dir", str(git_dir), "show", f"{source.tag}:{source.path}"],
+                               capture_output=True, check=False)
+        if shown.returncode == 0:
+            return shown.stdout
+    return None
+
+
+def missing_reason(kind: str) -> str:
+    source = SOURCES[kind]
+    return (f"CRD schema for {kind} not found: put {source.repository}@{source.tag}:{source.path} in "
+            f"$VLLM_EKS_CRD_DIR or shared/crds/")
+
+
+def crd_schema(kind: str, version: str) -> dict[str, Any] | None:
+    """The `openAPIV3Schema` of `kind` at `version`, or None when the CRD file is nowhere to be found."""
+    source = SOURCES[kind]
+    raw = _read(source)
+    if raw is None:
+        return None
+    assert hashlib.sha256(raw).hexdigest() == source.sha256, f"{source.file_name} is not the pinned {source.tag} copy"
+    text = "\n".join(line for line in raw.decode().splitlines() if "{{" not in line)
+    crd = yaml.safe_load(text)
+    assert crd["spec"]["names"]["kind"] == kind
+    found = next(v for v in crd["spec"]["versions"] if v["name"] == version)
+    return found["schema"]["openAPIV3Schema"]
+
+
+def strict(schema: Any) -> Any:
+    """The schema with unknown fields refused: the API server prunes them silently (structural schemas), so a
+    misspelt field would vanish at apply time; here it is an error. `nullable` becomes a null type."""
+    schema = copy.deepcopy(schema)
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if "properties" in node and "additionalProperties" not in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+                node["additionalProperties"] = False
+            if node.pop("nullable", False) and "type" in node:
+                node["type"] = [node["type"], "null"]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
+    return schema
+
+
+def validation_errors(obj: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """Every schema violation of `obj` (metadata is the API server's to check, not the CRD's)."""
+    body = {key: value for key, value in obj.items() if key != "metadata"}
+    checked = strict({**schema, "properties": {k: v for k, v in schema.get("properties", {}).items() if k != "metadata"}})
+    validator = jsonschema.Draft7Validator(checked)
+    return sorted(f"{'.'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(body))
