@@ -116,7 +116,7 @@ def vllm_issues(placed_models: Sequence[PlacedModel]) -> list[ConfigIssue]:
         issues += value_issues(placed.index, placed.model, facts, how)
         choice = engine_for(placed)
         if choice is not None and choice.refusal:
-            issues.append(ConfigIssue(f"{placed.path}.speculativeConfig", f"models[{placed.index}] {placed.model.name}: {choice.refusal}"))
+            issues.append(ConfigIssue(f"{placed.path}.{choice.refusal_key}", f"models[{placed.index}] {placed.model.name}: {choice.refusal}"))
     return issues
 
 

@@ -52,6 +52,8 @@ class EngineChoice:
     """vLLM's own words for each switch it makes."""
     refusal: str | None = None
     """Why this version refuses to start with these settings (None: it starts)."""
+    refusal_key: str = "speculativeConfig"
+    """The model key the refusal is reported at."""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -117,6 +119,7 @@ def choose(model: ModelConfig, facts: VllmFacts, capability: tuple[int, int] | N
     reasons: list[str] = []
     notes: list[str] = []
     refusal: str | None = None
+    refusal_key = "speculativeConfig"
     method = speculative_method(model)
     oracle = rules.get("v0_fallback", {})
     env_defaults = rules.get("env_defaults", {})
@@ -138,7 +141,14 @@ def choose(model: ModelConfig, facts: VllmFacts, capability: tuple[int, int] | N
         if engine == "V1" and kv.startswith("fp8") and "--kv-cache-dtype" in oracle.get("features", []):
             backend = env.get("VLLM_ATTENTION_BACKEND")
             runs = fp8_kv_cache_runs_on_v1(facts, capability, backend)
-            if runs is False:
+            if runs is False and env.get("VLLM_USE_V1", "0") not in ("", "0"):
+                # `_raise_or_fallback` raises instead of falling back when VLLM_USE_V1 is set to true
+                # (vllm/engine/arg_utils.py @ 0.10.2): "VLLM_USE_V1=1 is not supported with --kv-cache-dtype."
+                refusal_key = "kvCacheDtype"
+                refusal = (f"vLLM {facts.version} refuses to start: NotImplementedError 'VLLM_USE_V1=1 is not supported "
+                           f"with --kv-cache-dtype.' (vllm/engine/arg_utils.py _raise_or_fallback: an fp8 KV cache with "
+                           f"{backend or FLASH_ATTN} is not V1-capable on this GPU); drop VLLM_USE_V1 or kvCacheDtype")
+            elif runs is False:
                 engine = "V0"
                 reasons.append(
                     f"--kv-cache-dtype is not supported by the V1 Engine. Falling back to V0 (fp8 KV cache with "
@@ -177,7 +187,8 @@ def choose(model: ModelConfig, facts: VllmFacts, capability: tuple[int, int] | N
     graphs_in_budget = engine == "V1" and runner == "V1" and estimates and env.get(
         "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS", env_defaults.get("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS")) != "0"
     return EngineChoice(version=facts.version, engine=engine, runner=runner, graphs_in_budget=graphs_in_budget,
-                        reasons=tuple(reason for reason in reasons if reason), refusal=refusal, notes=tuple(notes))
+                        reasons=tuple(reason for reason in reasons if reason), refusal=refusal,
+                        refusal_key=refusal_key, notes=tuple(notes))
 
 
 def capture_rule(facts: VllmFacts) -> str:

@@ -221,3 +221,13 @@ def test_vllm_0_9_1_keeps_an_fp8_kv_cache_on_v1_only_with_flash_attention_3_so_t
     assert "Set env VLLM_ATTENTION_BACKEND" not in warning and "Drop kvCacheDtype to stay on V1" in warning
     assert sizings_of(_l40s(maxModelLen=8192, kvCacheDtype="fp8", env={
         "VLLM_ATTENTION_BACKEND": "TRITON_ATTN_VLLM_V1"}))[0].vllm.choice.engine == "V1"  # 0.10.2 from 8.9
+
+
+def test_vllm_use_v1_set_with_an_fp8_kv_cache_v1_cannot_run_is_an_error_not_a_fallback():
+    # vllm/engine/arg_utils.py @ 0.10.2, _raise_or_fallback: with VLLM_USE_V1 set to true it raises
+    # NotImplementedError("VLLM_USE_V1=1 is not supported with --kv-cache-dtype.") instead of falling back to V0.
+    issues = _issues(lambda: _l40s(maxModelLen=8192, kvCacheDtype="fp8", env={"VLLM_USE_V1": "1"}))
+    [issue] = [issue for issue in issues if issue.startswith("models[0].kvCacheDtype:")]
+    assert "NotImplementedError 'VLLM_USE_V1=1 is not supported with --kv-cache-dtype.'" in issue
+    validate_stack(_l40s(maxModelLen=8192, kvCacheDtype="fp8", env={
+        "VLLM_USE_V1": "1", "VLLM_ATTENTION_BACKEND": "TRITON_ATTN_VLLM_V1"}))
