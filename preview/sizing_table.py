@@ -82,6 +82,10 @@ def format_model_sizing(placed: PlacedModel) -> str:
     if sizing.vllm is not None:
         verdict = ("fits" if sizing.fits else "DOES NOT FIT") + f": one {sizing.max_model_len}-token sequence " + (
             "fits" if sizing.fits else "does not fit") + " in vLLM's KV cache"
+        if sizing.fits and not sizing.headroom_fits:
+            # The verdict never contradicts its details: a KV cache that fits beside too little headroom is at risk.
+            verdict = (f"AT RISK: one {sizing.max_model_len}-token sequence fits in vLLM's KV cache, but the headroom "
+                       f"outside the budget is TOO LITTLE (see headroom and the warning)")
     if sizing.reserves_all_sequences:
         verdict += f" ({sizing.traits.backend_name} reserves KV for all sequences up front)"
         capacity = f"{sizing.requested_tokens} tokens reserved = {gib(sizing.requested_kv_bytes)}"
