@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config.accelerators import ACCELERATORS, AcceleratorKind
-from ..config.autoscaling import replica_bounds
+from ..config.autoscaling import replica_bounds, replicas_key
 from ..config.model import ModelConfig
 from ..config.monitoring_series import MetricsVersion
 from ._labels import recommended_labels
@@ -84,8 +84,8 @@ def model_alerts(model: ModelConfig, max_replicas: int | None = None, version: M
               "10m", "warning",
               f"{where}: requests have been piling up for 10 minutes while the model already runs its maximum of "
               f"{top} replica(s); callers wait longer and longer.",
-              "Raise the model's replicas (or its autoscaling maximum) and the node group's maxSize, or move "
-              "traffic elsewhere; check the queue-depth panel of the fleet dashboard."),
+              f"Raise the model's {replicas_key(model)} and the node group's maxSize, or move traffic elsewhere; "
+              f"check the queue-depth panel of the fleet dashboard."),
         Alert("VllmNoReadyReplica",
               (f"(sum(kube_deployment_status_replicas_available{{{_deployment(model)}}}) == 0) and on() "
                f"(sum(kube_deployment_spec_replicas{{{_deployment(model)}}}) > 0)"),

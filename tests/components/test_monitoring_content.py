@@ -130,3 +130,9 @@ def test_docs_metrics_lists_what_the_code_queries_today():
     from vllm_eks.config.monitoring_series import reference
     doc = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
     assert doc.read_text() == reference(), "regenerate: .venv/bin/python -m vllm_eks.config.monitoring_series > docs/metrics.md"
+
+
+def test_the_queue_alert_fires_only_at_the_autoscaling_maximum_and_names_that_key():
+    model = _model("m", "vllm/vllm-openai:v0.26.0", autoscaling={"minReplicas": 1, "maxReplicas": 4})
+    [queue] = [a for a in alert_rules.model_alerts(model) if a.name == "VllmQueueGrowingAtMaxReplicas"]
+    assert queue.expr is not None and queue.expr.endswith(">= 4)") and "autoscaling.maxReplicas" in queue.fix
