@@ -32,7 +32,8 @@ PROMETHEUS_OPERATED_PORT = 9090
 SCALE_TO_ZERO_REFUSAL = (
     "minReplicas 0 would leave no replica to queue requests on: the first request after an idle spell would fail "
     "while a replica starts (production-stack#1003: scale-to-zero fails whenever the cooldown is shorter than the "
-    "cold start), and no front door in this stack holds requests meanwhile; set minReplicas to 1 or more"
+    "cold start), and nothing in front holds requests meanwhile (the gateway answers a model with no replica 404, "
+    "docs/gateway.md); set minReplicas to 1 or more"
 )
 
 

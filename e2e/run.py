@@ -30,6 +30,7 @@ STAGES: list[str] = [
     "serving",
     "metrics",
     "gateway",
+    "autoscaling",
 ]
 
 
