@@ -67,8 +67,8 @@ def output_lines(recording: Recording) -> list[str]:
     return [f"  {key}: {recording.outputs[key]}" for key in sorted(recording.outputs)]
 
 
-def sizing_lines(validated: ValidatedStack) -> list[str]:
-    return ["", "Sizing:", format_sizing_table(validated)] if validated.placed else []
+def sizing_lines(validated: ValidatedStack, with_capacity: bool = True) -> list[str]:
+    return ["", "Sizing:", format_sizing_table(validated, with_capacity)] if validated.placed else []
 
 
 def _run(project_dir: Path, stack_name: str) -> tuple[Recording | None, ValidatedStack | None]:
@@ -158,7 +158,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print("\nOutputs:")
         print("\n".join(output_lines(recording)) or "  (none)")
         if validated is not None:  # library mode: the models the program's VllmModels checked, in Python terms
-            print(python_text("\n".join(sizing_lines(validated))))
+            # The cluster's nodes are not the program's: no node-group capacity or cost of ours to show.
+            print(python_text("\n".join(sizing_lines(validated, with_capacity=False))))
     else:
         print("\nModels:")
         print("\n".join(model_summary(validated, recording)) or "  (none)")
@@ -188,8 +189,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     extra = ""
     if validated is not None and validated.placed:
         # What `vllm-eks diff` compares besides the plan.
-        table = format_sizing_table(validated)
-        (args.out / SIZING_FILE).write_text((python_text(table) if recording.library_checks else table) + "\n")
+        library = bool(recording.library_checks) and not recording.outputs.get("modelEndpoints")
+        table = format_sizing_table(validated, with_capacity=not library)
+        (args.out / SIZING_FILE).write_text((python_text(table) if library else table) + "\n")
         extra = f" and {SIZING_FILE}"
     print(f"Wrote {plural(len(written) - 1, 'manifest')}, plan.json{extra} under {args.out}")
     return status

@@ -166,9 +166,10 @@ def format_capacity(validated: ValidatedStack) -> str:
     return "\n".join(lines)
 
 
-def format_sizing_table(validated: ValidatedStack) -> str:
-    """Plain-text sizing per model, binary units with the unit printed."""
+def format_sizing_table(validated: ValidatedStack, with_capacity: bool = True) -> str:
+    """Plain-text sizing per model, binary units with the unit printed; the node groups' capacity and cost unless
+    the nodes are not the stack's (library mode on an existing cluster: `with_capacity=False`)."""
     blocks = [format_model_sizing(placed) for placed in validated.placed]
     if not blocks:
         return "no models to size"
-    return "\n\n".join(blocks + [format_capacity(validated)])
+    return "\n\n".join(blocks + ([format_capacity(validated)] if with_capacity else []))
