@@ -27,6 +27,7 @@ namespaces = {
         monitoring=stack.monitoring,
         gateway_namespace=stack.gateway.namespace if stack.gateway.enabled else None,
         claims_depend_on=storage_dependencies(platform),
+        service_monitor_depends_on=platform.monitoring.ready,
     ), on_cluster)
     for name, models in stack.namespaces().items()
 }
@@ -48,11 +49,13 @@ for placed in validated.placed:
 if stack.monitoring.service_monitors:
     FleetMonitoring("fleet-monitoring", FleetMonitoringArgs(
         models=[placed.model for placed in validated.placed], monitoring=stack.monitoring,
+        depends_on=platform.monitoring.ready,
     ), on_cluster)
 
 if stack.gateway.enabled:
     gateway = Gateway("gateway", GatewayArgs(
         gateway=stack.gateway, models=list(stack.models), keys=team_keys(stack), monitoring=stack.monitoring,
+        service_monitor_depends_on=platform.monitoring.ready,
     ), on_cluster)
     front_door: list[pulumi.Resource] = [gateway.service]
     urls = {"gatewayUrl": gateway.url}

@@ -51,6 +51,32 @@ OPEN_WEBUI = {
     "CKV_K8S_35": "Open WebUI 0.12.4 reads WEBUI_SECRET_KEY, WEBUI_ADMIN_PASSWORD and OPENAI_API_KEYS from its environment only; each references the Secret",
     "CKV_K8S_43": "the image is referenced by tag as published; set openWebui.image to repository@sha256 to pin it",
 }
+_VENDOR_PIN = "pinned to the vendor's release tag as the vendor publishes it"
+_VENDOR_PULL = "the vendor image is pinned to a release tag; IfNotPresent keeps nodes starting when the registry is down"
+DCGM_EXPORTER = {
+    "CKV_K8S_15": _VENDOR_PULL,
+    "CKV_K8S_43": _VENDOR_PIN,
+    "CKV_K8S_22": "the vendor leaves the root filesystem writable and names no paths to mount tmpfs at (dcgm-exporter.yaml)",
+    "CKV_K8S_23": "DCGM's profiling metrics need root with SYS_ADMIN (the vendor's dcgm-exporter.yaml)",
+    "CKV_K8S_40": "DCGM's profiling metrics need root with SYS_ADMIN (the vendor's dcgm-exporter.yaml)",
+    "CKV_K8S_37": "SYS_ADMIN is added for DCGM's profiling metrics (DCGM_FI_PROF_*); every other capability is dropped",
+    "CKV_K8S_39": "SYS_ADMIN is added for DCGM's profiling metrics (DCGM_FI_PROF_*); every other capability is dropped",
+    "CKV_K8S_25": "SYS_ADMIN is added for DCGM's profiling metrics (DCGM_FI_PROF_*); every other capability is dropped",
+}
+_NEURON_PRIVILEGED = "neuron-monitor reads the Neuron driver's host devices and runs privileged as AWS ships it (k8s-neuron-monitor-daemonset.yml)"
+NEURON_MONITOR = {
+    "CKV_K8S_15": _VENDOR_PULL,
+    "CKV_K8S_43": _VENDOR_PIN,
+    "CKV_K8S_8": "AWS's manifest sets no probes and documents none for the exporter",
+    "CKV_K8S_9": "AWS's manifest sets no probes and documents none for the exporter",
+    "CKV_K8S_16": _NEURON_PRIVILEGED,
+    "CKV_K8S_20": _NEURON_PRIVILEGED,
+    "CKV_K8S_22": _NEURON_PRIVILEGED,
+    "CKV_K8S_23": _NEURON_PRIVILEGED,
+    "CKV_K8S_28": _NEURON_PRIVILEGED,
+    "CKV_K8S_37": _NEURON_PRIVILEGED,
+    "CKV_K8S_40": _NEURON_PRIVILEGED,
+}
 API_CLIENT = {
     "CKV_K8S_38": "the plugin reads and patches its node through the API server under its own ClusterRole",
 }

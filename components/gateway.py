@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -26,6 +27,9 @@ class GatewayArgs:
     """Team name -> API key; always stored as a Pulumi secret, only in the keys Secret."""
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     """With `service_monitors`, a ServiceMonitor for the router's metrics and a NetworkPolicy rule for Prometheus."""
+    service_monitor_depends_on: Sequence[pulumi.Resource] = ()
+    """What installs the ServiceMonitor CRD (`Platform.monitoring.ready`), so the first `pulumi up` does not fail
+    with "no matches for kind"."""
 
 
 def team_keys(stack: StackConfig) -> pulumi.Output[dict[str, str]]:
@@ -84,7 +88,7 @@ class Gateway(pulumi.ComponentResource):
             register_object(f"{resource_name}-disruption-budget", budget, in_namespace)
         if args.monitoring.service_monitors:
             register_object(f"{resource_name}-service-monitor", objects.service_monitor_object(gateway, args.monitoring),
-                            pulumi.ResourceOptions(parent=self, depends_on=[service]))
+                            pulumi.ResourceOptions(parent=self, depends_on=[service, *args.service_monitor_depends_on]))
         self.deployment = deployment
         self.namespace_resource = namespace
         """What Open WebUI, in the same namespace, waits for (not the whole component, whose RBAC children

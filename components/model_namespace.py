@@ -29,6 +29,9 @@ class ModelNamespaceArgs:
     and every model's NetworkPolicy admits Prometheus's server pods (and no other pod of its namespace)."""
     gateway_namespace: str | None = None
     """The gateway's namespace, when there is one: every model's NetworkPolicy admits it."""
+    service_monitor_depends_on: Sequence[pulumi.Resource] = ()
+    """What installs the ServiceMonitor CRD (`Platform.monitoring.ready`: the kube-prometheus-stack chart), so
+    the first `pulumi up` does not fail with "no matches for kind"."""
     claims_depend_on: Sequence[pulumi.Resource] = ()
     """What a cache claim needs before it can bind: the StorageClass and its CSI driver
     (`storage_dependencies(platform)`). pulumi-kubernetes waits a fixed 5 minutes for a claim to
@@ -87,7 +90,8 @@ class ModelNamespace(pulumi.ComponentResource):
         if args.monitoring.service_monitors:
             self.service_monitor = register_object(
                 f"{resource_name}-service-monitor", scrape.service_monitor_object(args.name, args.monitoring),
-                after_namespace_child)
+                pulumi.ResourceOptions.merge(after_namespace_child,
+                                             pulumi.ResourceOptions(depends_on=list(args.service_monitor_depends_on))))
             self.allowed_peers = [scrape.scraper_peer(args.monitoring)]
         if args.network_policy.enabled:
             callers = list(args.network_policy.allowed_namespaces)

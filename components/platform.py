@@ -24,6 +24,7 @@ from .efs_storage import EfsStorage, EfsStorageArgs
 from .eks_cluster import EksCluster, EksClusterArgs, region_zones, zone_issues
 from .karpenter import Karpenter, KarpenterArgs
 from .keda import Keda, KedaArgs
+from .monitoring import Monitoring, MonitoringArgs
 from .node_group import AcceleratorNodeGroup, AcceleratorNodeGroupArgs
 from .vendor_scheduler import VendorScheduler, VendorSchedulerArgs
 
@@ -51,6 +52,9 @@ class Platform(pulumi.ComponentResource):
     """One per accelerator kind that some node group provides."""
     schedulers: dict[str, VendorScheduler]
     """Vendor schedulers by schedulerName, one per scheduler some model's pods need."""
+    monitoring: Monitoring
+    """The metrics backend and hardware exporters (`monitoring.backend`); `monitoring.ready` is what
+    ServiceMonitors, PrometheusRules and dashboards depend on."""
     cluster_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     """Secret."""
@@ -144,6 +148,24 @@ class Platform(pulumi.ComponentResource):
             )
             for scheduler in schedulers_needed(stack)
         }
+        password = stack.grafana_admin_password
+        self.monitoring = Monitoring(
+            f"{resource_name}-monitoring",
+            MonitoringArgs(
+                monitoring=stack.monitoring,
+                provider=cluster.provider,
+                system_node_group=stack.system_node_group.name,
+                accelerators=list(dict.fromkeys(kinds)),
+                grafana_admin_password=pulumi.Output.secret(password.get_secret_value()) if password else None,
+                cluster_name=cluster.cluster_name,
+                addon_depends_on=cluster.addon_dependencies(),
+                depends_on=[cluster.system_node_group],
+                subnet_ids=cluster.private_subnet_ids,
+                security_group_ids=[cluster.node_security_group_id],
+                model_namespaces=list(stack.namespaces()),
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
         self.cluster_name = cluster.cluster_name
         self.kubeconfig = cluster.kubeconfig
         self.register_outputs({"cluster_name": self.cluster_name, "kubeconfig": self.kubeconfig})

@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import ConfigError, ConfigIssue, PathPart, format_path, issues_from_validation_error
+from .monitoring_rules import GRAFANA_PASSWORD_FIX, GRAFANA_PASSWORD_KEY
 from .platform.region import REGION_KEY, region_issues
 from .stack import StackConfig
 from .tokens import SECRET_FIX
@@ -98,6 +99,7 @@ SECRET_KEYS = {
     "hfToken": ("the token", SECRET_FIX),
     "gatewayApiKeys": ("each team's key", "`pulumi config set --secret gatewayApiKeys '{\"<team>\": \"<key>\"}'`"),
     "openWebuiSecrets": ("each of Open WebUI's secrets", "`pulumi config set --secret openWebuiSecrets '{...}'`"),
+    GRAFANA_PASSWORD_KEY: ("the password", GRAFANA_PASSWORD_FIX),
 }
 """Keys that hold credentials: each must be `secure:` in the stack file, or it is refused."""
 

@@ -8,6 +8,7 @@ from ._base import ConfigModel
 from .accepted_warnings import AcceptedWarning
 from .gateway import ApiKeys, ExposureConfig, GatewayConfig, OpenWebUiConfig
 from .model import ModelConfig
+from .monitoring import MonitoringConfig as MonitoringConfig  # re-exported: components import it from here
 from .platform.cluster import ClusterConfig
 from .platform.efs import EfsConfig
 from .platform.node_groups import NodeGroupConfig, SystemNodeGroupConfig
@@ -39,19 +40,6 @@ class NetworkPolicyConfig(ConfigModel):
     """Namespaces besides the model's own whose pods may call the vLLM port (e.g. a gateway's)."""
 
 
-class MonitoringConfig(ConfigModel):
-    """Prometheus Operator scraping of every model's `/metrics` (queue depth, KV cache usage, preemptions)."""
-
-    service_monitors: bool = False
-    """Create the `vllm-monitor` ServiceMonitor in each model namespace (it scrapes every model there); needs
-    the Prometheus Operator's CRDs in the cluster."""
-    prometheus_namespace: DnsLabel = "monitoring"
-    """Namespace Prometheus runs in; while serviceMonitors is on, each model's NetworkPolicy admits the Prometheus
-    server pods there (and no other pod of that namespace)."""
-    scrape_interval_seconds: int = Field(15, ge=5, le=300)
-    """How often Prometheus scrapes each model (the guide's 15s)."""
-
-
 class StackConfig(ConfigModel):
     """Everything one `Pulumi.<stack>.yaml` configures under the `vllm-eks:` namespace."""
 
@@ -66,7 +54,10 @@ class StackConfig(ConfigModel):
     network_policy: NetworkPolicyConfig = Field(default_factory=NetworkPolicyConfig)
     """The default-deny NetworkPolicy of every model namespace."""
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
-    """Prometheus scraping of the models (off by default: it needs the Prometheus Operator)."""
+    """Where metrics go (`backend`: off, in-cluster, amazon-managed) and how the models are scraped."""
+    grafana_admin_password: SecretStr | None = None
+    """Admin password of the in-cluster Grafana (`pulumi config set --secret grafanaAdminPassword ...`);
+    needed by `monitoring.backend: in-cluster` with Grafana. Never rendered: Grafana reads it from a Secret."""
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     """The EKS cluster and its network (see docs/platform.md)."""
     system_node_group: SystemNodeGroupConfig = Field(default_factory=SystemNodeGroupConfig)

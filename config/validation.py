@@ -21,6 +21,7 @@ from .gateway_rules import gateway_issues
 from .image_catalog import image_issues
 from .instance_catalog import INSTANCE_TYPES
 from .model import ModelConfig, ModelSource
+from .monitoring_rules import monitoring_issues, monitoring_warnings
 from .placement.checks import placement_issues, placement_warnings
 from .placement.records import PlacedModel, place
 from .platform.node_groups import NodeGroupConfig
@@ -55,8 +56,9 @@ class ValidatedStack:
 
 def validate_stack(stack: StackConfig, source: str = "stack config") -> ValidatedStack:
     """Run every cross-entry rule once; raise ConfigError listing every problem."""
-    issues = _token_shaped_issues(stack.model_dump(mode="json", by_alias=True, exclude={"hf_token", "gateway_api_keys", "open_webui_secrets"}), ())
-    issues += _duplicates(stack) + platform_issues(stack) + scheduler_issues(stack) + gateway_issues(stack)
+    issues = _token_shaped_issues(stack.model_dump(mode="json", by_alias=True, exclude={
+        "hf_token", "gateway_api_keys", "open_webui_secrets", "grafana_admin_password"}), ())
+    issues += _duplicates(stack) + platform_issues(stack) + scheduler_issues(stack) + gateway_issues(stack) + monitoring_issues(stack)
     placed = []
     for index, model in enumerate(stack.models):
         record = _place_model(stack, index, model)
@@ -67,11 +69,12 @@ def validate_stack(stack: StackConfig, source: str = "stack config") -> Validate
         issues += _token_issues(stack, index, model)
         issues += image_issues(index, model)
         issues += autoscaling_issues(index, model, scraped=stack.monitoring.service_monitors,
-                                     monitoring=stack.monitoring.model_dump(mode="json", by_alias=True))
+                                     monitoring=stack.monitoring.model_dump(mode="json", by_alias=True, exclude_unset=True))
     issues += placement_issues(placed) + vllm_issues(placed)
     if issues:
         raise ConfigError(issues, source)
-    warnings = _idle_group_warnings(stack) + platform_warnings(stack) + placement_warnings(placed) + vllm_warnings(placed)
+    warnings = (_idle_group_warnings(stack) + platform_warnings(stack) + placement_warnings(placed) + vllm_warnings(placed)
+                + monitoring_warnings(stack))
     kept, accepted = split_accepted(warnings, stack.accepted_warnings)
     return ValidatedStack(stack, tuple(placed), tuple(kept), tuple(accepted))
 

@@ -26,6 +26,7 @@ from .diff import SIZING_FILE, Render, diff_renders
 from .diff_format import format_markdown, format_text
 from .diff_stack import RenderFailed, render_ref_and_work_tree
 from .engine import Recording
+from .monitoring_summary import MONITORING_FILE, monitoring_lines
 from .rehearsal import Rehearsal, rehearse
 from .render import resource_tree, write_render
 from .runner import project_name, run_stack, stack_file
@@ -167,6 +168,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         if door:
             print("\n".join(door))
         print("\n".join(sizing_lines(validated)))
+        print("\nMonitoring:")
+        print("\n".join(monitoring_lines(validated.stack.monitoring, recording)))
     rehearsal = _rehearsal(recording, validated)
     if rehearsal is not None:
         print("\n".join(rehearsal.lines()))
@@ -193,6 +196,12 @@ def cmd_render(args: argparse.Namespace) -> int:
         table = format_sizing_table(validated, with_capacity=not library)
         (args.out / SIZING_FILE).write_text((python_text(table) if library else table) + "\n")
         extra = f" and {SIZING_FILE}"
+    if validated is not None:
+        # What is monitored: the chart is one opaque resource in plan.json, so say it in words too.
+        lines = monitoring_lines(validated.stack.monitoring, recording)
+        (args.out / MONITORING_FILE).write_text("\n".join(lines) + "\n")
+        print("Monitoring:\n" + "\n".join(lines))
+        extra += f", {MONITORING_FILE}"
     print(f"Wrote {plural(len(written) - 1, 'manifest')}, plan.json{extra} under {args.out}")
     return status
 

@@ -109,6 +109,7 @@ _OUTPUTS: dict[str, _OutputsFor] = {
     "aws:cloudwatch/eventRule:EventRule": lambda name, inputs: {
         "name": inputs.get("name") or f"{name}-0123abc", "arn": _arn("events", f"rule/{name}-0123abc"),
     },
+    "aws:eks/getCluster:getCluster": lambda _, inputs: {"arn": _arn("eks", f"cluster/{inputs.get('name')}"), "name": inputs.get("name")},
     # The identity the offline preview pretends to run as: a session of a deployer role.
     "aws:index/getCallerIdentity:getCallerIdentity": lambda _, inputs: {
         "accountId": _ACCOUNT, "arn": f"arn:aws:sts::{_ACCOUNT}:assumed-role/vllm-eks-deployer/preview",

@@ -17,7 +17,8 @@ from vllm_eks.preview.render import write_render
 CHECKOV = Path(os.environ.get("CHECKOV", PROJECT_DIR / ".venv-checkov" / "bin" / "checkov"))
 DOCUMENTED = {check: {reason} for check, reason in exceptions.VLLM_SERVER.items()}
 for table in (exceptions.RUNS_AS_ROOT, exceptions.LOW_UID, exceptions.UNPINNED_IMAGE, exceptions.TOKEN_FROM_ENV,
-              exceptions.DEVICE_PLUGIN, exceptions.API_CLIENT, exceptions.VENDOR_SCHEDULER, exceptions.GATEWAY, exceptions.OPEN_WEBUI):
+              exceptions.DEVICE_PLUGIN, exceptions.API_CLIENT, exceptions.VENDOR_SCHEDULER, exceptions.GATEWAY, exceptions.OPEN_WEBUI,
+              exceptions.DCGM_EXPORTER, exceptions.NEURON_MONITOR):
     for check, reason in table.items():
         DOCUMENTED.setdefault(check, set()).add(reason)
 

@@ -118,8 +118,10 @@ def test_the_library_warning_is_the_stack_files_warning_in_python_terms(example)
     model = ModelConfig(name="qwen3-8b", namespace="assistants", accelerator="gpu", node_group="gpu",
                         image="vllm/vllm-openai:v0.10.2", model="Qwen/Qwen3-8B", max_model_len=131072, replicas=2,
                         resources={"cpu": "3", "memory": "24Gi"})
+    # Monitoring on: the stack-wide warning for unmonitored replicas has no library counterpart.
     stack = validate_stack(StackConfig(node_groups=[group], models=[model], hf_token="x",
-                                       cluster={"endpoint_public_access_cidrs": ["203.0.113.7/32"]}))
+                                       cluster={"endpoint_public_access_cidrs": ["203.0.113.7/32"]},
+                                       monitoring={"backend": "in-cluster", "grafana": {"enabled": False}}))
     assert library == [python_text(warning) for warning in stack.warnings]
 
 
