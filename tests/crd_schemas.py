@@ -43,7 +43,15 @@ class CrdSource:
 
 KARPENTER = ("aws/karpenter-provider-aws", "v1.14.1")  # chart karpenter 1.14.1 (config/charts.py)
 KEDA = ("kedacore/charts", "v2.20.2")  # chart keda 2.20.2
+# The kube-prometheus-stack 88.5.3 chart's copies of Prometheus Operator 0.93.1's CRDs.
+PROMETHEUS_STACK = ("prometheus-community/helm-charts", "ea930baeebeba39f56d6b44e351f23b2a072a600")
 SOURCES = {
+    "ServiceMonitor": CrdSource("ServiceMonitor", *PROMETHEUS_STACK,
+                                "charts/kube-prometheus-stack/charts/crds/crds/crd-servicemonitors.yaml",
+                                "3322d612f23bf144c887c94bf247b0b4a69189adf37c0d482d2c6267ffe906ab"),
+    "PrometheusRule": CrdSource("PrometheusRule", *PROMETHEUS_STACK,
+                                "charts/kube-prometheus-stack/charts/crds/crds/crd-prometheusrules.yaml",
+                                "72b1e5f9959e67990d1598eb31b24ca4415007e31df3916356ef216316b2bf40"),
     # The chart's crds/ files are symbolic links to these (charts/karpenter/crds/ -> ../../../pkg/apis/crds/).
     "NodePool": CrdSource("NodePool", *KARPENTER, "pkg/apis/crds/karpenter.sh_nodepools.yaml",
                           "3bb64a20c80776b77aa19a699ebdaf34480a7b2e7ec4ef890b43225b3517f878"),
@@ -67,6 +75,29 @@ def _read(source: CrdSource) -> bytes | None:
         if shown.returncode == 0:
             return shown.stdout
     return None
+
+
+# Chart files the tests check values against, found the same way as the CRDs.
+CHART_FILES = {
+    "aws-load-balancer-controller values.yaml": CrdSource(
+        "values.yaml", "kubernetes-sigs/aws-load-balancer-controller", "v3.5.0", "helm/aws-load-balancer-controller/values.yaml",
+        "c330e0b3aaeed9d6b75e70564563dcdb231ee970db587f23eff5c013461f2dd4"),
+    "external-dns values.schema.json": CrdSource(
+        "values.schema.json", "kubernetes-sigs/external-dns", "external-dns-helm-chart-1.21.1", "charts/external-dns/values.schema.json",
+        "fd180b628a5d0e565a5469ef5b37e58dd661176092b5e2cb1059b210b4afa1a4"),
+}
+
+
+def upstream_file(source: CrdSource) -> bytes | None:
+    """The pinned file's bytes (checked against its checksum), or None when no copy is at hand."""
+    raw = _read(source)
+    if raw is not None:
+        assert hashlib.sha256(raw).hexdigest() == source.sha256, f"{source.path} is not the pinned {source.tag} copy"
+    return raw
+
+
+def missing_file_reason(source: CrdSource) -> str:
+    return f"not found: put {source.repository}@{source.tag}:{source.path} in $VLLM_EKS_CRD_DIR or shared/crds/"
 
 
 def missing_reason(kind: str) -> str:

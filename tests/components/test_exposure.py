@@ -4,18 +4,25 @@ a certificate validated in Route 53, chart values checked against the charts' ow
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 
+from tests import crd_schemas
 from tests.conftest import recording_for
 from vllm_eks.components import _exposure_objects as objects
 from vllm_eks.config.aws_lb_controller import CHART_VERSION, iam_policy
 from vllm_eks.config.gateway import ExposureConfig, GatewayConfig
 from vllm_eks.preview.render import manifests
 
-CHARTS = Path(__file__).parents[1] / "data" / "charts"
+
+def _chart_file(name: str) -> bytes:
+    source = crd_schemas.CHART_FILES[name]
+    raw = crd_schemas.upstream_file(source)
+    if raw is None:
+        pytest.skip(crd_schemas.missing_file_reason(source))
+    return raw
 
 
 def _ingresses(stack: str) -> dict[str, dict]:
@@ -69,7 +76,7 @@ def test_an_existing_certificate_is_used_as_given():
 def test_the_controller_chart_is_pinned_and_its_values_are_keys_of_its_values_yaml():
     chart = _chart("exposure-lb-controller")
     assert chart.inputs["version"] == CHART_VERSION and chart.inputs["chart"] == "aws-load-balancer-controller"
-    known = _keys(yaml.safe_load((CHARTS / f"aws-load-balancer-controller-{CHART_VERSION}" / "values.yaml").read_text()))
+    known = _keys(yaml.safe_load(_chart_file("aws-load-balancer-controller values.yaml")))
     known |= {"clusterName", "region", "vpcId"}  # declared empty (null) in values.yaml
     assert _keys(chart.inputs["values"]) <= known
 
@@ -77,7 +84,7 @@ def test_the_controller_chart_is_pinned_and_its_values_are_keys_of_its_values_ya
 def test_external_dns_values_pass_the_chart_values_schema():
     chart = _chart("exposure-external-dns")
     assert chart.inputs["version"] == objects.EXTERNAL_DNS_CHART_VERSION
-    schema = json.loads((CHARTS / f"external-dns-{objects.EXTERNAL_DNS_CHART_VERSION}" / "values.schema.json").read_text())
+    schema = json.loads(_chart_file("external-dns values.schema.json"))
     jsonschema.validate(chart.inputs["values"], schema)
     assert chart.inputs["values"]["policy"] == "upsert-only"
 
