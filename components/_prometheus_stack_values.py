@@ -2,7 +2,7 @@
 
 Every key below exists in the pinned chart's values.yaml or its subcharts' (88.5.3: grafana 12.11.1,
 kube-state-metrics 8.4.0, prometheus-node-exporter 4.56.1); tests/components/test_monitoring.py checks
-that against copies in tests/data/charts/. The chart ships no values.schema.json.
+that against those files, pinned by checksum in tests/crd_schemas.py. The chart ships no values.schema.json.
 """
 
 from __future__ import annotations

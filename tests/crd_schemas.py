@@ -35,10 +35,12 @@ class CrdSource:
     tag: str
     path: str
     sha256: str
+    local_name: str = ""
+    """The name to look for in $VLLM_EKS_CRD_DIR or shared/crds/ when the path's own name is ambiguous."""
 
     @property
     def file_name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
+        return self.local_name or self.path.rsplit("/", 1)[-1]
 
 
 KARPENTER = ("aws/karpenter-provider-aws", "v1.14.1")  # chart karpenter 1.14.1 (config/charts.py)
@@ -81,10 +83,23 @@ def _read(source: CrdSource) -> bytes | None:
 CHART_FILES = {
     "aws-load-balancer-controller values.yaml": CrdSource(
         "values.yaml", "kubernetes-sigs/aws-load-balancer-controller", "v3.5.0", "helm/aws-load-balancer-controller/values.yaml",
-        "c330e0b3aaeed9d6b75e70564563dcdb231ee970db587f23eff5c013461f2dd4"),
+        "c330e0b3aaeed9d6b75e70564563dcdb231ee970db587f23eff5c013461f2dd4", "aws-load-balancer-controller-3.5.0-values.yaml"),
     "external-dns values.schema.json": CrdSource(
         "values.schema.json", "kubernetes-sigs/external-dns", "external-dns-helm-chart-1.21.1", "charts/external-dns/values.schema.json",
         "fd180b628a5d0e565a5469ef5b37e58dd661176092b5e2cb1059b210b4afa1a4"),
+    # kube-prometheus-stack 88.5.3 and the subcharts its Chart.yaml `dependencies` name (config/prometheus_stack.py).
+    "kube-prometheus-stack values.yaml": CrdSource(
+        "values.yaml", *PROMETHEUS_STACK, "charts/kube-prometheus-stack/values.yaml",
+        "659289e3cc0ff503db75dd2969c8fe7295657357b82ff085d0b2a824d68b7755", "kube-prometheus-stack-88.5.3-values.yaml"),
+    "kube-state-metrics values.yaml": CrdSource(
+        "values.yaml", "prometheus-community/helm-charts", "ab84dd93", "charts/kube-state-metrics/values.yaml",
+        "a4dea7869dc7b21d16a5bfc6de666e66b92f0fe1ae48c100344eb6d97cef16a4", "kube-state-metrics-8.4.0-values.yaml"),
+    "prometheus-node-exporter values.yaml": CrdSource(
+        "values.yaml", "prometheus-community/helm-charts", "e633094a", "charts/prometheus-node-exporter/values.yaml",
+        "428cec4fb54b0c0a58480d067f13b7f6851102fb5c5c1b282bf6f376073f21f0", "prometheus-node-exporter-4.56.1-values.yaml"),
+    "grafana values.yaml": CrdSource(
+        "values.yaml", "grafana-community/helm-charts", "7d266b8e", "charts/grafana/values.yaml",
+        "653e88838eb7553f561d2e6ffa3cbaa7d5b5029398af6ea2fdd2c27793853a68", "grafana-12.11.1-values.yaml"),
 }
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
+from tests import crd_schemas
 from tests.config.stacks import REACHABLE_CLUSTER
 from tests.conftest import recording_for
 from vllm_eks.components import _amazon_managed_args as amazon
@@ -28,20 +28,33 @@ from vllm_eks.config.platform.node_groups import ACCELERATOR_LABEL
 from vllm_eks.preview.engine import Recording, run_program
 from vllm_eks.preview.render import manifests
 
-CHART_DATA = Path(__file__).resolve().parents[1] / "data" / "charts" / "kube-prometheus-stack-88.5.3"
-CRDS = Path(__file__).resolve().parents[1] / "data" / "crds"
-SUBCHARTS = {"grafana": "grafana-12.11.1-values.yaml", "kube-state-metrics": "kube-state-metrics-8.4.0-values.yaml",
-             "prometheus-node-exporter": "prometheus-node-exporter-4.56.1-values.yaml"}
+SUBCHARTS = ("grafana", "kube-state-metrics", "prometheus-node-exporter")
 IN_CLUSTER = MonitoringConfig.model_validate({"backend": "in-cluster"})
 PASSWORD = "never-in-the-plan-7f3a"
 CHART = "kubernetes:helm.sh/v4:Chart"
 
 
 def _chart_defaults() -> dict[str, Any]:
-    defaults = yaml.safe_load((CHART_DATA / "values.yaml").read_text())
-    for name, file in SUBCHARTS.items():
-        defaults[name] = {**yaml.safe_load((CHART_DATA / file).read_text()), **(defaults.get(name) or {})}
+    defaults = yaml.safe_load(_pinned("kube-prometheus-stack values.yaml"))
+    for name in SUBCHARTS:
+        defaults[name] = {**yaml.safe_load(_pinned(f"{name} values.yaml")), **(defaults.get(name) or {})}
     return defaults
+
+
+def _pinned(name: str) -> bytes:
+    """A pinned chart file, found outside the repository by tests/crd_schemas.py; the test skips without it."""
+    source = crd_schemas.CHART_FILES[name]
+    raw = crd_schemas.upstream_file(source)
+    if raw is None:
+        pytest.skip(crd_schemas.missing_file_reason(source))
+    return raw
+
+
+def _service_monitor_schema() -> dict[str, Any]:
+    schema = crd_schemas.crd_schema("ServiceMonitor", "v1")
+    if schema is None:
+        pytest.skip(crd_schemas.missing_reason("ServiceMonitor"))
+    return schema
 
 
 def _leaf_paths(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -164,17 +177,16 @@ def test_each_exporters_service_monitor_selects_its_service_and_is_valid_for_the
     labels = service["metadata"]["labels"]
     assert monitor["spec"]["selector"]["matchLabels"].items() <= labels.items()
     assert monitor["spec"]["endpoints"][0]["port"] == service["spec"]["ports"][0]["name"]
-    crd = yaml.safe_load((CRDS / "crd-servicemonitors.yaml").read_text())
-    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    schema = _service_monitor_schema()
     jsonschema.validate(monitor, schema)
 
 
 def test_the_crd_check_rejects_a_malformed_service_monitor():
-    crd = yaml.safe_load((CRDS / "crd-servicemonitors.yaml").read_text())
+    schema = _service_monitor_schema()
     bad = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "x"},
            "spec": {"selector": {}, "endpoints": [{"port": 9400}]}}
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(bad, crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+        jsonschema.validate(bad, schema)
 
 
 def test_prod_renders_the_chart_and_both_exporters():
