@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -11,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..config.aws_lb_controller import CHART_REPOSITORY, CHART_VERSION, iam_policy
+from ..config.aws_lb_controller import CHART_REPOSITORY, CHART_VERSION
 from ..config.gateway import ExposureConfig, GatewayConfig
 from . import _exposure_objects as objects
 from . import _gateway_objects as gateway_objects
@@ -36,11 +35,15 @@ class ExposureArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def _service_role(name: str, description: str, policy: pulumi.Input[str], cluster_name: pulumi.Input[str],
-                  namespace: str, service_account: str, tags: dict[str, str], opts: pulumi.ResourceOptions) -> aws.eks.PodIdentityAssociation:
-    """An IAM role only the given service account assumes, through EKS Pod Identity (the agent is a core add-on)."""
+def _service_role(name: str, description: str, policy: pulumi.Input[str] | None, cluster_name: pulumi.Input[str],
+                  namespace: str, service_account: str, tags: dict[str, str], opts: pulumi.ResourceOptions,
+                  policy_arn: str | None = None) -> aws.eks.PodIdentityAssociation:
+    """An IAM role only the given service account assumes, through EKS Pod Identity (the agent is a core add-on),
+    with an inline `policy` document or the account's existing policy `policy_arn` attached."""
     role = aws.iam.Role(name, assume_role_policy=pod_identity_trust_policy(), description=description, tags=tags, opts=opts)
-    role_policy = aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=opts)
+    role_policy: pulumi.CustomResource = (
+        aws.iam.RolePolicyAttachment(name, role=role.name, policy_arn=policy_arn, opts=opts) if policy_arn is not None
+        else aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=opts))
     return aws.eks.PodIdentityAssociation(
         name, cluster_name=cluster_name, namespace=namespace, service_account=service_account, role_arn=role.arn,
         tags=tags, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[role_policy])))
@@ -69,7 +72,8 @@ class Exposure(pulumi.ComponentResource):
 
         association = _service_role(
             f"{resource_name}-lb-controller", "AWS Load Balancer Controller: ALBs, target groups, security groups",
-            json.dumps(iam_policy()), args.cluster_name, objects.LBC_NAMESPACE, objects.LBC_NAME, args.tags, child)
+            None, args.cluster_name, objects.LBC_NAMESPACE, objects.LBC_NAME, args.tags, child,
+            policy_arn=exposure.load_balancer_controller_policy_arn)
         controller = k8s.helm.v4.Chart(
             f"{resource_name}-lb-controller", chart=objects.LBC_NAME, version=CHART_VERSION, namespace=objects.LBC_NAMESPACE,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=CHART_REPOSITORY),

@@ -117,6 +117,9 @@ class ExposureConfig(ConfigModel):
     """Route 53 public zone of `domain`: an ACM certificate is created and validated through DNS there."""
     external_dns: bool = False
     """Install ExternalDNS to publish the hosts' records in `hostedZoneId`."""
+    load_balancer_controller_policy_arn: str | None = Field(None, pattern=r"^arn:aws[-a-z]*:iam::[0-9]{12}:policy/[\w+=,.@/-]+$")
+    """The IAM policy the AWS Load Balancer Controller's role is given; required with `domain`. Create it once per
+    account from the policy the controller publishes for its release (docs/gateway.md, "Exposure")."""
 
 
 ApiKeys = dict[str, SecretStr] | SecretStr

@@ -9,6 +9,7 @@ from collections import Counter
 
 from pydantic import SecretStr
 
+from .aws_lb_controller import CHART_VERSION as LB_CONTROLLER_VERSION
 from .errors import ConfigIssue, Fix
 from .gateway import ApiKeys
 from .stack import StackConfig
@@ -131,6 +132,13 @@ def _exposure_issues(stack: StackConfig) -> list[ConfigIssue]:
         issues.append(ConfigIssue("exposure.openWebuiHost", (
             f"is {exposure.open_webui_host!r}, the gateway's host too; one host routes to one Service, so give Open WebUI "
             f"its own, e.g. 'openwebui'"), (Fix("exposure.openWebuiHost", "openwebui" if exposure.gateway_host != "openwebui" else "chat"),)))
+    if exposure.load_balancer_controller_policy_arn is None:
+        # The controller's install guide (kubernetes-sigs/aws-load-balancer-controller docs/deploy/installation.md)
+        # has the account create this policy from the release's docs/install/iam_policy.json.
+        issues.append(ConfigIssue("exposure.loadBalancerControllerPolicyArn", (
+            f"is required with domain: the AWS Load Balancer Controller {LB_CONTROLLER_VERSION}'s role needs its IAM policy; "
+            f"create it once per account as docs/gateway.md shows (aws iam create-policy --policy-name "
+            f"AWSLoadBalancerControllerIAMPolicy ...) and set its ARN here")))
     if exposure.external_dns and exposure.hosted_zone_id is None:
         issues.append(ConfigIssue("exposure.externalDns", "needs hostedZoneId, the zone ExternalDNS writes the records to"))
     return issues

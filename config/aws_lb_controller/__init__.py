@@ -1,22 +1,15 @@
-"""The AWS Load Balancer Controller's IAM policy, vendored with the chart version it belongs to.
+"""The AWS Load Balancer Controller's chart pin.
 
-data/iam_policy.json: kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json at tag
-v3.5.0 (commit 11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4), the policy the project's install guide
-attaches to the controller's role; the chart at that tag is helm/aws-load-balancer-controller 3.5.0.
+Its IAM policy is not shipped here: the controller's install guide (kubernetes-sigs/aws-load-balancer-controller
+docs/deploy/installation.md at tag v3.5.0, commit 11eb202c) has each account create it from that release's
+docs/install/iam_policy.json, and the stack names it in `exposure.loadBalancerControllerPolicyArn`.
 """
 
 from __future__ import annotations
-
-import json
-from importlib import resources
-from typing import Any
 
 CHART_VERSION = "3.5.0"
 """eks/aws-load-balancer-controller (Chart.yaml version and appVersion v3.5.0 at the tag above)."""
 CHART_REPOSITORY = "https://aws.github.io/eks-charts"
 """The chart's repository (helm/aws-load-balancer-controller/README.md: helm repo add eks ...)."""
-
-
-def iam_policy() -> dict[str, Any]:
-    policy: dict[str, Any] = json.loads(resources.files(__package__).joinpath("data/iam_policy.json").read_text())
-    return policy
+POLICY_DOCUMENT_URL = "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v3.5.0/docs/install/iam_policy.json"
+"""Where the install guide downloads the policy document for this release."""

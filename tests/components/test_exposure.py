@@ -12,7 +12,7 @@ import yaml
 from tests import crd_schemas
 from tests.conftest import recording_for
 from vllm_eks.components import _exposure_objects as objects
-from vllm_eks.config.aws_lb_controller import CHART_VERSION, iam_policy
+from vllm_eks.config.aws_lb_controller import CHART_VERSION
 from vllm_eks.config.gateway import ExposureConfig, GatewayConfig
 from vllm_eks.preview.render import manifests
 
@@ -93,8 +93,8 @@ def test_the_controllers_use_pod_identity_with_their_own_roles():
     recording = recording_for("prod")
     associations = {r.inputs["serviceAccount"]: r.inputs for r in recording.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")}
     assert associations["aws-load-balancer-controller"]["namespace"] == "kube-system"
-    policy = recording.one("aws:iam/rolePolicy:RolePolicy", "exposure-lb-controller").inputs["policy"]
-    assert json.loads(policy) == iam_policy()
+    attached = recording.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "exposure-lb-controller").inputs
+    assert attached["policyArn"] == "arn:aws:iam::123456789012:policy/AWSLoadBalancerControllerIAMPolicy"
     dns_policy = json.loads(recording.one("aws:iam/rolePolicy:RolePolicy", "exposure-external-dns").inputs["policy"])
     assert dns_policy["Statement"][0]["Resource"] == ["arn:aws:route53:::hostedzone/Z0123456789EXAMPLE"]
 
