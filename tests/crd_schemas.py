@@ -115,6 +115,17 @@ def missing_file_reason(source: CrdSource) -> str:
     return f"not found: put {source.repository}@{source.tag}:{source.path} in $VLLM_EKS_CRD_DIR or shared/crds/"
 
 
+def pinned_chart_file(name: str) -> bytes:
+    """The pinned chart file `name` (a CHART_FILES key); the calling test skips when no copy is at hand."""
+    import pytest
+
+    source = CHART_FILES[name]
+    raw = upstream_file(source)
+    if raw is None:
+        pytest.skip(missing_file_reason(source))
+    return raw
+
+
 def missing_reason(kind: str) -> str:
     source = SOURCES[kind]
     return (f"CRD schema for {kind} not found: put {source.repository}@{source.tag}:{source.path} in "
@@ -144,6 +155,8 @@ def strict(schema: Any) -> Any:
         if isinstance(node, dict):
             if "properties" in node and "additionalProperties" not in node and not node.get("x-kubernetes-preserve-unknown-fields"):
                 node["additionalProperties"] = False
+            if node.get("x-kubernetes-int-or-string"):
+                node["type"] = ["integer", "string"]
             if node.pop("nullable", False) and "type" in node:
                 node["type"] = [node["type"], "null"]
             for value in node.values():

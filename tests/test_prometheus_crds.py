@@ -4,10 +4,8 @@ since the API server would prune them silently and a misspelt field would vanish
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-import jsonschema
 import pulumi
 import pytest
 
@@ -33,35 +31,9 @@ def crd_schema(api_version: str, kind: str) -> dict[str, Any]:
     return schema
 
 
-def strict(schema: Any) -> Any:
-    """Unknown fields refused; `nullable` and `x-kubernetes-int-or-string` in JSON Schema's own terms."""
-    schema = copy.deepcopy(schema)
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            if "properties" in node and "additionalProperties" not in node and not node.get("x-kubernetes-preserve-unknown-fields"):
-                node["additionalProperties"] = False
-            if node.get("x-kubernetes-int-or-string"):
-                node["type"] = ["integer", "string"]
-            if node.pop("nullable", False) and "type" in node:
-                node["type"] = [node["type"], "null"]
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-
-    visit(schema)
-    return schema
-
-
 def errors(obj: dict[str, Any]) -> list[str]:
     schema = crd_schema(obj["apiVersion"], obj["kind"])
-    body = {key: value for key, value in obj.items() if key != "metadata"}  # metadata is the API server's to check
-    checked = strict({**schema, "properties": {k: v for k, v in schema["properties"].items() if k != "metadata"}})
-    validator = jsonschema.Draft7Validator(checked)
-    return sorted(f"{obj['kind']}/{obj['metadata']['name']}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
-                  for e in validator.iter_errors(body))
+    return [f"{obj['kind']}/{obj['metadata']['name']}: {error}" for error in crd_schemas.validation_errors(obj, schema)]
 
 
 def _monitored_program() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import jsonschema
-import pytest
 import yaml
 
 from tests import crd_schemas
@@ -18,11 +17,7 @@ from vllm_eks.preview.render import manifests
 
 
 def _chart_file(name: str) -> bytes:
-    source = crd_schemas.CHART_FILES[name]
-    raw = crd_schemas.upstream_file(source)
-    if raw is None:
-        pytest.skip(crd_schemas.missing_file_reason(source))
-    return raw
+    return crd_schemas.pinned_chart_file(name)
 
 
 def _ingresses(stack: str) -> dict[str, dict]:

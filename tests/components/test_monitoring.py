@@ -42,12 +42,7 @@ def _chart_defaults() -> dict[str, Any]:
 
 
 def _pinned(name: str) -> bytes:
-    """A pinned chart file, found outside the repository by tests/crd_schemas.py; the test skips without it."""
-    source = crd_schemas.CHART_FILES[name]
-    raw = crd_schemas.upstream_file(source)
-    if raw is None:
-        pytest.skip(crd_schemas.missing_file_reason(source))
-    return raw
+    return crd_schemas.pinned_chart_file(name)
 
 
 def _service_monitor_schema() -> dict[str, Any]:
