@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import SecretStr
 
 from .errors import ConfigIssue, Fix
 from .model import ModelConfig
 from .monitoring import AMP_MIN_SCRAPE_INTERVAL_SECONDS, AmazonManagedCollector, MonitoringBackend, MonitoringConfig
+
+if TYPE_CHECKING:
+    from .stack import NetworkPolicyConfig
 
 GRAFANA_PASSWORD_KEY = "grafanaAdminPassword"
 GRAFANA_PASSWORD_FIX = f"`pulumi config set --secret {GRAFANA_PASSWORD_KEY} <password>`"
@@ -25,6 +28,8 @@ _BACKEND_ONLY = {
 class _MonitoredStack(Protocol):
     @property
     def monitoring(self) -> MonitoringConfig: ...
+    @property
+    def network_policy(self) -> NetworkPolicyConfig: ...
     @property
     def models(self) -> list[ModelConfig]: ...
     @property
@@ -50,6 +55,16 @@ def monitoring_issues(stack: _MonitoredStack) -> list[ConfigIssue]:
             f"{monitoring.scrape_interval_seconds} is below the {AMP_MIN_SCRAPE_INTERVAL_SECONDS} seconds the AMP managed "
             f"collector accepts (AMP-collector-how-to.html, 'Scrape interval'); set it to {AMP_MIN_SCRAPE_INTERVAL_SECONDS}",
             (Fix("monitoring.scrapeIntervalSeconds", AMP_MIN_SCRAPE_INTERVAL_SECONDS),),
+        ))
+    if backend is MonitoringBackend.AMAZON_MANAGED and stack.network_policy.enabled and stack.models:
+        # The managed collector scrapes from network interfaces it places in the cluster's subnets
+        # (AMP-collector-how-to.html): it is no pod, so no namespace or pod selector of the models'
+        # default-deny NetworkPolicy admits it, and only a CIDR rule would, admitting every node there too.
+        issues.append(ConfigIssue(
+            "monitoring.backend",
+            "'amazon-managed' scrapes the models from AWS's collector in the node subnets, which the models' "
+            "default-deny NetworkPolicy refuses, so no vLLM metric would arrive; use backend: in-cluster, or set "
+            "networkPolicy.enabled: false where another policy engine admits the collector",
         ))
     if backend is MonitoringBackend.AMAZON_MANAGED and monitoring.amazon_managed.collector is AmazonManagedCollector.ADOT:
         issues.append(ConfigIssue(

@@ -20,6 +20,7 @@ CASES = cases(Path(__file__).parent / "bad_inputs")
 
 # Cases whose fix is not one edit of the config's values, each with why.
 NO_VALUE_FIX = {
+    "monitoring-amazon-managed-behind-the-network-policy": "a choice between two backends, or a policy engine the stack does not know",
     "exposure-without-the-controller-policy": "the policy is the account's to create first; its ARN is only known then",
     "malformed-yaml": "the file does not parse; the fix is to its text (indentation, quoting)",
     "config-not-a-mapping": "the file's shape is wrong, not a value",

@@ -111,9 +111,9 @@ def test_the_charts_own_defaults_already_run_its_servers_as_non_root_with_runtim
     assert grafana["containerSecurityContext"]["capabilities"] == {"drop": ["ALL"]}
 
 
-def _record_prod_like(monitoring: dict[str, Any], groups: list[dict[str, Any]]) -> Recording:
+def _record_prod_like(monitoring: dict[str, Any], groups: list[dict[str, Any]], **more: Any) -> Recording:
     validated = validate_stack_config(
-        {"cluster": REACHABLE_CLUSTER, "nodeGroups": groups, "monitoring": monitoring, "grafanaAdminPassword": PASSWORD},
+        {"cluster": REACHABLE_CLUSTER, "nodeGroups": groups, "monitoring": monitoring, "grafanaAdminPassword": PASSWORD, **more},
         secret_keys={"grafanaAdminPassword"})
     return run_program(lambda: build_platform(validated), stack="dev")
 
@@ -194,7 +194,9 @@ def test_prod_renders_the_chart_and_both_exporters():
 @pytest.fixture(scope="module")
 def amazon_managed() -> Recording:
     groups = [*GPU_ONLY, {"name": "inf2", "instanceType": "inf2.xlarge", "minSize": 0, "maxSize": 1}]
-    return _record_prod_like({"backend": "amazon-managed", "scrapeIntervalSeconds": 30}, groups)
+    # Without models the collector has nothing the NetworkPolicy would refuse; the stack turns it off as the
+    # amazon-managed rule asks of a stack with models.
+    return _record_prod_like({"backend": "amazon-managed", "scrapeIntervalSeconds": 30}, groups, networkPolicy={"enabled": False})
 
 
 def test_amazon_managed_creates_a_workspace_its_collector_and_managed_grafana_and_no_chart(amazon_managed):
