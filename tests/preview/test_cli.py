@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
-
-import pytest
 
 from tests.conftest import PROJECT_DIR
 from vllm_eks.preview.cli import EXIT_INVALID_CONFIG, EXIT_WARNINGS_STRICT, main
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's program and dev stack that a test may break."""
-    shutil.copy(PROJECT_DIR / "__main__.py", tmp_path / "__main__.py")
-    shutil.copy(PROJECT_DIR / "Pulumi.dev.yaml", tmp_path / "Pulumi.dev.yaml")
-    return tmp_path
 
 
 def test_preview_prints_the_resource_tree_and_one_line_per_model(capsys):

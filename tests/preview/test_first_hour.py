@@ -4,9 +4,6 @@ its own --strict because it accepts the workshop's warnings by name, with the re
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import PROJECT_DIR
@@ -15,13 +12,6 @@ from vllm_eks.config.errors import ConfigError
 from vllm_eks.config.loader import validate_stack_file
 from vllm_eks.config.model import ModelConfig
 from vllm_eks.preview.cli import EXIT_INVALID_CONFIG, EXIT_WARNINGS_STRICT, main, stack_name
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    shutil.copy(PROJECT_DIR / "__main__.py", tmp_path / "__main__.py")
-    shutil.copy(PROJECT_DIR / "Pulumi.dev.yaml", tmp_path / "Pulumi.dev.yaml")
-    return tmp_path
 
 
 def test_version_prints_the_installed_version(capsys):

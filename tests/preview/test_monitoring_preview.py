@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import pytest
-
 from tests.conftest import PROJECT_DIR
 from vllm_eks.preview.cli import EXIT_WARNINGS_STRICT, main
 from vllm_eks.preview.monitoring_summary import MONITORING_FILE
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    shutil.copy(PROJECT_DIR / "__main__.py", tmp_path / "__main__.py")
-    shutil.copy(PROJECT_DIR / "Pulumi.dev.yaml", tmp_path / "Pulumi.dev.yaml")
-    return tmp_path
 
 
 def test_the_workshop_stack_previews_with_monitoring_off_and_no_monitoring_warning(capsys):
