@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config.autoscaling import QueueTarget, queue_query, replica_bounds
+from ..config.autoscaling import QueueTarget, kv_cache_query, queue_query, replica_bounds
 from ..config.charts import KEDA_CHART
 from ..config.model import ModelConfig
 from ..config.platform.node_groups import NODE_GROUP_LABEL, SYSTEM_NODE_GROUP_NAME
@@ -18,6 +18,7 @@ from ._deployment_objects import model_labels
 
 Object = dict[str, Any]
 QUEUE_TRIGGER = "queue"
+KV_CACHE_TRIGGER = "kv-cache"
 
 
 def scaled_object(model: ModelConfig, target: QueueTarget, windows: Windows, prometheus_url: str) -> Object:
@@ -39,20 +40,37 @@ def scaled_object(model: ModelConfig, target: QueueTarget, windows: Windows, pro
                 "stabilizationWindowSeconds": windows.scale_down_stabilization_seconds,
                 "policies": [{"type": "Pods", "value": 1, "periodSeconds": windows.scale_down_period_seconds}],
             }}}},
-            "triggers": [{
-                "type": "prometheus",
-                "name": QUEUE_TRIGGER,
-                "metricType": "AverageValue",
-                "metadata": {
-                    "serverAddress": prometheus_url,
-                    "query": queue_query(model),
-                    "threshold": str(target.waiting_per_replica),
-                    # An empty result (no replica scraped yet) counts as 0 rather than an error: KEDA's default, stated.
-                    "ignoreNullValues": "true",
-                },
-            }],
+            "triggers": [_trigger(QUEUE_TRIGGER, "AverageValue", queue_query(model), str(target.waiting_per_replica),
+                                  prometheus_url), *_kv_cache_triggers(model, prometheus_url)],
         },
     }
+
+
+def _trigger(name: str, metric_type: str, query: str, threshold: str, prometheus_url: str) -> Object:
+    return {
+        "type": "prometheus",
+        "name": name,
+        "metricType": metric_type,
+        "metadata": {
+            "serverAddress": prometheus_url,
+            "query": query,
+            "threshold": threshold,
+            # An empty result (no replica scraped yet) counts as 0 rather than an error: KEDA's default, stated.
+            "ignoreNullValues": "true",
+        },
+    }
+
+
+def _kv_cache_triggers(model: ModelConfig, prometheus_url: str) -> list[Object]:
+    """With `autoscaling.kvCacheUsageTarget`: the replicas' average KV-cache use against the target. metricType Value:
+    the HPA wants ceil(replicas x average / target) (the HPA algorithm for a Value target), so the average is held
+    near the target whatever the replica count; the HPA takes the larger of the two triggers' counts. KEDA's
+    Prometheus threshold may be a float (keda.sh/docs/scalers/prometheus)."""
+    assert model.autoscaling is not None
+    target = model.autoscaling.kv_cache_usage_target
+    if target is None:
+        return []
+    return [_trigger(KV_CACHE_TRIGGER, "Value", kv_cache_query(model), f"{target:g}", prometheus_url)]
 
 
 def keda_chart_args() -> Object:

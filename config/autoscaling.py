@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, ValidationInfo, field_validator
 
 from ._base import ConfigModel
+from .accelerators import ACCELERATORS
 from .errors import ConfigIssue, Fix, FixableError
 from .sizing.vllm_memory import image_vllm_version
-from .vllm_facts import nearest_facts
+from .vllm_facts import VllmFacts, nearest_facts
 
 if TYPE_CHECKING:
     from .model import ModelConfig
@@ -28,6 +29,15 @@ PrometheusStatLogger: `name="vllm:num_requests_waiting"`), the metric production
 SERVED_NAME_LABEL = "model_name"
 """The label vLLM puts the served model name in (same file: `labelnames = ["model_name", "engine"]`,
 value `vllm_config.model_config.served_model_name`)."""
+KV_CACHE_METRICS = ("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc")
+"""The KV-cache use gauge, newest name first: a fraction, "1 means 100 percent usage" (vllm 0.10.2
+vllm/v1/metrics/loggers.py registers both, `vllm:gpu_cache_usage_perc` "Deprecated in 0.9 - Renamed as
+vllm:kv_cache_usage_perc"; 0.9.1 and 0.7.2 have only the old name, 0.26.0 on only the new: config/vllm_facts)."""
+HPA_TOLERANCE = 0.1
+"""The HPA acts only when current / target leaves [1 - 0.1, 1 + 0.1] (kube-controller-manager
+--horizontal-pod-autoscaler-tolerance, default 0.1: kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/)."""
+MAX_KV_CACHE_TARGET = 0.9
+"""A usage target above 1 / (1 + HPA_TOLERANCE) = 0.909 could never be exceeded enough to add a replica (usage is at most 1)."""
 PROMETHEUS_OPERATED_PORT = 9090
 SCALE_TO_ZERO_REFUSAL = (
     "minReplicas 0 would leave no replica to queue requests on: the first request after an idle spell would fail "
@@ -44,6 +54,25 @@ class AutoscalingConfig(ConfigModel):
     """Fewest replicas, kept even when idle. 0 is refused until a front door holds requests while a replica starts."""
     max_replicas: int = Field(ge=1)
     """Most replicas; their pods must fit the node group's maxSize (checked), which bounds the cost at peak."""
+    kv_cache_usage_target: float | None = None
+    """Optional second trigger: the fraction of the KV cache (0 to 0.9) the replicas' average use is held at, so a
+    model whose running requests fill its cache scales out before they queue. Off when unset; not on Neuron."""
+
+    @field_validator("kv_cache_usage_target")
+    @classmethod
+    def _target_can_be_reached(cls, value: float | None) -> float | None:
+        if value is None:
+            return value
+        if value > MAX_KV_CACHE_TARGET:
+            raise FixableError(
+                f"kvCacheUsageTarget {value:g} can never be exceeded by enough to add a replica: the HPA acts only when the "
+                f"use passes the target by its tolerance of {HPA_TOLERANCE:g} (x{1 + HPA_TOLERANCE:g}), and the use is at "
+                f"most 1; set it to {MAX_KV_CACHE_TARGET:g} or less", Fix("", MAX_KV_CACHE_TARGET))
+        if value <= 0:
+            raise FixableError(
+                f"kvCacheUsageTarget {value:g} is a fraction of the KV cache in use, above 0 (0.8 holds the replicas' "
+                f"average at 80%); set it above 0 and at most {MAX_KV_CACHE_TARGET:g}, or remove it", Fix("", remove=True))
+        return value
 
     @field_validator("max_replicas")
     @classmethod
@@ -87,6 +116,11 @@ def autoscaling_issues(index: int, model: ModelConfig, scraped: bool = True,
     metric = queue_metric_issue(model)
     if metric:
         issues.append(ConfigIssue(f"{path}.autoscaling", metric))
+    if model.autoscaling.kv_cache_usage_target is not None:
+        kv_issue = kv_cache_issue(model)
+        if kv_issue:
+            issues.append(ConfigIssue(f"{path}.autoscaling.kvCacheUsageTarget", kv_issue,
+                                      (Fix(f"{path}.autoscaling.kvCacheUsageTarget", remove=True),)))
     if model.autoscaling.min_replicas == 0 and not front_door_holds_requests:
         issues.append(ConfigIssue(f"{path}.autoscaling.minReplicas", SCALE_TO_ZERO_REFUSAL,
                                   (Fix(f"{path}.autoscaling.minReplicas", 1),)))
@@ -106,6 +140,38 @@ def queue_metric_issue(model: ModelConfig) -> str | None:
         return (f"vLLM {facts.version} labels {QUEUE_METRIC} with {', '.join(found.labels) or 'nothing'}, not "
                 f"{SERVED_NAME_LABEL}, so the query cannot tell this model's queue from another's; remove autoscaling")
     return None
+
+
+def kv_cache_metric(facts: VllmFacts) -> str | None:
+    """The KV-cache use gauge this vLLM version registers with the served-name label (newest name first), or None."""
+    for name in KV_CACHE_METRICS:
+        if name in facts.metrics and SERVED_NAME_LABEL in facts.metric(name).labels:
+            return name
+    return None
+
+
+def kv_cache_issue(model: ModelConfig) -> str | None:
+    """Why the model cannot scale on KV-cache use: a backend that reserves every sequence's cache up front, or a
+    vLLM version without the gauge."""
+    traits = ACCELERATORS[model.accelerator]
+    if traits.reserves_kv_for_all_sequences:
+        # vllm 0.9.1 vllm/worker/neuron_worker.py determine_num_available_blocks: "num_gpu_blocks =
+        # self.scheduler_config.max_num_seqs + 1", one block per sequence, "equivalent to schedule without PagedAttention".
+        return (f"on {traits.backend_name} the KV cache is reserved up front for maxNumSeqs full-length sequences, so vLLM's "
+                f"KV-cache use only counts running sequences, which the queue trigger already follows; remove kvCacheUsageTarget")
+    version = image_vllm_version(model.image)
+    facts = nearest_facts(str(version.version))
+    if kv_cache_metric(facts) is None:
+        return (f"vLLM {facts.version} ({version.describe()}) registers no KV-cache use gauge labelled {SERVED_NAME_LABEL} "
+                f"({' or '.join(KV_CACHE_METRICS)}); use an image of a vLLM that has one, or remove kvCacheUsageTarget")
+    return None
+
+
+def kv_cache_query(model: ModelConfig) -> str:
+    """The replicas' average KV-cache use (a fraction), with the gauge name of the model's vLLM version."""
+    metric = kv_cache_metric(nearest_facts(str(image_vllm_version(model.image).version)))
+    assert metric is not None, "kv_cache_issue refuses a version without the gauge"
+    return f'avg({metric}{{{SERVED_NAME_LABEL}="{model.resolved_served_model_name}"}})'
 
 
 @dataclass(frozen=True)

@@ -96,3 +96,62 @@ def test_an_image_whose_vllm_has_no_queue_gauge_cannot_autoscale(monkeypatch):
                         model="Qwen/Qwen3-8B", autoscaling={"maxReplicas": 2})
     monkeypatch.setattr(autoscaling, "QUEUE_METRIC", "vllm:no_such_gauge")
     assert "registers no vllm:no_such_gauge" in autoscaling.queue_metric_issue(model)
+
+
+def _kv_model(image: str, target: float = 0.8):
+    from vllm_eks.config.model import ModelConfig
+    return ModelConfig(name="m", accelerator="gpu", node_group="g", image=image, model="Qwen/Qwen3-8B",
+                       autoscaling={"maxReplicas": 3, "kvCacheUsageTarget": target})
+
+
+def _kv_scaled_object(model):
+    from vllm_eks.components._autoscaling_objects import scaled_object
+    from vllm_eks.config.autoscaling import QueueTarget
+    from vllm_eks.config.scale_out import Windows
+    return scaled_object(model, QueueTarget(4, "test"), Windows(600, 300, "test"), "http://prometheus:9090")
+
+
+@pytest.mark.parametrize("image, metric", [
+    # 0.9.1 registers only the old name; 0.10.2 both (the old one deprecated); 0.26.0 on only the new (config/vllm_facts).
+    ("vllm/vllm-openai:v0.9.1", "vllm:gpu_cache_usage_perc"),
+    ("vllm/vllm-openai:v0.10.2", "vllm:kv_cache_usage_perc"),
+    ("vllm/vllm-openai:v0.26.0", "vllm:kv_cache_usage_perc"),
+])
+def test_a_kv_cache_target_adds_a_second_trigger_on_the_gauge_its_vllm_version_registers(image, metric):
+    model = _kv_model(image)
+    queue, kv = _kv_scaled_object(model)["spec"]["triggers"]
+    assert queue["name"] == "queue" and queue["metricType"] == "AverageValue"
+    assert kv["name"] == "kv-cache" and kv["type"] == "prometheus" and kv["metricType"] == "Value"
+    assert kv["metadata"]["query"] == f'avg({metric}{{model_name="{model.resolved_served_model_name}"}})'
+    assert kv["metadata"]["threshold"] == "0.8"
+
+
+def test_without_a_kv_cache_target_the_queue_is_the_only_trigger(prod_objects):
+    for name in AUTOSCALED:
+        assert [t["name"] for t in prod_objects[("ScaledObject", name)]["spec"]["triggers"]] == ["queue"]
+
+
+def test_a_scaled_object_with_the_kv_cache_trigger_is_valid_against_kedas_crd():
+    from tests.crd_schemas import crd_schema, missing_reason, validation_errors
+    schema = crd_schema("ScaledObject", "v1alpha1")
+    if schema is None:
+        pytest.skip(missing_reason("ScaledObject"))
+    assert validation_errors(_kv_scaled_object(_kv_model("vllm/vllm-openai:v0.10.2", 0.75)), schema) == []
+
+
+def test_every_covered_vllm_version_has_a_kv_cache_gauge_labelled_with_the_served_name():
+    from vllm_eks.config.autoscaling import kv_cache_metric
+    from vllm_eks.config.vllm_facts import facts_for, known_versions
+    for version in known_versions():
+        metric = kv_cache_metric(facts_for(version))
+        assert metric is not None and facts_for(version).metrics[metric] == "gauge", version
+
+
+def test_an_image_whose_vllm_has_no_kv_cache_gauge_cannot_scale_on_it(monkeypatch):
+    from vllm_eks.config import autoscaling
+    monkeypatch.setattr(autoscaling, "KV_CACHE_METRICS", ("vllm:no_such_gauge",))
+    [issue] = autoscaling.autoscaling_issues(0, _kv_model("vllm/vllm-openai:v0.10.2"))
+    assert issue.path == "models[0].autoscaling.kvCacheUsageTarget"
+    assert issue.message == ("vLLM 0.10.2 (0.10.2 (image tag 'v0.10.2')) registers no KV-cache use gauge labelled model_name "
+                             "(vllm:no_such_gauge); use an image of a vLLM that has one, or remove kvCacheUsageTarget")
+    assert [fix.remove for fix in issue.fixes] == [True]
