@@ -28,6 +28,9 @@ from .units import GIB
 HF_CACHE_PATH = "/root/.cache/huggingface"
 NEURON_CACHE_PATH = "/root/.cache/neuron"
 VLLM_PORT_NAME = "http"
+VLLM_PROCESSES_BYTES = GIB
+"""Memory vLLM's own processes take before loading a weight (measured: ResourcesConfig._room_for_vllm); a
+memory-backed /dev/shm shares the container's limit with them (config/placement/requests.py)."""
 
 # Flags the typed fields render; passing them again through extraArgs would give vLLM two
 # conflicting values, so extraArgs rejects them and names the field to use instead.
@@ -121,7 +124,7 @@ class ResourcesConfig(ConfigModel):
         # (`/usr/bin/time -v python -c "import vllm, vllm.entrypoints.openai.api_server"`: 606244 kB), and
         # vLLM V1 runs its engine core in a second process that imports it too; below 1 GiB the container
         # is OOM-killed before it loads a weight.
-        if parse_quantity(value) >= GIB:
+        if parse_quantity(value) >= VLLM_PROCESSES_BYTES:
             return value
         meant = f"{value}Gi" if value.isdigit() and int(value) <= 2048 else "12Gi"
         bare = " (a quantity without a suffix counts bytes)" if value.isdigit() else ""
