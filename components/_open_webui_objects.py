@@ -7,6 +7,7 @@ package with the same values.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..config.gateway import GatewayConfig, OpenWebUiConfig
@@ -54,6 +55,13 @@ def settings(webui: OpenWebUiConfig, gateway_url: str) -> dict[str, str]:
         "BYPASS_MODEL_ACCESS_CONTROL": "true",
         # config.py: the settings above win on every start instead of what the database kept from the first.
         "ENABLE_PERSISTENT_CONFIG": "false",
+        # config.py DEFAULT_MODEL_METADATA, merged into every model's meta by utils/models.py (a model's own capabilities,
+        # set by an admin in the UI, win). With builtin_tools on, utils/middleware.py (use_builtin_tools) attaches the
+        # built-in tools' schemas to every chat from the UI as `tools`, without tool_choice: 28 functions, 20.9k
+        # characters of JSON, 5,365 prompt tokens under Qwen3's chat template (measured, docs/gateway.md). vLLM takes
+        # tools without tool_choice as "auto" and answers 400 unless the server has a tool-call parser, so it is off
+        # unless openWebui.builtinTools is set, which config/gateway_rules.py allows only when every model has one.
+        "DEFAULT_MODEL_METADATA": json.dumps({"capabilities": {"builtin_tools": webui.builtin_tools}}),
         "HOME": "/tmp",
     }
 

@@ -96,6 +96,10 @@ class OpenWebUiConfig(ConfigModel):
     """Size of that PVC."""
     image: ImageReference = OPEN_WEBUI_IMAGE
     """Open WebUI image."""
+    builtin_tools: bool = False
+    """Let Open WebUI attach its built-in tools (time, knowledge, chats, notes, tasks, automations, calendar: 28
+    function schemas in 0.12.4, about 5.4k prompt tokens with Qwen3's chat template) to every chat. Needs every model
+    to have `toolCallParser`: vLLM refuses a request with tools from a server started without it (400)."""
 
 
 class ExposureConfig(ConfigModel):

@@ -90,7 +90,7 @@ def _open_webui_issues(stack: StackConfig) -> list[ConfigIssue]:
         return [ConfigIssue("openWebui.enabled", (
             "needs the gateway, which gives it one URL for every model; set gateway.enabled: true (with teams and "
             "their keys), or openWebui.enabled: false"), (Fix("openWebui.enabled", False),))]
-    issues = []
+    issues = _builtin_tools_issues(stack)
     if webui.team not in {team.name for team in stack.gateway.teams}:
         issues.append(ConfigIssue("openWebui.team", (
             f"{webui.team!r} is not in gateway.teams; add {{name: {webui.team}}} there (Open WebUI uses its key "
@@ -105,6 +105,23 @@ def _open_webui_issues(stack: StackConfig) -> list[ConfigIssue]:
         issues += [ConfigIssue(f"openWebuiSecrets.{name}", "is shorter than 12 characters; use a longer one, e.g. `openssl rand -hex 32`")
                    for name in OPEN_WEBUI_SECRETS if name in secrets and len(secrets[name].get_secret_value()) < 12]
     return issues
+
+
+def _builtin_tools_issues(stack: StackConfig) -> list[ConfigIssue]:
+    """Open WebUI's built-in tools go to every model (one DEFAULT_MODEL_METADATA for all, open_webui/utils/models.py
+    0.12.4), and a request carrying `tools` without `tool_choice` is "auto" tool choice, which vLLM answers with 400
+    unless the server runs --enable-auto-tool-choice with a --tool-call-parser (vllm 0.10.2
+    vllm/entrypoints/openai/serving_chat.py; 0.26.0, 0.32.0, 0.34.0 vllm/renderers/online_renderer.py)."""
+    if not stack.open_webui.builtin_tools:
+        return []
+    without = [model.name for model in stack.models if not model.tool_call_parser]
+    if not without:
+        return []
+    return [ConfigIssue("openWebui.builtinTools", (
+        f"makes Open WebUI send its built-in tools with every chat, which vLLM refuses with 400 ('\"auto\" tool choice "
+        f"requires --enable-auto-tool-choice and --tool-call-parser to be set') from a model without a tool-call parser: "
+        f"{', '.join(without)}; set toolCallParser on {'it' if len(without) == 1 else 'each'}, or "
+        f"openWebui.builtinTools: false"), (Fix("openWebui.builtinTools", False),))]
 
 
 def _exposure_issues(stack: StackConfig) -> list[ConfigIssue]:

@@ -15,6 +15,9 @@
 - ENABLE_SIGNUP=false (open_webui/config.py), WEBUI_SECRET_KEY (open_webui/env.py; without it
   `serve` writes a key file, open_webui/__init__.py), DATA_DIR (its SQLite database, uploads);
   HOME (caches) next to it rather than the pod's /tmp, which this machine shares.
+- DEFAULT_MODEL_METADATA comes from the render (components/_open_webui_objects.py): built-in tools off unless
+  openWebui.builtinTools. With them on, their schemas (20.9k characters) would also overflow the stand-in model's
+  16384-token context, since its 512-token vocabulary (boot/tiny_model.py) spends a token on very few characters.
 """
 
 from __future__ import annotations
@@ -65,12 +68,6 @@ def webui_env(*, gateway_url: str, api_key: str, admin_email: str, admin_passwor
         "DO_NOT_TRACK": "true",
         "SCARF_NO_ANALYTICS": "true",
         "HF_HUB_OFFLINE": "1",
-        # Test-only: no built-in tools. Open WebUI 0.12.4 attaches its built-in tools' schemas to every
-        # chat request unless the model's capability `builtin_tools` is off (open_webui/utils/middleware.py,
-        # use_builtin_tools); measured here at 25.7k characters of JSON. The stand-in model's 512-token BPE
-        # vocabulary (boot/tiny_model.py) turns that into more than its 16384-token context. Defaults
-        # for every model's metadata: DEFAULT_MODEL_METADATA (open_webui/config.py, utils/models.py).
-        "DEFAULT_MODEL_METADATA": json.dumps({"capabilities": {"builtin_tools": False}}),
     })
     return env
 

@@ -63,3 +63,36 @@ def test_preview_prints_the_one_gateway_url_and_open_webui_at_their_https_hosts_
         "  Open WebUI: https://openwebui.example.com",
     ]
     assert front_door_lines(recording_for("dev")) == []
+
+
+def test_built_in_tools_are_off_for_every_model_unless_the_stack_turns_them_on():
+    # prod's llama-3-3-70b has no toolCallParser: vLLM would answer every chat carrying Open WebUI's tools with 400.
+    env = {item["name"]: item.get("value") for item in
+           _deployment(recording_for("prod"))["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert json.loads(env["DEFAULT_MODEL_METADATA"]) == {"capabilities": {"builtin_tools": False}}
+    from vllm_eks.config.gateway import OpenWebUiConfig
+    on = objects.settings(OpenWebUiConfig(builtinTools=True), "http://gateway/v1")
+    assert json.loads(on["DEFAULT_MODEL_METADATA"]) == {"capabilities": {"builtin_tools": True}}
+
+
+def test_built_in_tools_are_allowed_once_every_model_has_a_tool_call_parser():
+    from vllm_eks.config.gateway_rules import gateway_issues
+    from vllm_eks.config.loader import load_stack_file
+    stack = load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+    with_tools = stack.model_copy(update={"open_webui": stack.open_webui.model_copy(update={"builtin_tools": True})})
+    [issue] = [i for i in gateway_issues(with_tools) if i.path == "openWebui.builtinTools"]
+    assert issue.message.endswith("from a model without a tool-call parser: llama-3-3-70b; set toolCallParser on it, "
+                                  "or openWebui.builtinTools: false")
+    parsed = with_tools.model_copy(update={"models": [m.model_copy(update={"tool_call_parser": m.tool_call_parser or "llama3_json"})
+                                                      for m in with_tools.models]})
+    assert [i for i in gateway_issues(parsed) if i.path == "openWebui.builtinTools"] == []
+
+
+def test_the_end_to_end_stage_takes_the_built_in_tools_setting_from_the_render(tmp_path):
+    from e2e.webui import rendered_env, webui_env
+    rendered = rendered_env(manifests(recording_for("prod")))
+    env = webui_env(gateway_url="http://127.0.0.1:1/v1", api_key="k", admin_email="a@b.c", admin_password="p",
+                    secret_key="s", data_dir=tmp_path / "data", rendered=rendered)
+    assert env["DEFAULT_MODEL_METADATA"] == rendered["DEFAULT_MODEL_METADATA"]
+    assert "DEFAULT_MODEL_METADATA" not in webui_env(gateway_url="u", api_key="k", admin_email="a@b.c", admin_password="p",
+                                                     secret_key="s", data_dir=tmp_path / "data")
