@@ -10,6 +10,7 @@ from vllm_eks.components.open_webui import OpenWebUi, OpenWebUiArgs, open_webui_
 from vllm_eks.components.platform import autoscaler_dependencies, build_platform, model_dependencies, storage_dependencies
 from vllm_eks.components.stack_config import load_stack_config
 from vllm_eks.components.vllm_model import VllmModel, VllmModelArgs
+from vllm_eks.config.gateway_hold import hold_times
 
 validated = load_stack_config()
 stack = validated.stack
@@ -55,6 +56,7 @@ if stack.monitoring.service_monitors:
 if stack.gateway.enabled:
     gateway = Gateway("gateway", GatewayArgs(
         gateway=stack.gateway, models=list(stack.models), keys=team_keys(stack), monitoring=stack.monitoring,
+        holds=hold_times(validated.placed, stack.gateway, stack.monitoring.scrape_interval_seconds),
         service_monitor_depends_on=platform.monitoring.ready,
     ), on_cluster)
     front_door: list[pulumi.Resource] = [gateway.service]

@@ -6,11 +6,14 @@ No Pulumi here: `keys` may be a Pulumi secret the component hands through untouc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..config.gateway import GatewayConfig
+from ..config.gateway_hold import HoldTime
 from ..config.model import ModelConfig
 from ..config.stack import MonitoringConfig
+from . import _gateway_hold as hold
 from . import _gateway_proxy as proxy
 from . import _scanner_exceptions as scanner_exceptions
 from ._container_security import POD_SECURITY_CONTEXT, container_security_context
@@ -27,6 +30,8 @@ NON_ROOT_UID = 65532
 uses uid 101, but it only needs to read its files and write /tmp (pid and temp paths, nginx.conf
 above), so any uid does; a high one keeps clear of host users."""
 PROBE_PERIOD_SECONDS = 10
+HOLD_METRICS = "hold-metrics"
+"""NGINX's port with the held-request gauge (components/_gateway_hold.py) that KEDA's scale from zero reads."""
 Object = dict[str, Any]
 
 
@@ -77,13 +82,14 @@ def discovery_rbac_objects(gateway: GatewayConfig, models: list[ModelConfig]) ->
     ]
 
 
-def config_map_object(gateway: GatewayConfig, models: list[ModelConfig]) -> Object:
-    """nginx.conf and the model list: no credential, so a ConfigMap; a model added to the stack
-    changes models.json in the same `pulumi up`."""
+def config_map_object(gateway: GatewayConfig, models: list[ModelConfig], holds: Mapping[str, HoldTime]) -> Object:
+    """nginx.conf, the hold script, the model list and each model's hold: no credential, so a ConfigMap; a
+    model added to the stack changes models.json and holds.json in the same `pulumi up`."""
     return {
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": CONFIG_NAME, "namespace": gateway.namespace, "labels": labels()},
-        "data": {"nginx.conf": proxy.nginx_conf(gateway), proxy.MODELS_FILE: proxy.models_document(models)},
+        "data": {"nginx.conf": proxy.nginx_conf(gateway), proxy.MODELS_FILE: proxy.models_document(models),
+                 hold.SCRIPT_FILE: hold.SCRIPT, hold.HOLDS_FILE: hold.holds_document(holds)},
     }
 
 
@@ -114,7 +120,8 @@ def proxy_container(gateway: GatewayConfig) -> Object:
         "imagePullPolicy": "Always",
         "command": ["nginx"],
         "args": ["-c", f"{proxy.CONFIG_DIR}/nginx.conf", "-g", "daemon off;"],
-        "ports": [{"name": "http", "containerPort": proxy.PROXY_PORT, "protocol": "TCP"}],
+        "ports": [{"name": "http", "containerPort": proxy.PROXY_PORT, "protocol": "TCP"},
+                  {"name": HOLD_METRICS, "containerPort": hold.HOLD_METRICS_PORT, "protocol": "TCP"}],
         "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
         "securityContext": _security(NON_ROOT_UID),
         "readinessProbe": _http_probe(proxy.HEALTH_PATH, 3),
@@ -188,7 +195,8 @@ def service_object(gateway: GatewayConfig) -> Object:
         "spec": {
             "type": "ClusterIP", "selector": selector(),
             "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"},
-                      {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics", "protocol": "TCP"}],
+                      {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics", "protocol": "TCP"},
+                      {"name": HOLD_METRICS, "port": hold.HOLD_METRICS_PORT, "targetPort": HOLD_METRICS, "protocol": "TCP"}],
         },
     }
 
@@ -203,10 +211,12 @@ def disruption_budget_object(gateway: GatewayConfig) -> Object | None:
 
 def network_policy_object(gateway: GatewayConfig, monitoring: MonitoringConfig) -> Object:
     """The gateway's port to anyone in the cluster (and the load balancer's targets); the metrics port
-    to Prometheus's server pods only (components/_scrape_objects.scraper_peer). The router's own port is on loopback and needs no rule."""
+    and NGINX's held-request port to Prometheus's server pods only (components/_scrape_objects.scraper_peer). The
+    router's own port is on loopback and needs no rule."""
     rules: list[Object] = [{"ports": [{"protocol": "TCP", "port": proxy.PROXY_PORT}]}]
     if monitoring.service_monitors:
-        rules.append({"from": [scraper_peer(monitoring)], "ports": [{"protocol": "TCP", "port": METRICS_PORT}]})
+        rules.append({"from": [scraper_peer(monitoring)], "ports": [{"protocol": "TCP", "port": METRICS_PORT},
+                                                                    {"protocol": "TCP", "port": hold.HOLD_METRICS_PORT}]})
     return {
         "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": NAME, "namespace": gateway.namespace, "labels": labels("network-policy")},
@@ -221,7 +231,8 @@ def service_monitor_object(gateway: GatewayConfig, monitoring: MonitoringConfig)
         "spec": {
             "selector": {"matchLabels": selector()},
             "namespaceSelector": {"matchNames": [gateway.namespace]},
-            "endpoints": [{"port": "metrics", "path": "/metrics", "interval": f"{monitoring.scrape_interval_seconds}s"}],
+            "endpoints": [{"port": port, "path": "/metrics", "interval": f"{monitoring.scrape_interval_seconds}s"}
+                          for port in ("metrics", HOLD_METRICS)],
         },
     }
 

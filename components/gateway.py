@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 
 from ..config.gateway import GatewayConfig
+from ..config.gateway_hold import HoldTime
 from ..config.gateway_rules import readable
 from ..config.model import ModelConfig
 from ..config.stack import MonitoringConfig, StackConfig
 from ..config.units import SECRET_PLACEHOLDER
+from . import _gateway_hold as hold
 from . import _gateway_objects as objects
 from . import _gateway_proxy as proxy
 from ._kubernetes import metadata_name, register_object
@@ -25,6 +27,9 @@ class GatewayArgs:
     """Every model of the stack: the model list and the router's discovery scope are derived from them."""
     keys: pulumi.Input[dict[str, str]]
     """Team name -> API key; always stored as a Pulumi secret, only in the keys Secret."""
+    holds: Mapping[str, HoldTime] = field(default_factory=dict)
+    """Served name -> how long the gateway holds its requests while it has no routable replica
+    (config/gateway_hold.hold_times); a model left out is not held."""
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     """With `service_monitors`, a ServiceMonitor for the router's metrics and a NetworkPolicy rule for Prometheus."""
     service_monitor_depends_on: Sequence[pulumi.Resource] = ()
@@ -42,11 +47,11 @@ def team_keys(stack: StackConfig) -> pulumi.Output[dict[str, str]]:
 
 
 def config_hash(gateway: GatewayConfig, keys: dict[str, str]) -> str:
-    """Changes whenever a file NGINX reads only at start does: nginx.conf or the keys it includes. The model
-    list is not in it: NGINX reads models.json on every request and the kubelet refreshes a mounted
+    """Changes whenever a file NGINX reads only at start does: nginx.conf, the hold script or the keys it
+    includes. The model list and the holds are not in it: NGINX reads models.json and holds.json on every request and the kubelet refreshes a mounted
     ConfigMap in place (kubernetes.io/docs, ConfigMaps: "Mounted ConfigMaps are updated automatically"),
     so adding a model changes the ConfigMap alone and restarts no gateway pod."""
-    text = proxy.nginx_conf(gateway) + proxy.keys_file(keys)
+    text = proxy.nginx_conf(gateway) + hold.SCRIPT + proxy.keys_file(keys)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -71,7 +76,7 @@ class Gateway(pulumi.ComponentResource):
         account = register_object(f"{resource_name}-service-account", objects.service_account_object(gateway), in_namespace)
         rbac = [register_object(f"{resource_name}-{obj['kind'].lower()}", obj, in_namespace)
                 for obj in objects.discovery_rbac_objects(gateway, models)]
-        config = register_object(f"{resource_name}-config", objects.config_map_object(gateway, models), in_namespace)
+        config = register_object(f"{resource_name}-config", objects.config_map_object(gateway, models, args.holds), in_namespace)
         keys = pulumi.Output.secret(args.keys)
         keys_secret = register_object(
             f"{resource_name}-keys", objects.keys_secret_object(gateway, keys.apply(proxy.keys_file)), in_namespace)

@@ -26,11 +26,19 @@ README, published to the ECR Public gallery as nginx/nginx-unprivileged."""
 OPEN_WEBUI_IMAGE = "ghcr.io/open-webui/open-webui:v0.12.4"
 """Open WebUI, the release the end-to-end stage runs from PyPI (open-webui 0.12.4)."""
 
-HOLDS_REQUESTS_FROM_ZERO = False
-"""Whether the gateway holds a request while its model scales up from zero replicas. It does not:
-vllm-router 0.1.17 in IGW mode sends a request for a model with no worker to another model's
-worker, which answers 404 (measured, docs/gateway.md). Scale-to-zero (issue 18) should refuse to
-run behind this gateway while this is False."""
+OPENAI_CLIENT_TIMEOUT_SECONDS = 600
+"""The OpenAI Python client's default timeout, its whole-request read included (openai 2.29.0
+openai/_constants.py `DEFAULT_TIMEOUT = httpx.Timeout(timeout=600, connect=5.0)`): a request held longer
+than this has usually been given up on by its client, so holding longer only ties up the gateway."""
+
+
+def holds_requests_from_zero(gateway: GatewayConfig) -> bool:
+    """Whether the gateway holds a request while its model has no routable replica (and so whether a model behind
+    it may scale to zero): the gateway is on and `maxHoldSeconds` is not 0. The hold is NGINX's
+    (components/_gateway_hold.py), since vllm-router 0.1.17 in IGW mode sends such a request to another model's
+    worker, which answers 404 (measured, docs/gateway.md)."""
+    return gateway.enabled and gateway.max_hold_seconds > 0
+
 
 RouterPolicy = Literal["cache_aware", "power_of_two", "round_robin", "consistent_hash"]
 
@@ -71,6 +79,10 @@ class GatewayConfig(ConfigModel):
     (--retry-max-retries; 1 disables retries)."""
     health_check_interval_seconds: int = Field(10, ge=1, le=600)
     """How often the router checks each replica's /health (--health-check-interval-secs)."""
+    max_hold_seconds: int = Field(OPENAI_CLIENT_TIMEOUT_SECONDS, ge=0, le=3600)
+    """Longest a completion request is held while its model has no routable replica (scaled to zero, or its replica
+    still starting); each model is held for its predicted time to a routed replica up to this, then answered 503
+    with Retry-After. Default: the OpenAI Python client's timeout. 0 holds nothing (and refuses minReplicas 0)."""
     teams: list[GatewayTeamConfig] = Field(default_factory=list)
     """Teams with a key each; a request without a listed key is answered 401."""
     router_image: ImageReference = ROUTER_IMAGE

@@ -201,7 +201,7 @@ def run(servers: list[Server]) -> list[Check]:
                         "nginx.conf and router flags identical; only the model list differs" if same
                         else "nginx.conf or the router flags differ between the two renders"))
 
-    ports = {"proxy": free_port(), "router": free_port(), "metrics": free_port()}
+    ports = {"proxy": free_port(), "router": free_port(), "metrics": free_port(), "hold_metrics": free_port()}
     text_and_keys: dict[str, dict[str, str]] = {}
 
     def make_keys(teams: list[str]) -> str:

@@ -8,7 +8,7 @@ host processes, and every substitution is listed in `GatewayPlan.substitutions`:
 | rendered | on this machine |
 |---|---|
 | volume mount paths in nginx.conf (config, keys, /tmp emptyDir) | folders under build/e2e/gateway/ |
-| `listen <containerPort>` | `listen 127.0.0.1:<free port>` (loopback only) |
+| `listen <containerPort>` (the http port, and NGINX's held-request metrics port) | `listen 127.0.0.1:<free port>` (loopback only) |
 | the router's `--port` (and nginx.conf's `upstream router { server 127.0.0.1:<port> }`) | a free port, the same in both |
 | `--prometheus-host 0.0.0.0 --prometheus-port P` | 127.0.0.1 and a free port |
 | `--service-discovery --selector ... --service-discovery-port --service-discovery-namespace` | dropped (no Kubernetes API here); see below |
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 GATEWAY_COMPONENT = "gateway"
+HOLD_METRICS_PORT_NAME = "hold-metrics"
 DISCOVERY_FLAGS_WITH_VALUE = ("--service-discovery-port", "--service-discovery-namespace")
 
 
@@ -54,6 +55,7 @@ class GatewayPlan:
     metrics_port: int
     proxy_argv: list[str]
     proxy_port: int
+    hold_metrics_port: int | None  # NGINX's held-request gauge (components/_gateway_hold.py), when rendered
     proxy_user: tuple[int, int] | None
     nginx_conf: str
     files: dict[str, str]          # path -> text to write before NGINX starts (models.json, ...)
@@ -199,7 +201,8 @@ def _sub(text: str, old: str, new: str, what: str) -> str:
 def plan(manifests: list[dict[str, Any]], *, work: Path, ports: dict[str, int], router_executable: str,
          keys_text: Callable[[list[str]], str]) -> GatewayPlan:
     """Everything needed to run the rendered gateway on loopback. `ports` has "proxy", "router" and
-    "metrics"; `keys_text(team names)` makes keys.conf's text."""
+    "metrics" (and "hold_metrics" when the render has NGINX's held-request port); `keys_text(team names)` makes
+    keys.conf's text."""
     deployment, config_map, _secret = gateway_objects(manifests)
     proxy = container(deployment, command="nginx")
     router = container(deployment, command="vllm-router")
@@ -237,6 +240,13 @@ def plan(manifests: list[dict[str, Any]], *, work: Path, ports: dict[str, int], 
     listen = port_spec.get("containerPort")
     conf = _sub(conf, f"listen {listen};", f"listen 127.0.0.1:{ports['proxy']};", "the proxy's listen port")
     notes.append(f"proxy: listen {listen} -> 127.0.0.1:{ports['proxy']}")
+    held_spec = next((p for p in proxy.get("ports", []) if p.get("name") == HOLD_METRICS_PORT_NAME), None)
+    hold_metrics_port = None
+    if held_spec is not None:
+        hold_metrics_port = ports["hold_metrics"]
+        conf = _sub(conf, f"listen {held_spec['containerPort']};", f"listen 127.0.0.1:{hold_metrics_port};",
+                    "NGINX's held-request metrics port")
+        notes.append(f"proxy: listen {held_spec['containerPort']} ({HOLD_METRICS_PORT_NAME}) -> 127.0.0.1:{hold_metrics_port}")
     conf = _sub(conf, f"127.0.0.1:{rendered_port};", f"127.0.0.1:{ports['router']};", "the router upstream")
     notes.append(f"proxy: upstream 127.0.0.1:{rendered_port} -> 127.0.0.1:{ports['router']}")
     team_list = teams(conf)
@@ -249,7 +259,7 @@ def plan(manifests: list[dict[str, Any]], *, work: Path, ports: dict[str, int], 
     user = (int(context["runAsUser"]), int(context.get("runAsGroup", context["runAsUser"]))) if "runAsUser" in context else None
     files[str(work / "config" / "nginx.conf")] = conf  # the rewritten text replaces the ConfigMap's copy
     return GatewayPlan(router_argv=argv, router_port=ports["router"], metrics_port=ports["metrics"],
-                       proxy_argv=proxy_argv, proxy_port=ports["proxy"], proxy_user=user, nginx_conf=conf,
+                       proxy_argv=proxy_argv, proxy_port=ports["proxy"], hold_metrics_port=hold_metrics_port, proxy_user=user, nginx_conf=conf,
                        files=files, keys_path=keys_path / "keys.conf", teams=team_list, selector=selector,
                        discovery_namespace=namespace, discovery_port=int(discovery_port) if discovery_port else None,
                        substitutions=router_notes + notes)

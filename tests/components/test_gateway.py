@@ -8,10 +8,12 @@ import runpy
 import yaml
 
 from tests.conftest import PROJECT_DIR, recording_for
+from vllm_eks.components import _gateway_hold as hold
 from vllm_eks.components import _gateway_objects as objects
 from vllm_eks.components import _gateway_proxy as proxy
 from vllm_eks.components._gateway_router import discovery_namespace, router_args
 from vllm_eks.config.gateway import GatewayConfig, GatewayTeamConfig
+from vllm_eks.config.gateway_hold import KEDA_POLLING_SECONDS
 from vllm_eks.config.loader import load_stack_file, read_stack_file
 from vllm_eks.config.model import ModelConfig
 from vllm_eks.preview.engine import run_program
@@ -139,6 +141,30 @@ def test_the_gateway_service_monitor_is_valid_against_the_pinned_prometheus_oper
 
     monitor = objects.service_monitor_object(GATEWAY, MonitoringConfig(service_monitors=True))
     assert errors(monitor) == []
-    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    assert [endpoint["port"] for endpoint in monitor["spec"]["endpoints"]] == ["metrics", objects.HOLD_METRICS]
     service_ports = {port["name"] for port in objects.service_object(GATEWAY)["spec"]["ports"]}
-    assert "metrics" in service_ports
+    assert {"metrics", objects.HOLD_METRICS} <= service_ports
+
+
+def test_prod_holds_every_model_for_its_predicted_time_from_zero_capped_at_max_hold_seconds():
+    stack = load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+    data = _object(recording_for("prod"), "ConfigMap", objects.CONFIG_NAME)["data"]
+    held = json.loads(data[hold.HOLDS_FILE])["models"]
+    assert sorted(held) == sorted(m.resolved_served_model_name for m in stack.models)
+    assert all(0 < h["holdSeconds"] <= stack.gateway.max_hold_seconds and h["retryAfterSeconds"] >= KEDA_POLLING_SECONDS
+               for h in held.values())
+    assert data[hold.SCRIPT_FILE] == hold.SCRIPT and "js_content gateway_hold.hold;" in data["nginx.conf"]
+
+
+def test_a_hold_is_the_scale_out_from_zero_unless_the_client_timeout_cap_is_shorter():
+    from vllm_eks.config.gateway_hold import HoldTime, hold_times
+    from vllm_eks.config.validation import validate_stack
+
+    validated = validate_stack(load_stack_file(PROJECT_DIR / "Pulumi.prod.yaml"))
+    generous = GATEWAY.model_copy(update={"max_hold_seconds": 3600, "request_timeout_seconds": 3600})
+    for name, time in hold_times(validated.placed, generous, 15).items():
+        assert time.hold_seconds == time.predicted_seconds and not time.capped, name
+    short = GATEWAY.model_copy(update={"max_hold_seconds": 60})
+    for time in hold_times(validated.placed, short, 15).values():
+        assert isinstance(time, HoldTime) and time.hold_seconds == 60
+        assert time.retry_after_seconds == time.predicted_seconds - 60

@@ -151,3 +151,13 @@ def test_the_gateway_blocks_of_prod_are_laid_over_a_stack_that_does_not_enable_i
     assert set(taken) <= set(GATEWAY_KEYS)
     assert {k: v for k, v in stack.items() if k not in taken} == {k: v for k, v in dev.items() if k not in taken}
     assert (project / "Pulumi.yaml").resolve() == (Path(__file__).resolve().parents[2] / "Pulumi.yaml")
+
+
+def test_nginx_held_request_metrics_port_moves_to_loopback_too(tmp_path):
+    objects = rendered_gateway()
+    objects[0]["spec"]["template"]["spec"]["containers"][0]["ports"].append({"containerPort": 9113, "name": "hold-metrics"})
+    objects[1]["data"]["nginx.conf"] = NGINX_CONF.replace("}\n}\n", "}\n    server { listen 9113; }\n}\n")
+    gateway = plan(objects, work=tmp_path, ports={"proxy": 1, "router": 2, "metrics": 3, "hold_metrics": 4},
+                   router_executable="x", keys_text=lambda n: "")
+    assert "listen 127.0.0.1:4;" in gateway.nginx_conf and "listen 9113;" not in gateway.nginx_conf
+    assert gateway.hold_metrics_port == 4

@@ -14,7 +14,7 @@ from vllm_eks.preview.render import manifests
 from vllm_eks.preview.runner import run_stack
 
 WORK = Path("/repo/build/e2e/gateway")   # the plan is pure: nothing is written there
-PORTS = {"proxy": 41001, "router": 41002, "metrics": 41003}
+PORTS = {"proxy": 41001, "router": 41002, "metrics": 41003, "hold_metrics": 41004}
 
 
 def _prod():
@@ -33,6 +33,7 @@ def test_prods_gateway_plans_with_a_key_for_every_team_and_no_cluster_path_left(
     assert [t.name for t in gateway.teams] == sorted(keys, key=[t.name for t in gateway.teams].index)
     assert all(f'"Bearer {key}" "{team}";' in gateway.files[str(gateway.keys_path)] for team, key in keys.items())
     assert "/etc/gateway" not in gateway.nginx_conf and "listen 127.0.0.1:41001;" in gateway.nginx_conf
+    assert "listen 127.0.0.1:41004;" in gateway.nginx_conf and f"js_var $gateway_held_dir {WORK}/tmp/held-requests;" in gateway.nginx_conf
     assert not any(a.startswith("--service-discovery") or a == "--selector" for a in gateway.router_argv)
     assert gateway.selector and gateway.proxy_user is not None
 
