@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -104,8 +105,24 @@ def issues_from_validation_error(
             issues.append((unknown_key or _unknown_key)(root, own, data, path))
         else:
             fixes = tuple(_rebase(fix, path) for fix in getattr(nested, "fixes", ()))
-            issues.append(ConfigIssue(path, _message(item), fixes or _choice_fix(item, path)))
+            default = _default_at(root, own) if root is not None else _NO_DEFAULT
+            issues.append(ConfigIssue(path, _message(item, default), fixes or _choice_fix(item, path, default)))
     return issues
+
+
+_NO_DEFAULT = object()
+
+
+def _default_at(root: type[BaseModel], loc: Sequence[PathPart]) -> Any:
+    """The default of the field at `loc` (its value when the key is left out), or _NO_DEFAULT: a message suggests
+    it, and its fix sets it, where the value given names nothing closer."""
+    block = model_at(root, loc[:-1]) if loc and isinstance(loc[-1], str) else None
+    field = None if block is None else next(
+        (field for name, field in block.model_fields.items() if loc[-1] in (name, field.alias)), None)
+    if field is None or field.is_required() or field.default_factory is not None or field.default is None:
+        return _NO_DEFAULT
+    default = field.default
+    return default.value if isinstance(default, Enum) else default
 
 
 def _rebase(fix: Fix, base: str) -> Fix:
@@ -141,20 +158,38 @@ def _unknown_key(root: type[BaseModel], loc: Sequence[PathPart], data: Any, path
 _UNKNOWN = "unknown key; remove it or check its spelling against the config reference (docs/config-reference.md)"
 
 
-def _choice_fix(item: Any, path: str) -> tuple[Fix, ...]:
-    """The value a message suggests, as data: the nearest choice, the bound a number crossed (`>= 1` -> 1), or the
-    quoted string YAML read as a number or boolean."""
+def _choice_fix(item: Any, path: str, default: Any = _NO_DEFAULT) -> tuple[Fix, ...]:
+    """The value a message suggests, as data: the nearest choice, the choice YAML read as a number, the bound a
+    number crossed (`>= 1` -> 1), the quoted string YAML read as a number, a mapping made a list of one, or the
+    field's default for a value of the wrong kind that names no choice."""
     nearest = _nearest_choice(item)
     if nearest is not None:
         return (Fix(path, nearest),)
+    value = item.get("input")
+    if item["type"] in ("enum", "literal_error"):
+        quoted = _quoted_choice(item)
+        return (Fix(path, quoted),) if quoted is not None else (Fix(path, default),) if default is not _NO_DEFAULT else ()
+    if item["type"] == "list_type" and isinstance(value, dict):
+        return (Fix(path, [value]),)
     bound = (item.get("ctx") or {}).get({"greater_than_equal": "ge", "less_than_equal": "le"}.get(item["type"], ""))
     if isinstance(bound, (int, float)) and not isinstance(bound, bool):
         return (Fix(path, bound),)
-    value = item.get("input")
     if item["type"] == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
         shown = repr(value)
         return (Fix(path, f"{shown}0" if isinstance(value, float) and len(shown.partition(".")[2]) == 1 else shown),)
+    if item["type"] == "string_type" and isinstance(value, bool):
+        return ()  # the words YAML read as a boolean are gone; the message asks for them quoted
+    if item["type"] in _TYPE_WORDS and item["type"] not in _SHAPE_TYPES and default is not _NO_DEFAULT:
+        return (Fix(path, default),)
     return ()
+
+
+def _quoted_choice(item: Any) -> str | None:
+    """A choice YAML read as a number (`directoryPerms: 700` for '700')."""
+    value = item.get("input")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and f"'{value}'" in item["msg"]:
+        return str(value)
+    return None
 
 
 def _nearest_choice(item: Any) -> str | None:
@@ -179,10 +214,13 @@ _TYPE_WORDS = {
     "int_from_float": "must be a whole number", "float_type": "must be a number", "float_parsing": "must be a number",
     "bool_type": "must be true or false", "bool_parsing": "must be true or false",
 }
+# Errors about a block's shape: the key holds a mapping or list, whose default would drop what was written.
+_SHAPE_TYPES = {"model_type", "model_attributes_type", "dict_type", "list_type"}
 
 
-def _message(item: ErrorDetails) -> str:
+def _message(item: ErrorDetails, default: Any = _NO_DEFAULT) -> str:
     kind, message = item["type"], item["msg"]
+    the_default = "" if default is _NO_DEFAULT else f" (the default is {default!r})"
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     if kind == "extra_forbidden":
@@ -207,13 +245,17 @@ def _message(item: ErrorDetails) -> str:
         allowed = message.removeprefix("Input should be ").replace(" or ", ", ")
         if isinstance(value, bool):
             return (f"must be one of {allowed}, but YAML read an unquoted {str(value).lower()} (YAML 1.1 reads "
-                    f"yes/no/on/off/true/false as booleans); write one of {allowed}")
-        if isinstance(value, (int, float)) and f"'{value}'" in allowed:
+                    f"yes/no/on/off/true/false as booleans); write one of {allowed}{the_default}")
+        if _quoted_choice(item) is not None:
             return f"must be one of {allowed}, but YAML read the unquoted number {value}; put it in quotes: '{value}'"
         nearest = _nearest_choice(item)
-        return f"must be one of {allowed} (got {_describe(value)})" + (f"; did you mean {nearest!r}?" if nearest else "")
+        return f"must be one of {allowed} (got {_describe(value)})" + (
+            f"; did you mean {nearest!r}?" if nearest else f"; the default is {default!r}" if the_default else "")
+    if kind == "list_type" and isinstance(value, dict):
+        return "must be a list (got a mapping); write '- ' before its first key to make it a list of one"
     if kind in _TYPE_WORDS:
-        return f"{_TYPE_WORDS[kind]} (got {_describe(value)})"
+        return f"{_TYPE_WORDS[kind]} (got {_describe(value)})" + (
+            "" if kind in _SHAPE_TYPES or default is _NO_DEFAULT else f"; the default is {default!r}")
     return f"{message} (got {_describe(value)})"
 
 

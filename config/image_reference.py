@@ -39,7 +39,9 @@ _EXAMPLE = "'public.ecr.aws/neuron/vllm:0.9.1' or 'vllm/vllm-openai@sha256:<64 h
 def image_reference_problem(value: str) -> str | None:
     """None for a reference that parses; otherwise what is wrong and how to write it."""
     if any(character.isspace() for character in value):
-        return f"{value!r} contains whitespace, which no image reference can; write it like {_EXAMPLE}"
+        fixed = image_reference_fix(value)
+        return f"{value!r} contains whitespace, which no image reference can; write {fixed!r}" if fixed else (
+            f"{value!r} contains whitespace, which no image reference can; write it like {_EXAMPLE}")
     match = _REFERENCE.match(value)
     if match is None:
         return _diagnose(value)
@@ -53,6 +55,18 @@ def image_reference_problem(value: str) -> str | None:
     if len(match["name"]) > NAME_TOTAL_LENGTH_MAX:
         return f"{value!r}: the repository name is longer than {NAME_TOTAL_LENGTH_MAX} characters"
     return None
+
+
+def image_reference_fix(value: str) -> str | None:
+    """The reference a refused one most likely meant, when one edit makes it valid: whitespace removed (a space
+    pasted after the colon), then the repository path lowercased."""
+    fixed = "".join(value.split())
+    name, _, _ = _split(fixed)
+    domain, slash, path = name.partition("/")
+    if slash and "." not in domain and ":" not in domain and domain != "localhost":
+        domain, path = "", name  # the first component is part of the path, not a registry
+    fixed = fixed.replace(path, path.lower(), 1)
+    return fixed if fixed != value and image_reference_problem(fixed) is None else None
 
 
 def _split(value: str) -> tuple[str, str | None, str | None]:

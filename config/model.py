@@ -245,7 +245,8 @@ class ModelConfig(ConfigModel):
     def _neuron_config_only_on_neuron(cls, value: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
         accelerator = info.data.get("accelerator")
         if value is not None and accelerator is not None and not ACCELERATORS[accelerator].accepts_neuron_config:
-            raise ValueError("neuronConfig is only read by the Neuron backend; remove it, or set accelerator: neuron")
+            raise FixableError("neuronConfig is only read by the Neuron backend; remove it, or set accelerator: neuron",
+                               Fix("", remove=True))
         return value
 
     @field_validator("quantization")
@@ -256,10 +257,10 @@ class ModelConfig(ConfigModel):
             return value
         traits = ACCELERATORS[accelerator]
         if value not in traits.quantization_methods:
-            raise ValueError(
+            raise FixableError(  # each hint ends in leaving quantization unset, the fix
                 f"{value!r} is not a vLLM quantization method on {accelerator.value} "
-                f"(supported: {', '.join(sorted(traits.quantization_methods))}); {traits.quantization_hint}"
-            )
+                f"(supported: {', '.join(sorted(traits.quantization_methods))}); {traits.quantization_hint}",
+                Fix("", remove=True))
         return value
 
     @field_validator("kv_cache_dtype")
@@ -267,9 +268,9 @@ class ModelConfig(ConfigModel):
     def _kv_cache_dtype_on_gpus(cls, value: str | None, info: ValidationInfo) -> str | None:
         accelerator = info.data.get("accelerator")
         if value is not None and accelerator is not None and not ACCELERATORS[accelerator].kv_cache_dtype_flag:
-            raise ValueError(
+            raise FixableError(
                 f"kvCacheDtype is a flag of vLLM's GPU backend, which {accelerator.value} does not run; remove it and "
-                f"set kv_cache_quant: true in neuronConfig for an FP8 KV cache")
+                f"set kv_cache_quant: true in neuronConfig for an FP8 KV cache", Fix("", remove=True))
         return value
 
     @field_validator("extra_args")

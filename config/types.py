@@ -8,7 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
 
-from .image_reference import image_reference_problem
+from .errors import Fix, FixableError
+from .image_reference import image_reference_fix, image_reference_problem
 
 # DNS-1123 label (namespaces, most object names) and DNS-1035 label (Service names: must also
 # start with a letter, since a Service name becomes a DNS name and an env var prefix).
@@ -43,10 +44,11 @@ def _suggest_dns_label(value: str) -> str:
 
 def check_dns_label(value: str) -> str:
     if len(value) > 63 or not _DNS_LABEL.match(value):
-        raise ValueError(
+        suggestion = _suggest_dns_label(value)
+        raise FixableError(
             f"{value!r} is not a valid Kubernetes name (DNS-1123 label): use lowercase letters, "
             f"digits and '-', start and end with a letter or digit, at most 63 characters; "
-            f"for example {_suggest_dns_label(value)!r}"
+            f"for example {suggestion!r}", Fix("", suggestion)
         )
     return value
 
@@ -55,9 +57,10 @@ def check_service_name(value: str) -> str:
     """A name that is also a Service's: a DNS-1035 label, so it must start with a letter."""
     check_dns_label(value)
     if not _DNS_1035_LABEL.match(value):
-        raise ValueError(
+        suggestion = f"vllm-{value}"[:63].rstrip("-")
+        raise FixableError(
             f"{value!r} names the model's Service, and a Service name must start with a letter (DNS-1035 "
-            f"label), or the API server rejects the Service; for example {f'vllm-{value}'[:63].rstrip('-')!r}"
+            f"label), or the API server rejects the Service; for example {suggestion!r}", Fix("", suggestion)
         )
     return value
 
@@ -80,10 +83,10 @@ def check_model_namespace(value: str) -> str:
     if reason is None and value.startswith("kube-"):
         reason = "uses the `kube-` prefix Kubernetes reserves for its own namespaces"
     if reason is not None:
-        raise ValueError(
+        raise FixableError(
             f"{value!r} is a namespace the cluster owns ({value} {reason}); the stack creates and owns each "
             f"model namespace, and its default-deny NetworkPolicy would cover every pod there; use a namespace "
-            f"of the models' own, such as 'vllm'"
+            f"of the models' own, such as 'vllm'", Fix("", "vllm")
         )
     return value
 
@@ -119,30 +122,46 @@ def _checked_amount(text: str, unit: str, example: str, zero_reason: str) -> Dec
     huge = bool(match and match["exponent"] and int(match["exponent"]) > _LARGEST_EXPONENT)  # Decimal would overflow
     amount = Decimal(match["number"]) if huge and match else parse_quantity(text)
     if huge and amount > 0:
-        raise ValueError(f"{text!r} is far more {unit} than any node has; write it like {example!r}")
+        raise FixableError(f"{text!r} is far more {unit} than any node has; write it like {example!r}", Fix("", example))
     if amount <= 0:
-        raise ValueError(f"{text!r} must be more than zero {unit} ({zero_reason}); write it like {example!r}")
+        raise FixableError(f"{text!r} must be more than zero {unit} ({zero_reason}); write it like {example!r}",
+                           Fix("", example))
     if amount > _LARGEST:
-        raise ValueError(f"{text!r} is more {unit} than any node has (and than the 64-bit counters the scheduler "
-                         f"compares); write it like {example!r}")
+        raise FixableError(f"{text!r} is more {unit} than any node has (and than the 64-bit counters the scheduler "
+                           f"compares); write it like {example!r}", Fix("", example))
     return amount
 
 
-def _byte_quantity(zero_reason: str) -> BeforeValidator:
+# Unit spellings people write for bytes (`100GB`, `16gib`), and the binary suffix Kubernetes spells them with.
+_UNIT_SPELLING = re.compile(r"^(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[kmgtpe])(?:i?b)?$", re.IGNORECASE)
+
+
+def _respelt(text: str) -> str | None:
+    """`100GB` -> `100Gi`: the number kept, the unit as Kubernetes's binary suffix."""
+    match = _UNIT_SPELLING.match(text)
+    return None if match is None else f"{match['number']}{match['unit'].upper()}i"
+
+
+def _byte_quantity(zero_reason: str, example: str = "100Gi") -> BeforeValidator:
+    """`example` is the value a message suggests and its fix sets: one that passes the field's other checks."""
     def check_byte_quantity(value: object) -> str:
         text = _scalar_text(value)
         if not _QUANTITY.match(text):
-            raise ValueError(
+            respelt = _respelt(text)
+            if respelt is not None:
+                raise FixableError(f"{text!r} is not a Kubernetes byte quantity (Kubernetes rejects unit spellings like "
+                                   f"'GB'); write {respelt!r}, a number with a binary suffix", Fix("", respelt))
+            raise FixableError(
                 f"{text!r} is not a Kubernetes byte quantity; write a number with a binary suffix "
-                f"such as '100Gi' or '512Mi' (Kubernetes rejects unit spellings like 'GB')"
+                f"such as {example!r} (Kubernetes rejects unit spellings like 'GB')", Fix("", example)
             )
-        amount = _checked_amount(text, "bytes", "100Gi", zero_reason)
+        amount = _checked_amount(text, "bytes", example, zero_reason)
         if amount != amount.to_integral_value():
             # kubernetes/kubernetes pkg/api/pod/warnings.go: "fractional byte value %q is invalid, must be an integer".
-            milli = " (the 'm' suffix is milli, not mega: '512M' or '512Mi')" if text.endswith("m") else ""
-            raise ValueError(
+            milli = " (the 'm' suffix is milli, not mega: mega is 'M', mebi 'Mi')" if text.endswith("m") else ""
+            raise FixableError(
                 f"{text!r} is {amount.normalize():f} bytes, a fraction of a byte, which Kubernetes warns is invalid "
-                f"(a byte count must be whole); write whole bytes such as '512Mi'{milli}"
+                f"(a byte count must be whole); write whole bytes such as {example!r}{milli}", Fix("", example)
             )
         return text
     return BeforeValidator(check_byte_quantity)
@@ -174,7 +193,8 @@ def check_image_reference(value: str) -> str:
     """An image reference the kubelet can pull; see config/image_reference.py for the grammar."""
     problem = image_reference_problem(value)
     if problem:
-        raise ValueError(problem)
+        fixed = image_reference_fix(value)
+        raise FixableError(problem, *([Fix("", fixed)] if fixed else []))
     return value
 
 
@@ -190,7 +210,8 @@ OwnedNamespace = Annotated[str, AfterValidator(check_model_namespace)]
 ImageReference = Annotated[str, AfterValidator(check_image_reference)]
 """A container image reference: `[registry[:port]/]repository[:tag][@digest]`."""
 
-MemoryQuantity = Annotated[str, _byte_quantity("the container's memory limit equals its request, so zero leaves vLLM none")]
+MemoryQuantity = Annotated[str, _byte_quantity("the container's memory limit equals its request, so zero leaves vLLM none",
+                                               "12Gi")]  # resources.memory's default: enough for vLLM, fits inf2.xlarge
 """A container's memory as Kubernetes writes it: '12Gi'; more than zero, whole bytes."""
 
 ShmQuantity = Annotated[str, _byte_quantity("a /dev/shm of zero bytes is none at all; leave shmSize unset for the default")]

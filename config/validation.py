@@ -10,6 +10,7 @@ the warnings), so the program, the CLI and the components reuse it instead of ch
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from .platform.rules import platform_issues, platform_warnings
 from .python_terms import in_python_terms, python_text
 from .scheduler_catalog import scheduler_issues
 from .stack import StackConfig
+from .suggest import closest
 from .tokens import SECRET_FIX, looks_like_token
 from .vllm_facts.checks import vllm_issues, vllm_warnings
 from .wording import either
@@ -134,38 +136,54 @@ def _place_model(stack: StackConfig, index: int, model: ModelConfig) -> PlacedMo
     group_index = next((i for i, group in enumerate(stack.node_groups) if group.name == model.node_group), None)
     if group_index is None:
         known = ", ".join(repr(g.name) for g in stack.node_groups) or "none are configured"
+        # The misspelt name, else the one group with the model's accelerator.
+        offering = [group.name for group in stack.node_groups if group.accelerator is model.accelerator]
+        meant = closest(model.node_group, [g.name for g in stack.node_groups]) or (
+            offering[0] if len(offering) == 1 else None)
         return ConfigIssue(
             f"{path}.nodeGroup",
-            f"node group {model.node_group!r} does not exist (node groups: {known}); "
-            f"add it under nodeGroups or point the model at an existing one",
+            f"node group {model.node_group!r} does not exist (node groups: {known}); " + (
+                f"point the model at {meant!r} or add {model.node_group!r} under nodeGroups" if meant else
+                "add it under nodeGroups or point the model at an existing one"),
+            (Fix(f"{path}.nodeGroup", meant),) if meant else (),
         )
     group = stack.node_groups[group_index]
-    return (_accelerator_issue(model, group, path, f"nodeGroups[{group_index}]")
+    return (_accelerator_issue(model, group, path, f"nodeGroups[{group_index}]", stack.node_groups)
             or place(index, model, group, group_index))
 
 
-def _accelerator_issue(model: ModelConfig, group: NodeGroupConfig, path: str, group_path: str) -> ConfigIssue | None:
+def _accelerator_issue(model: ModelConfig, group: NodeGroupConfig, path: str, group_path: str,
+                       groups: Sequence[NodeGroupConfig] = ()) -> ConfigIssue | None:
     """The model and its node group disagree on the accelerator. A group of CPU instances can run no
     model, so the key to change is the group's instanceType; between two accelerators either side
-    may be the mistake, and the model's accelerator is named."""
+    may be the mistake, and the model's accelerator is named, with the fix: another of `groups` that
+    offers the model's accelerator, else the group's accelerator."""
     if group.accelerator is model.accelerator:
         return None
     if group.accelerator is None:
         kind = model.accelerator
-        choices = sorted((spec for spec in INSTANCE_TYPES.values() if spec.accelerator is kind),
+        # Instances whose one node holds the pod's accelerators, smallest first: the first is the fix.
+        choices = sorted((spec for spec in INSTANCE_TYPES.values() if spec.accelerator is kind
+                          and spec.schedulable_accelerators >= model.accelerators_per_pod),
                          key=lambda spec: (spec.schedulable_accelerators, spec.vcpu, spec.name))
         return ConfigIssue(
             f"{group_path}.instanceType",
             f"{group.instance_type!r} has no accelerator, but {path} {model.name!r} runs on node group "
             f"{group.name!r} and needs {kind.value}; run the group on a {kind.value} instance type such as "
             f"{either([spec.name for spec in choices[:3]])}",
+            (Fix(f"{group_path}.instanceType", choices[0].name),) if choices else (),
         )
     offered = group.accelerator.value
+    other = next((g for g in groups if g.accelerator is model.accelerator), None)
+    if other is not None:
+        fix = f"point nodeGroup at {other.name!r} ({other.instance_type}) or change accelerator"
+    else:
+        fix = f"no node group runs {model.accelerator.value}: set accelerator: {offered} or add a {model.accelerator.value} node group"
     return ConfigIssue(
         f"{path}.accelerator",
         f"model {model.name!r} needs {model.accelerator.value} but node group {group.name!r} "
-        f"runs {group.instance_type} ({offered}); choose a {model.accelerator.value} node group "
-        f"or change accelerator",
+        f"runs {group.instance_type} ({offered}); {fix}",
+        (Fix(f"{path}.nodeGroup", other.name) if other is not None else Fix(f"{path}.accelerator", offered),),
     )
 
 
@@ -221,9 +239,12 @@ def _duplicates(stack: StackConfig) -> list[ConfigIssue]:
         for index, value in enumerate(values):
             if counts[value] > 1 and value in seen:
                 first = values.index(value)
+                free = next(name for n in range(2, len(values) + 3)  # a DNS label stays within 63 characters
+                            if (name := f"{value[:62 - len(str(n))]}-{n}") not in values)
                 issues.append(ConfigIssue(
                     f"{section}[{index}].{field}",
-                    f"{value!r} is already used by {section}[{first}]; names must be unique in the stack",
+                    f"{value!r} is already used by {section}[{first}]; names must be unique in the stack: "
+                    f"rename it, e.g. {free!r}", (Fix(f"{section}[{index}].{field}", free),),
                 ))
             seen.add(value)
     return issues

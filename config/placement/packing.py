@@ -161,7 +161,7 @@ def group_issues(placed_models: list[PlacedModel], groups_run_as_configured: boo
     issues = []
     for load in group_loads(placed_models):
         needed = nodes_needed(load)
-        issue = _max_size_issue(load, needed)
+        issue = _max_size_issue(load, needed, groups_run_as_configured)
         # A Karpenter group launches nodes for pending pods up to maxSize; a managed one keeps desiredSize.
         if issue is None and groups_run_as_configured and not load[0][0].group.is_karpenter:
             issue = _desired_size_issue(load, needed)
@@ -170,7 +170,7 @@ def group_issues(placed_models: list[PlacedModel], groups_run_as_configured: boo
     return issues
 
 
-def _max_size_issue(load: Load, needed: int) -> ConfigIssue | None:
+def _max_size_issue(load: Load, needed: int, runs_desired: bool = True) -> ConfigIssue | None:
     group = load[0][0].group
     max_size = group.resolved_max_size
     if needed <= max_size:
@@ -188,12 +188,19 @@ def _max_size_issue(load: Load, needed: int) -> ConfigIssue | None:
         fixes.append(f"lower {replicas_key(placed.model)} or the cpu and memory requests that bind")
     else:
         fixes.append(f"lower {replicas_key(placed.model)}")
+    data: tuple[Fix, ...] = ()
+    if group.is_karpenter:  # maxSize alone bounds the nodes Karpenter launches
+        data = (Fix(f"{placed.group_path}.maxSize", needed),)
+    elif len(load) == 1:
+        # A managed group runs desiredSize nodes (no autoscaler adds more): fewer replicas, on that many nodes.
+        data = (Fix(f"{placed.path}.{replicas_key(placed.model)}", max_size * fit.count),)
+        if runs_desired and group.resolved_desired_size < max_size:
+            fixes[1] += f" (with {placed.group_path}.desiredSize {max_size}, the nodes that run)"
+            data += (Fix(f"{placed.group_path}.desiredSize", max_size),)
     shared = ", packing pods of different models onto shared nodes," if len(load) > 1 else ""
     return ConfigIssue(f"{placed.path}.{replicas_key(placed.model)}", (
         f"{placed.label}: the pods on node group {group.name!r} need {needed} {group.instance_type} "
-        f"nodes{shared} but maxSize is {max_size} ({listing}); {either(fixes)}"),
-        # On a Karpenter group maxSize alone bounds the nodes; a managed group must also run them (desiredSize).
-        (Fix(f"{placed.group_path}.maxSize", needed),) if group.is_karpenter else ())
+        f"nodes{shared} but maxSize is {max_size} ({listing}); {either(fixes)}"), data)
 
 
 def _single_model_fixes(model: ModelConfig, fit: PodsPerNode, max_size: int) -> list[str]:

@@ -35,7 +35,7 @@ def request_issues(placed: PlacedModel) -> list[ConfigIssue]:
             f"{label}: requests cpu {model.resources.cpu} but one {spec.name} node has {allocatable.cpu_millicores}m "
             f"allocatable ({allocatable.explain_cpu(spec.vcpu)}), so the pod would stay Pending; lower "
             f"resources.cpu to {allocatable.cpu_millicores // 100 * 100}m or less"
-            f"{bigger(lambda a: a.cpu_millicores >= cpu_m)}")))
+            f"{bigger(lambda a: a.cpu_millicores >= cpu_m)}"), (Fix(f"{path}.resources.cpu", f"{allocatable.cpu_millicores // 100 * 100}m"),)))
     if memory > allocatable.memory_bytes:
         issues.append(_memory_issue(placed, allocatable, memory, bigger(lambda a: a.memory_bytes >= memory)))
     else:

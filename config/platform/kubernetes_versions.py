@@ -76,6 +76,12 @@ def in_standard_support(on: date) -> list[str]:
     return sorted(found, key=lambda v: tuple(int(part) for part in v.split(".")), reverse=True)
 
 
+def suggested_version(on: date) -> str | None:
+    """The version `version_note` suggests on `on`: the default while it is in standard support, else the newest that is."""
+    current = in_standard_support(on)
+    return DEFAULT_KUBERNETES_VERSION if DEFAULT_KUBERNETES_VERSION in current else next(iter(current), None)
+
+
 def version_note(version: str, on: date) -> tuple[Support | None, str]:
     """(status, message) for a version not in standard support on `on`; (None, "") when it is."""
     status = support(version, on)

@@ -172,10 +172,10 @@ class NodeGroupConfig(ConfigModel):
         desired = minimum if info.data["desired_size"] is None else info.data["desired_size"]
         maximum = value if value is not None else max(minimum, cls.DEFAULT_MAX_SIZE)
         if not minimum <= desired <= maximum:
-            raise ValueError(
+            raise FixableError(
                 f"sizes must satisfy minSize <= desiredSize <= maxSize (got {minimum} <= {desired} <= {maximum}); "
-                f"raise maxSize to at least {max(minimum, desired)} or lower minSize/desiredSize"
-            )
+                f"raise maxSize to at least {max(minimum, desired)} or lower minSize/desiredSize",
+                Fix("", max(minimum, desired)))
         return value
 
     @property

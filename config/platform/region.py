@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ConfigIssue
+from ..errors import ConfigIssue, Fix
 
 REGION_KEY = "aws:region"
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
@@ -28,5 +28,5 @@ def region_issues(region: str | None) -> list[ConfigIssue]:
         return [ConfigIssue(REGION_KEY, (
             f"{region!r} is an availability zone, not a region; set `aws:region` to {zone['region']!r} "
             f"(`pulumi config set aws:region {zone['region']}`) and pick zones with cluster.vpc.availabilityZones"
-        ))]
+        ), (Fix(REGION_KEY, zone["region"]),))]
     return [ConfigIssue(REGION_KEY, f"{region!r} is not an AWS region name; write it like 'us-west-2'")]

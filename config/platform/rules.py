@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
-from ..errors import ConfigIssue
+from ..errors import ConfigIssue, Fix
 from ..instance_catalog import INSTANCE_TYPES
 from .access import access_warnings
 from .cluster import ClusterConfig, ExistingVpcConfig, VpcConfig
-from .kubernetes_versions import Support, version_note
+from .kubernetes_versions import Support, suggested_version, version_note
 from .node_groups import NodeGroupConfig
 
 
@@ -30,7 +30,9 @@ def platform_issues(stack: _PlatformStack, today: date | None = None) -> list[Co
     issues: list[ConfigIssue] = []
     status, message = version_note(stack.cluster.kubernetes_version, today or date.today())
     if status is Support.ENDED:
-        issues.append(ConfigIssue("cluster.kubernetesVersion", message))
+        suggested = suggested_version(today or date.today())
+        issues.append(ConfigIssue("cluster.kubernetesVersion", message,
+                                  (Fix("cluster.kubernetesVersion", suggested),) if suggested else ()))
     system = stack.system_node_group
     if system.accelerator is not None:
         cpu_types = ", ".join(sorted(name for name, spec in INSTANCE_TYPES.items() if spec.accelerator is None))

@@ -205,7 +205,8 @@ def test_accelerators_a_degree_leaves_over_on_a_node_are_not_counted():
     assert [issue.path for issue in raised.value.issues] == ["models[0].replicas"]
     assert "need 3 inf2.24xlarge nodes but maxSize is 2" in str(raised.value.issues[0])
     assert "pods per node = min(NeuronCores 12/8, cpu 95690m/8000m, memory " in str(raised.value.issues[0])
-    assert str(raised.value.issues[0]).endswith("raise nodeGroups[0].maxSize to 3 or lower replicas to 2")
+    assert str(raised.value.issues[0]).endswith(
+        "raise nodeGroups[0].maxSize to 3 or lower replicas to 2 (with nodeGroups[0].desiredSize 2, the nodes that run)")
 
 
 def test_the_desired_size_rule_counts_nodes_by_cpu_and_memory_too():

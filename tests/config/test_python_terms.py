@@ -39,7 +39,7 @@ def test_both_spellings_of_one_field_are_one_error():
 def test_a_bad_value_is_named_by_its_python_name_with_the_stack_files_reason():
     assert lines(resources={"memory": "0"}) == [
         "resources.memory: '0' must be more than zero bytes (the container's memory limit equals its request, so zero "
-        "leaves vLLM none); write it like '100Gi'"]
+        "leaves vLLM none); write it like '12Gi'"]
 
 
 def test_the_error_is_a_config_error_for_every_block():
