@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from ..config.accelerators import ACCELERATORS
-from ..config.charts import KARPENTER_CHART
+from ..config.charts import KARPENTER_CHART, KARPENTER_CONTROLLER_IMAGE
 from ..config.platform.node_groups import NODE_GROUP_LABEL, SYSTEM_NODE_GROUP_NAME, CapacityType, NodeGroupConfig
 from ..config.scheduling import node_taints
 from ._labels import managed_labels
@@ -132,6 +132,9 @@ def chart_values(cluster_name: Any, queue_name: Any) -> Object:
         "settings": {"clusterName": cluster_name, "interruptionQueue": queue_name},
         "serviceAccount": {"name": SERVICE_ACCOUNT},
         "nodeSelector": {"kubernetes.io/os": "linux", NODE_GROUP_LABEL: SYSTEM_NODE_GROUP_NAME},
+        # The release's own image, not whatever a chart tree names (config/charts.py KARPENTER_CONTROLLER_IMAGE).
+        "controller": {"image": {"repository": KARPENTER_CONTROLLER_IMAGE.repository, "tag": KARPENTER_CONTROLLER_IMAGE.tag,
+                                 "digest": KARPENTER_CONTROLLER_IMAGE.digest}},
     }
 
 

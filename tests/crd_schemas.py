@@ -16,6 +16,7 @@ import copy
 import hashlib
 import os
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,14 @@ CHART_FILES = {
     "prometheus-node-exporter values.yaml": CrdSource(
         "values.yaml", "prometheus-community/helm-charts", "e633094a", "charts/prometheus-node-exporter/values.yaml",
         "428cec4fb54b0c0a58480d067f13b7f6851102fb5c5c1b282bf6f376073f21f0", "prometheus-node-exporter-4.56.1-values.yaml"),
+    # The values.yaml chart karpenter 1.14.1 is packaged with: the tag's tree as the release build rewrites its
+    # controller image (hack/release/common.sh), recorded by the StableRelease commit on branch release-v1.14.1.
+    "karpenter values.yaml": CrdSource(
+        "values.yaml", "aws/karpenter-provider-aws", "c88abbbad455186e69e30296c595e474123e9bc1", "charts/karpenter/values.yaml",
+        "38652eae97bec5bf709a394d1f4260398ed8c564f567927bb19fe46f7a6fa4ab", "karpenter-1.14.1-values.yaml"),
+    "keda values.yaml": CrdSource(
+        "values.yaml", *KEDA, "keda/values.yaml",
+        "5e5056a3f602830e08456338ac9172dad39449ac079be5872ef3774c2b392b1d", "keda-2.20.2-values.yaml"),
     "grafana values.yaml": CrdSource(
         "values.yaml", "grafana-community/helm-charts", "7d266b8e", "charts/grafana/values.yaml",
         "653e88838eb7553f561d2e6ffa3cbaa7d5b5029398af6ea2fdd2c27793853a68", "grafana-12.11.1-values.yaml"),
@@ -124,6 +133,31 @@ def pinned_chart_file(name: str) -> bytes:
     if raw is None:
         pytest.skip(missing_file_reason(source))
     return raw
+
+
+def unknown_value_paths(values: Any, defaults: Any, free_form: tuple[str, ...] = ()) -> list[str]:
+    """Dotted paths of the leaves of `values` that the chart's `defaults` (its values.yaml) do not have. Below a key
+    whose default is an empty map (free-form: nodeSelector, storageSpec) anything goes, as the chart passes it on;
+    likewise below the dotted paths in `free_form` (a map with defaults the chart renders whole with toYaml)."""
+
+    def leaves(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        if isinstance(value, dict) and value:
+            for key, item in value.items():
+                yield from leaves(item, (*path, key))
+        else:
+            yield path
+
+    def unknown(path: tuple[str, ...]) -> bool:
+        node = defaults
+        for depth, key in enumerate(path):
+            if ".".join(path[:depth]) in free_form or (isinstance(node, dict) and node == {}):
+                return False
+            if not isinstance(node, dict) or key not in node:
+                return True
+            node = node[key]
+        return False
+
+    return [".".join(path) for path in leaves(values, ()) if unknown(path)]
 
 
 def missing_reason(kind: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -52,35 +51,14 @@ def _service_monitor_schema() -> dict[str, Any]:
     return schema
 
 
-def _leaf_paths(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            yield from _leaf_paths(item, (*path, key))
-    else:
-        yield path
-
-
-def _unknown(path: tuple[str, ...], defaults: Any) -> bool:
-    """A path the chart does not know; below a key whose default is an empty map (free-form, like
-    storageSpec) anything goes, as the chart passes it through to the Prometheus resource."""
-    node = defaults
-    for key in path:
-        if isinstance(node, dict) and node == {}:
-            return False
-        if not isinstance(node, dict) or key not in node:
-            return True
-        node = node[key]
-    return False
-
-
 def test_every_value_set_is_a_key_of_the_pinned_chart_or_its_subcharts():
     defaults = _chart_defaults()
-    unknown = [".".join(p) for p in _leaf_paths(values.chart_values(IN_CLUSTER, "system")) if _unknown(p, defaults)]
-    assert unknown == []
+    assert crd_schemas.unknown_value_paths(values.chart_values(IN_CLUSTER, "system"), defaults) == []
 
 
 def test_the_key_check_catches_a_misspelt_value():
-    assert _unknown(("prometheus", "prometheusSpec", "retension"), _chart_defaults())
+    assert crd_schemas.unknown_value_paths({"prometheus": {"prometheusSpec": {"retension": "1d"}}}, _chart_defaults()) == [
+        "prometheus.prometheusSpec.retension"]
 
 
 def test_the_values_keep_the_agreed_interface():
