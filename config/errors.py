@@ -111,6 +111,8 @@ def issues_from_validation_error(
 
 
 _NO_DEFAULT = object()
+DEFAULT_NOTE = "; the default is "
+"""How a message names the field's default it suggests (config/advice.py replaces it with a better-founded value)."""
 
 
 def _default_at(root: type[BaseModel], loc: Sequence[PathPart]) -> Any:
@@ -250,12 +252,12 @@ def _message(item: ErrorDetails, default: Any = _NO_DEFAULT) -> str:
             return f"must be one of {allowed}, but YAML read the unquoted number {value}; put it in quotes: '{value}'"
         nearest = _nearest_choice(item)
         return f"must be one of {allowed} (got {_describe(value)})" + (
-            f"; did you mean {nearest!r}?" if nearest else f"; the default is {default!r}" if the_default else "")
+            f"; did you mean {nearest!r}?" if nearest else f"{DEFAULT_NOTE}{default!r}" if the_default else "")
     if kind == "list_type" and isinstance(value, dict):
         return "must be a list (got a mapping); write '- ' before its first key to make it a list of one"
     if kind in _TYPE_WORDS:
         return f"{_TYPE_WORDS[kind]} (got {_describe(value)})" + (
-            "" if kind in _SHAPE_TYPES or default is _NO_DEFAULT else f"; the default is {default!r}")
+            "" if kind in _SHAPE_TYPES or default is _NO_DEFAULT else f"{DEFAULT_NOTE}{default!r}")
     return f"{message} (got {_describe(value)})"
 
 

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import ConfigError, ConfigIssue, PathPart, format_path, issues_from_validation_error
+from .advice import with_stack_advice
+from .errors import ConfigError, ConfigIssue, Fix, PathPart, format_path, issues_from_validation_error
 from .monitoring_rules import GRAFANA_PASSWORD_FIX, GRAFANA_PASSWORD_KEY
 from .platform.region import REGION_KEY, region_issues
 from .stack import StackConfig
@@ -75,7 +76,8 @@ def validate_stack_config(
         # by_name=False: a stack file spells keys in camelCase; `max_num_seqs` is refused with that spelling.
         stack = StackConfig.model_validate(decoded, by_alias=True, by_name=False)
     except ValidationError as error:
-        raise ConfigError(issues + issues_from_validation_error(error, root=StackConfig, data=decoded), source) from None
+        found = issues_from_validation_error(error, root=StackConfig, data=decoded)
+        raise ConfigError(issues + with_stack_advice(found, decoded), source) from None
     try:
         validated = validate_stack(stack, source)
     except ConfigError as error:
@@ -123,7 +125,7 @@ def read_stack_file(path: Path, project: str = PROJECT) -> StackFile:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
-            duplicates = list(_duplicate_keys(node, (), project)) if node is not None else []
+            duplicates = list(_duplicate_keys(node, (), project, loader)) if node is not None else []
             document = loader.construct_document(node) if node is not None and not duplicates else None
         finally:
             loader.dispose()
@@ -180,35 +182,40 @@ def _missing_stack_message(path: Path) -> str:
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-def _duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...], project: str, seen: set[int] | None = None) -> Iterator[ConfigIssue]:
+def _duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...], project: str, loader: yaml.SafeLoader,
+                    seen: set[int] | None = None) -> Iterator[ConfigIssue]:
     """Keys written twice in one mapping. PyYAML keeps the last silently, but YAML requires keys to
     be unique (yaml.org/spec/1.2.2, 3.2.1.1). Keys a merge (`<<: *anchor`) brings in are not
     duplicates: an explicit key overrides them (yaml.org/type/merge.html). Each node is visited once,
-    so an anchor reused many times costs nothing extra."""
+    so an anchor reused many times costs nothing extra. The fix keeps the first: the later one is
+    the likelier paste, and the value read is the last, so keeping the first is the change."""
     seen = set() if seen is None else seen
     if id(node) in seen:
         return
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        lines: dict[tuple[str, str], int] = {}
+        first: dict[tuple[str, str], tuple[int, yaml.Node]] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue
             scalar = isinstance(key_node, yaml.ScalarNode)
             child = (*path, _issue_key(str(key_node.value), path, project) if scalar else "?")
             key = (key_node.tag, key_node.value) if scalar else None
-            if key is not None and key in lines:
-                shown = child[1:] if child[0] == "config" and len(child) > 1 else child  # `models[0]`, not `config.models[0]`
-                yield ConfigIssue(format_path(shown), (
-                    f"is given twice in one mapping (lines {lines[key]} and {key_node.start_mark.line + 1}), and YAML "
-                    f"keeps only the last one without a word; delete one of them or merge their settings"
-                ))
+            if key is not None and key in first:
+                in_config = child[0] == "config" and len(child) > 1
+                shown = format_path(child[1:] if in_config else child)  # `models[0]`, not `config.models[0]`
+                line, kept = first[key]
+                yield ConfigIssue(shown, (
+                    f"is given twice in one mapping (lines {line} and {key_node.start_mark.line + 1}), and YAML "
+                    f"keeps only the last one without a word; delete the one on line {key_node.start_mark.line + 1} "
+                    f"to keep the first, or merge their settings"
+                ), (Fix(shown, loader.construct_object(kept, deep=True)),) if in_config else ())
             elif key is not None:
-                lines[key] = key_node.start_mark.line + 1
-            yield from _duplicate_keys(value_node, child, project, seen)
+                first[key] = (key_node.start_mark.line + 1, value_node)
+            yield from _duplicate_keys(value_node, child, project, loader, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*path, index), project, seen)
+            yield from _duplicate_keys(item, (*path, index), project, loader, seen)
 
 
 def _issue_key(key: str, path: tuple[PathPart, ...], project: str) -> str:

@@ -33,31 +33,17 @@ NO_VALUE_FIX = {
     "architecture-moe-block-without-hidden-size": "the value is the model's config.json hidden_size, which the planner cannot know",
     "plaintext-hf-token": "the fix is a command (`pulumi config set --secret hfToken`), which writes ciphertext only Pulumi can make",
     "monitoring-grafana-password-in-plain-text": "the fix is `pulumi config set --secret`, whose ciphertext only Pulumi can write",
-}
-# Cases whose errors do not carry their fix as data yet (issue 22): each must still lack one, so the list only shrinks.
-NOT_YET = {
-    "architecture-block-parameters-not-a-number",
-    "duplicate-key-beside-a-merge-key",
-    "duplicate-key-in-a-model",
-    "duplicate-top-level-key",
-    "empty-image",
-    "hub-model-without-token",
-    "image-digest-too-short",
-    "missing-image",
-    "missing-model",
-    "node-group-not-a-mapping",
-    "unknown-accelerator",
-    "unreachable-private-endpoint",
-}
-# Cases whose fix, applied, still meets another error (issue 22: advice that does not converge yet), with why;
-# each must still diverge, so the list only shrinks.
-DIVERGENT = {
-    "unknown-source": "the default (hub) is suggested, and a path inside the image is no hub id: the fix that converges "
-                      "reads models[].model, which the field's own error cannot see",
-    "tensor-parallel-zero": "the bound (1) is suggested, and an 8B model's 15 GiB does not fit one NeuronCore: the "
-                            "fix that converges is the smallest degree that fits, which the placement rules know",
-    "kubernetes-version-as-a-float": "quoting restores the 1.30 meant, which is past EKS extended support: the "
-                                     "version is a second choice the case's stack makes",
+    "hub-model-without-token": "the fix is `pulumi config set --secret hfToken` (ciphertext only Pulumi makes), or weights "
+                               "baked into an image of the user's, whose path only they know",
+    "unreachable-private-endpoint": "the CIDRs to list are the egress addresses pulumi and kubectl run from, which only "
+                                    "the user's network knows",
+    "image-digest-too-short": "a digest cut short when copied cannot be completed; only the registry knows the rest",
+    "missing-image": "with source: image the weights are baked into an image of the user's; no catalog image holds "
+                     "this model path as written",
+    "empty-image": "with source: image the weights are baked into an image of the user's; no catalog image holds "
+                   "this model path as written",
+    "missing-model": "which model to serve, and where the user's image holds it, is the user's choice",
+    "node-group-not-a-mapping": "a name where a node group's mapping goes: its instance type and sizes are the user's choice",
 }
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -89,8 +75,8 @@ def apply(document: dict[str, Any], fix: Fix) -> None:
 def test_applying_every_suggested_fix_gives_a_stack_that_passes_every_check(case, tmp_path):
     issues, _ = run_through_the_program(case, tmp_path)
     unfixed = [str(issue) for issue in issues if not issue.fixes]
-    if case.stem in NO_VALUE_FIX or case.stem in NOT_YET:
-        assert unfixed, f"{case.stem} has a fix now: take it off NO_VALUE_FIX/NOT_YET"
+    if case.stem in NO_VALUE_FIX:
+        assert unfixed, f"{case.stem} has a fix now: take it off NO_VALUE_FIX"
         return
     assert unfixed == [], "each error carries its fix as data (config/errors.py Fix)"
     document = yaml.safe_load(case.read_text())
@@ -105,7 +91,8 @@ def test_applying_every_suggested_fix_gives_a_stack_that_passes_every_check(case
     try:
         validate_stack_config(stack_file.values, str(fixed), stack_file.secret_keys, None if region is None else str(region))
     except ConfigError as error:
-        if case.stem in DIVERGENT:
-            return
         pytest.fail(f"the suggested fixes {[fix for issue in issues for fix in issue.fixes]} lead to: {error}")
-    assert case.stem not in DIVERGENT, f"{case.stem} converges now: take it off DIVERGENT"
+
+
+def test_every_case_said_to_have_no_value_fix_is_in_the_corpus():
+    assert sorted(set(NO_VALUE_FIX) - {case.stem for case in CASES}) == []

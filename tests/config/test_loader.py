@@ -49,7 +49,7 @@ def test_keys_of_other_namespaces_keep_their_namespace_in_the_path(tmp_path):
         read_stack_file(_write(tmp_path, "config:\n  aws:region: us-west-2\n  aws:region: us-east-1\n"))
     assert [str(issue) for issue in raised.value.issues] == [
         "aws:region: is given twice in one mapping (lines 2 and 3), and YAML keeps only the last one without a word; "
-        "delete one of them or merge their settings"
+        "delete the one on line 3 to keep the first, or merge their settings"
     ]
 
 

@@ -36,7 +36,8 @@ def test_a_broken_config_exits_2_with_the_message_and_registers_nothing(project,
     assert captured.out == ""
     assert captured.err == (
         f"Invalid {project / 'Pulumi.dev.yaml'} (1 problem):\n"
-        "  - models[0].tensorParallelSize: Input should be greater than or equal to 1 (got 0)\n"
+        "  - models[0].tensorParallelSize: Input should be greater than or equal to 1 (got 0); the smallest degree at "
+        "which models[0] passes every check on node group 'inf2' (inf2.xlarge) is 2\n"
         "Nothing was created: 0 resources registered.\n"
     )
 
