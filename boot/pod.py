@@ -91,6 +91,7 @@ class Mount:
     size_bytes: int | None = None
     medium: str | None = None
     read_only: bool = False
+    sub_path: str | None = None        # a PVC mount's subPath: that directory of the claim, created if missing
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,11 @@ def _volume_mounts(pod: Object, container: Object) -> list[Mount]:
             size = quantity_bytes(spec["sizeLimit"]) if spec.get("sizeLimit") else None
             mounts.append(Mount(path, vm["name"], "emptyDir", size, spec.get("medium"), read_only))
         elif "persistentVolumeClaim" in volume:
-            mounts.append(Mount(path, vm["name"], "pvc", read_only=read_only))
+            sub_path = vm.get("subPath") or None
+            if sub_path is not None and (sub_path.startswith("/") or ".." in sub_path.split("/")):
+                # The API server refuses both (k8s.io/kubernetes pkg/apis/core/validation validateSubPath).
+                raise PlanError(f"volumeMount {vm['name']!r}: subPath {sub_path!r} must be relative and must not contain '..'")
+            mounts.append(Mount(path, vm["name"], "pvc", read_only=read_only, sub_path=sub_path))
         else:
             kind = next(iter(k for k in volume if k != "name"), "?")
             raise PlanError(f"volume {vm['name']!r} is a {kind}; the harness reproduces emptyDir and PVC volumes only")

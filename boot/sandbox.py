@@ -90,7 +90,9 @@ def build_root(spec: dict) -> str:
             options = "mode=1777" + (f",size={mount['size_bytes']}" if mount.get("size_bytes") else "")
             run("mount", "-t", "tmpfs", "-o", options, mount["volume"], target)
         elif mount["kind"] == "pvc":
-            run("mount", "--bind", spec["pvc_dirs"][mount["volume"]], target)
+            # A subPath mount binds that directory of the claim (boot/run.py creates it, as the kubelet does).
+            source = os.path.join(spec["pvc_dirs"][mount["volume"]], mount.get("sub_path") or "")
+            run("mount", "--bind", source, target)
         if mount.get("read_only"):
             run("mount", "-o", "remount,bind,ro", target)
     return root

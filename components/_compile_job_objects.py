@@ -33,8 +33,8 @@ import hashlib
 import math
 from typing import Any
 
-from ..config.autoscaling import replica_bounds
-from ..config.model import ModelConfig, ModelSource
+from ..config.model import ModelConfig
+from ..config.neuron_scale_out import compile_job_fills_cache
 from ..config.platform.node_groups import NodeGroupConfig
 from . import _deployment_objects as deployment
 from . import _scanner_exceptions as scanner_exceptions
@@ -71,8 +71,9 @@ Object = dict[str, Any]
 
 
 def needs_compile_job(model: ModelConfig) -> bool:
-    """Hub models compiled on first start with more than one replica, which would race."""
-    return model.has_compile_cache and model.source is ModelSource.HUB and replica_bounds(model)[1] > 1
+    """Hub models compiled on first start with more than one replica, which would race, or autoscaled, whose new
+    replicas must find compiled graphs (config/neuron_scale_out.py)."""
+    return compile_job_fills_cache(model)
 
 
 def compile_job_name(model: ModelConfig) -> str:

@@ -74,18 +74,28 @@ def _env(model: ModelConfig) -> list[Object]:
     return env
 
 
-def _volumes(model: ModelConfig) -> tuple[list[Object], list[Object]]:
-    """Volumes and mounts. Image-served models get no cache mounts: an empty volume over the
-    baked-in paths would hide the weights and graphs and force a download and recompile."""
+def _volumes(model: ModelConfig, group: NodeGroupConfig) -> tuple[list[Object], list[Object]]:
+    """Volumes and mounts. Image-served models get no cache mounts over the image's paths: an empty volume
+    over the baked-in paths would hide the weights and graphs and force a download and recompile. Where the
+    accelerator persists caches, every model mounts its keyed directory of the `huggingface-cache` claim at a
+    path of its own (components/_writable_paths.py); kubelet creates a missing subPath directory
+    (kubernetes.io/docs/concepts/storage/volumes/#using-subpath)."""
     volumes: list[Object] = []
     mounts: list[Object] = []
+    claims: list[str] = []
     if model.source is ModelSource.HUB:
         caches = [(HF_CACHE_CLAIM, HF_CACHE_PATH)]
         if model.has_compile_cache:
             caches.append((NEURON_CACHE_CLAIM, NEURON_CACHE_PATH))
         for claim, path in caches:
-            volumes.append({"name": claim, "persistentVolumeClaim": {"claimName": claim}})
+            claims.append(claim)
             mounts.append({"name": claim, "mountPath": path})
+    if paths.persists_caches(model):
+        if HF_CACHE_CLAIM not in claims:
+            claims.append(HF_CACHE_CLAIM)
+        mounts.append({"name": HF_CACHE_CLAIM, "mountPath": paths.PERSISTED_CACHE_PATH,
+                       "subPath": paths.persisted_cache_sub_path(model, group)})
+    volumes += [{"name": claim, "persistentVolumeClaim": {"claimName": claim}} for claim in claims]
     if model.resolved_shm_size:
         # Tensor-parallel workers exchange tensors through /dev/shm; a sized memory volume
         # replaces the guide's hostIPC, which would share the node's IPC namespace.
@@ -153,7 +163,7 @@ DERIVED = "derived"
 
 def vllm_container(model: ModelConfig, group: NodeGroupConfig) -> Object:
     """The vLLM server container, as the Deployment (and the compile Job) run it."""
-    _, mounts = _volumes(model)
+    _, mounts = _volumes(model, group)
     return {
         "name": CONTAINER_NAME,
         "image": pinned_image(model.image),
@@ -174,7 +184,7 @@ def vllm_container(model: ModelConfig, group: NodeGroupConfig) -> Object:
 
 def pod_spec(model: ModelConfig, group: NodeGroupConfig, selector: dict[str, str] | None = None,
              scheduler: str | None = DERIVED) -> Object:
-    volumes, _ = _volumes(model)
+    volumes, _ = _volumes(model, group)
     spec: Object = {
         "securityContext": _pod_security_context(model),
         "automountServiceAccountToken": False,

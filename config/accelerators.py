@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from .cold_start import MODEL_INSPECTION, TORCH_COMPILE, TRITON_WARMUP, ColdTerm
 from .sizing.sharding import NXD_SHARDING, VLLM_SHARDING, ShardingRule
 
 
@@ -81,6 +82,13 @@ class AcceleratorTraits:
     """Variables that point this backend's libraries into the writable scratch directory (each value
     a subdirectory of it, components/_writable_paths.py): they write under $HOME by default, and the
     container's root filesystem is read-only."""
+    persisted_cache_env: tuple[tuple[str, str], ...] = ()
+    """Variables whose caches outlive the pod: each value a subdirectory of the model's keyed directory on the
+    namespace's `huggingface-cache` claim (components/_writable_paths.py), so a later replica of the same
+    config finds what the first one built. Empty: every cache stays in the pod's scratch."""
+    cold_start_terms: tuple[ColdTerm, ...] = ()
+    """What a start with empty persisted caches rebuilds and a later replica skips (config/cold_start.py);
+    already part of `engine_start_seconds`, which is the cold start."""
 
 
 ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
@@ -121,6 +129,12 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         # Estimates (preview/rehearsal/model_startup.py): loading precompiled graphs onto the
         # NeuronCores; neuronx-cc over every bucket of the tensor-parallel degree on a first start.
         engine_start_seconds=180,
+        # Nothing persisted besides the Neuron cache: what a Neuron start compiles is NxD Inference's graphs, which
+        # go to NEURON_COMPILED_ARTIFACTS (the neuron-cache claim, or the image); the workshop images' vLLM 0.9.1
+        # keeps no model-class cache (vllm/model_executor/models/registry.py @ 0.9.1 inspects in a subprocess
+        # every time) and its Neuron platform runs vllm.worker.neuron_worker.NeuronWorker (vllm/platforms/neuron.py
+        # check_and_update_config @ 0.9.1) on NxD Inference's traced graphs, not vLLM's torch.compile, so
+        # $VLLM_CACHE_ROOT would hold nothing a later replica reuses.
         hub_compile_seconds_per_billion_parameters=180,
         kv_from_memory_profile=False,
         shards_checkpoint_on_every_start=True,
@@ -166,7 +180,8 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         # vLLM on GPUs streams safetensors shards to the device.
         loads_hub_checkpoint_in_host_memory=False,
         shm_from_memory_request=True,
-        # Estimate (preview/rehearsal/model_startup.py): vLLM's profiling run and CUDA graph capture.
+        # Estimate (preview/rehearsal/model_startup.py): vLLM's profiling run and CUDA graph capture, on a
+        # cold start (torch.compile, model inspection and Triton included: cold_start_terms below).
         engine_start_seconds=120,
         # vllm/v1/worker/gpu_worker.py determine_available_memory (config/sizing/vllm_memory.py).
         kv_from_memory_profile=True,
@@ -187,6 +202,20 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
             # the image's XDG_CACHE_HOME, so only this variable moves it for them.
             ("PYTORCH_KERNEL_CACHE_PATH", "torch-kernels"),
         ),
+        # Kept on the claim (components/_writable_paths.py says why these and not the others):
+        # vLLM's compile cache and model-class cache ($VLLM_CACHE_ROOT: torch_compile_cache/, modelinfos/,
+        # deep_gemm/; vllm envs.py VLLM_CACHE_ROOT, compilation/backends.py, utils/deep_gemm.py @ 0.10.2);
+        # Triton's kernel cache (triton knobs.py cache.dir from TRITON_CACHE_DIR, default ~/.triton/cache, 3.9.0);
+        # and inductor's: vLLM 0.10.2's default standalone compile (VLLM_USE_STANDALONE_COMPILE=1, torch 2.8)
+        # leaves TORCHINDUCTOR_CACHE_DIR alone (compiler_interface.py InductorStandaloneAdaptor.initialize_cache),
+        # so inductor's FX graph and kernel caches go where it says, else tempfile.gettempdir()/torchinductor_<user>
+        # (torch/_inductor/runtime/cache_dir_utils.py cache_dir). 0.32.0's AOT compile moves it under
+        # $VLLM_CACHE_ROOT itself (compilation/decorators.py). What torch writes to default_cache_dir() directly
+        # (precompiled headers, its on-disk caches: _inductor/codecache.py, cache.py, torch 2.13) ignores the
+        # variable and stays in the pod's /tmp: 148.6 MiB on the boot stage's CPU build.
+        persisted_cache_env=(("VLLM_CACHE_ROOT", "vllm"), ("TRITON_CACHE_DIR", "triton"),
+                             ("TORCHINDUCTOR_CACHE_DIR", "inductor")),
+        cold_start_terms=(TORCH_COMPILE, MODEL_INSPECTION, TRITON_WARMUP),
     ),
 }
 

@@ -11,7 +11,10 @@ Each term is a constant with its source; estimates say so.
   AL2023 AMIs, the rehearsal's estimate for an accelerated managed node (preview/rehearsal/aws_timings.py).
 - On the new node the device plugin registers its resource, then the image is pulled (config/startup.py rates).
 - Every replica after the first loads from the shared caches: hub weights are already on EFS, Neuron graphs
-  already compiled (the compile Job, or the image's own), so a scale-out never downloads or compiles.
+  already compiled (the compile Job, or the image's own), so a scale-out never downloads or compiles; and on GPUs
+  what vLLM rebuilds on a cold start (torch.compile, model-class inspection, Triton kernels: config/cold_start.py)
+  is in the model's keyed directory on the namespace's claim, so the new replica starts warm
+  (config/startup.py `warm_caches`). The new node changes nothing there: the caches are on EFS, not the node.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 
 from .model import ModelConfig
 from .platform.node_groups import NodeGroupConfig
-from .startup import DEVICE_PLUGIN_READY_SECONDS, POD_IP_SECONDS, minutes, model_startup
+from .startup import DEVICE_PLUGIN_READY_SECONDS, POD_IP_SECONDS, cache_note, minutes, model_startup
 
 HPA_SYNC_SECONDS = 15
 KARPENTER_BATCH_SECONDS = 10
@@ -44,6 +47,8 @@ class ScaleOut:
     """The same when Karpenter must launch a node first; None for a managed group, which adds no nodes."""
     load_seconds: float
     pull_seconds: float
+    cache_note: str = ""
+    """How the persisted caches shorten the load (config/startup.py cache_note), empty where nothing persists."""
 
     @property
     def serve_seconds(self) -> float:
@@ -55,17 +60,17 @@ class ScaleOut:
             f"new node {minutes(self.new_node_seconds)} (+ batch {KARPENTER_BATCH_SECONDS}s, launch "
             f"{minutes(NODE_LAUNCH_SECONDS)}, device plugin {DEVICE_PLUGIN_READY_SECONDS}s, pull {minutes(self.pull_seconds)})")
         return (f"warm node {minutes(self.warm_node_seconds)} (notice {minutes(self.detect_seconds)}, "
-                f"load {minutes(self.load_seconds)}); {new}")
+                f"load {minutes(self.load_seconds)}{self.cache_note}); {new}")
 
 
 def scale_out(model: ModelConfig, group: NodeGroupConfig, scrape_interval_seconds: int = 15) -> ScaleOut:
-    startup = model_startup(model)
+    startup = model_startup(model, warm_caches=True)
     detect = scrape_interval_seconds + HPA_SYNC_SECONDS
     warm = detect + POD_IP_SECONDS + startup.load_seconds
     new = None
     if group.is_karpenter:
         new = warm + KARPENTER_BATCH_SECONDS + NODE_LAUNCH_SECONDS + DEVICE_PLUGIN_READY_SECONDS + startup.pull_seconds
-    return ScaleOut(model.name, detect, warm, new, startup.load_seconds, startup.pull_seconds)
+    return ScaleOut(model.name, detect, warm, new, startup.load_seconds, startup.pull_seconds, cache_note(startup))
 
 
 @dataclass(frozen=True)

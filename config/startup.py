@@ -16,6 +16,9 @@ see it; none is a measurement of this project's images):
   the NeuronCores and 3 minutes per billion parameters of neuronx-cc; an image carries its graphs.
 Image sizes: the table below (compressed size as the registry lists it, estimates), plus the
 checkpoint for an image that carries the model (`source: image`).
+`engine_start_seconds` is a cold start: it includes what vLLM rebuilds with empty caches (the accelerator's
+`cold_start_terms`, config/cold_start.py). A replica that finds the caches an earlier replica of the same config
+left on the namespace's claim (components/_writable_paths.py) skips those terms: `warm_caches`.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .accelerators import ACCELERATORS
+from .cold_start import ColdTerm, applicable
 from .model import ModelConfig, ModelSource
 from .model_catalog import resolve_architecture
 from .sizing.precision import checkpoint_bytes, weight_precision, weights_size
+from .sizing.vllm_memory import image_vllm_version
 
 MB = 1_000_000
 GB = 1_000_000_000
@@ -56,6 +61,15 @@ class ModelStartup:
     image_bytes: float
     checkpoint_bytes: float
     notes: tuple[str, ...] = ()
+    cache_terms: tuple[ColdTerm, ...] = ()
+    """What vLLM keeps in this model's persisted caches: rebuilt (and inside load_seconds) on a cold start,
+    loaded instead (and left out of load_seconds) on a warm one."""
+    warm_caches: bool = False
+
+    @property
+    def cache_seconds(self) -> float:
+        """The cold-only part: spent in load_seconds when cold, saved when warm."""
+        return float(sum(term.seconds for term in self.cache_terms))
 
     @property
     def after_pull_seconds(self) -> float:
@@ -73,9 +87,18 @@ def image_repository(image: str) -> str:
     return name[: len(name) - len(last)] + last.split(":", 1)[0]
 
 
-def model_startup(model: ModelConfig, cache_filled: bool = False) -> ModelStartup:
+def cache_terms(model: ModelConfig) -> tuple[ColdTerm, ...]:
+    """The cold-only terms this model's vLLM keeps in its persisted caches: the accelerator's, from the version
+    of vLLM that keeps each (the image tag's version, config/sizing/vllm_memory.py image_vllm_version)."""
+    version = image_vllm_version(model.image).version
+    return applicable(ACCELERATORS[model.accelerator].cold_start_terms, (version.major, version.minor, version.patch))
+
+
+def model_startup(model: ModelConfig, cache_filled: bool = False, warm_caches: bool = False) -> ModelStartup:
     """One pod's start. `cache_filled`: a compile Job ran first (components/_compile_job_objects.py), so the
-    checkpoint is in the shared hub cache and the graphs in the Neuron cache: no download, no compile."""
+    checkpoint is in the shared hub cache and the graphs in the Neuron cache: no download, no compile.
+    `warm_caches`: a replica of the same config started before (a scale-out), so what vLLM keeps in the persisted
+    caches is loaded instead of rebuilt (config/cold_start.py)."""
     arch, _ = resolve_architecture(model.model, model.architecture, model.name)
     notes: list[str] = ["cache filled by the compile Job"] if cache_filled else []
     if arch is None:
@@ -94,10 +117,13 @@ def model_startup(model: ModelConfig, cache_filled: bool = False) -> ModelStartu
     if hub and arch is not None and not cache_filled:  # an image carries its compiled graphs
         compile_seconds = arch.parameters / 1e9 * traits.hub_compile_seconds_per_billion_parameters
     rate = LOAD_FROM_EFS_BYTES_PER_SECOND if hub else LOAD_FROM_DISK_BYTES_PER_SECOND
-    load = max(checkpoint, served) / rate + traits.engine_start_seconds
+    terms = cache_terms(model)
+    saved = sum(term.seconds for term in terms) if warm_caches else 0
+    load = max(checkpoint, served) / rate + traits.engine_start_seconds - saved
     return ModelStartup(
         pull_seconds=image / PULL_BYTES_PER_SECOND, download_seconds=download, compile_seconds=compile_seconds,
         load_seconds=load, image_bytes=image, checkpoint_bytes=checkpoint, notes=tuple(notes),
+        cache_terms=terms, warm_caches=warm_caches,
     )
 
 
@@ -107,8 +133,18 @@ def describe(startup: ModelStartup) -> str:
         parts.append(f"download {minutes(startup.download_seconds)} ({startup.checkpoint_bytes / GB:.0f} GB)")
     if startup.compile_seconds:
         parts.append(f"Neuron compile {minutes(startup.compile_seconds)}")
-    parts.append(f"load {minutes(startup.load_seconds)}")
+    parts.append(f"load {minutes(startup.load_seconds)}{cache_note(startup)}")
     return ", ".join(parts + list(startup.notes))
+
+
+def cache_note(startup: ModelStartup) -> str:
+    """How the persisted caches enter the load time: rebuilt (cold) or loaded (warm), with each term."""
+    if not startup.cache_terms:
+        return ""
+    terms = ", ".join(f"{term.name} {term.seconds}s" for term in startup.cache_terms)
+    if startup.warm_caches:
+        return f" with persisted caches, {startup.cache_seconds:.0f}s saved [{terms}; estimates]"
+    return f" incl. {startup.cache_seconds:.0f}s rebuilding empty caches [{terms}; estimates]"
 
 
 def minutes(seconds: float | None) -> str:

@@ -23,6 +23,7 @@ from .image_catalog import image_issues
 from .instance_catalog import INSTANCE_TYPES
 from .model import ModelConfig, ModelSource
 from .monitoring_rules import monitoring_issues, monitoring_warnings
+from .neuron_scale_out import compiled_scale_out_issues
 from .placement.checks import placement_issues, placement_warnings
 from .placement.records import PlacedModel, place
 from .platform.node_groups import NodeGroupConfig
@@ -69,7 +70,7 @@ def validate_stack(stack: StackConfig, source: str = "stack config") -> Validate
         else:
             issues.append(record)
         issues += _token_issues(stack, index, model)
-        issues += image_issues(index, model)
+        issues += image_issues(index, model) + compiled_scale_out_issues(index, model)
         issues += autoscaling_issues(index, model, scraped=stack.monitoring.service_monitors,
                                      monitoring=stack.monitoring.model_dump(mode="json", by_alias=True, exclude_unset=True))
     issues += placement_issues(placed) + vllm_issues(placed)
@@ -120,7 +121,7 @@ def check_model(model: ModelConfig, group: NodeGroupConfig, source: str) -> Chec
     mismatch = _accelerator_issue(model, group, "models[0]", "nodeGroups[0]")
     placed = place(0, model, group, 0)
     issues = leaks + autoscaling_issues(0, model) + (
-        [mismatch] if mismatch else image_issues(0, model) + placement_issues([placed], groups_run_as_configured=False))
+        [mismatch] if mismatch else image_issues(0, model) + compiled_scale_out_issues(0, model) + placement_issues([placed], groups_run_as_configured=False))
     if issues:
         raise ConfigError([in_python_terms(issue) for issue in issues], source)
     checked = CheckedModel(placed, tuple(python_text(warning) for warning in placement_warnings([placed])), source)

@@ -257,3 +257,27 @@ def test_only_vllm_containers_are_booted_and_the_others_are_named_as_skipped():
     assert [p.label for p in plans] == ["prod/m/vllm"]
     assert skipped == ["prod/k8s-neuron-scheduler/neuron-scheduler-exp (public.ecr.aws/neuron/neuron-scheduler:2.29.148.0): "
                        "not a vLLM server"]
+
+
+_CLAIM = [{"name": "tmp", "emptyDir": {}},
+          {"name": "huggingface-cache", "persistentVolumeClaim": {"claimName": "huggingface-cache"}}]
+
+
+def test_a_claim_mounted_twice_keeps_each_mounts_subpath_and_the_hub_seed_goes_to_the_whole_claim():
+    plan = _plan(_deployment(
+        ["org/model"], volumes=_CLAIM,
+        mounts=[{"name": "tmp", "mountPath": "/tmp"}, {"name": "huggingface-cache", "mountPath": "/root/.cache/huggingface"},
+                {"name": "huggingface-cache", "mountPath": "/var/cache/vllm-eks", "subPath": "vllm-eks-caches/m-0123"}],
+        env=[{"name": "HF_HOME", "value": "/root/.cache/huggingface"}]))
+    mounts = {m.path: m for m in plan.mounts}
+    assert (mounts["/var/cache/vllm-eks"].kind, mounts["/var/cache/vllm-eks"].sub_path) == ("pvc", "vllm-eks-caches/m-0123")
+    assert mounts["/root/.cache/huggingface"].sub_path is None
+    assert [seed.into for seed in plan.seeds if seed.what == "model"] == ["volume:huggingface-cache"]
+
+
+@pytest.mark.parametrize("sub_path", ["/abs", "a/../../b"])
+def test_a_subpath_the_api_server_would_refuse_is_an_error(sub_path):
+    deployment = _deployment(["/models/m"], volumes=_CLAIM, mounts=[
+        {"name": "tmp", "mountPath": "/tmp"}, {"name": "huggingface-cache", "mountPath": "/c", "subPath": sub_path}])
+    with pytest.raises(PlanError, match="must be relative and must not contain '..'"):
+        _plan(deployment)

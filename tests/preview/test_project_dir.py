@@ -92,7 +92,8 @@ def test_preview_of_the_example_prints_the_sizing_table_and_the_rehearsal_in_pyt
     assert "\nSizing:\nmodel qwen3-8b on g6e.xlarge\n" in out
     assert "  max_model_len          16384\n" in out and "maxModelLen" not in out
     # The cluster exists: its nodes and storage class are not the program's, so the pods schedule at once.
-    assert "      qwen3-8b: 7m49s / 7m49s  (pull 1m30s (9 GB), download 2m44s (16 GB), load 3m22s)\n" in out
+    assert ("      qwen3-8b: 7m49s / 7m49s  (pull 1m30s (9 GB), download 2m44s (16 GB), load 3m22s incl. 30s rebuilding "
+            "empty caches [torch.compile 20s, Triton kernels and autotuning 10s; estimates])\n") in out
     assert "awaits that would exceed their timeout: none" in out
     assert "Capacity and cost" not in out  # the existing cluster's nodes are not the program's
 
