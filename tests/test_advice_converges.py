@@ -1,4 +1,5 @@
-"""Advice converges: every fix the bad-input corpus's errors suggest, applied to the stack file, gives a stack
+"""Advice converges: every fix the corpora's errors suggest (tests/bad_inputs, tests/config/invalid_sizing), applied
+to the stack file, gives a stack
 that passes every check, so following one message never leads into the next. Fixes are data (ConfigIssue.fixes),
 not only prose; a case whose mistake has no one-edit fix is listed below with the reason."""
 
@@ -16,7 +17,7 @@ from vllm_eks.config.errors import ConfigError, Fix
 from vllm_eks.config.loader import read_stack_file, validate_stack_config
 from vllm_eks.config.platform.region import REGION_KEY
 
-CASES = cases(Path(__file__).parent / "bad_inputs")
+CASES = cases(Path(__file__).parent / "bad_inputs") + cases(Path(__file__).parent / "config" / "invalid_sizing")
 
 # Cases whose fix is not one edit of the config's values, each with why.
 NO_VALUE_FIX = {
@@ -44,6 +45,36 @@ NO_VALUE_FIX = {
                    "this model path as written",
     "missing-model": "which model to serve, and where the user's image holds it, is the user's choice",
     "node-group-not-a-mapping": "a name where a node group's mapping goes: its instance type and sizes are the user's choice",
+    # tests/config/invalid_sizing
+    "architecture-block-kv-heads-do-not-group": "the shape is the model's config.json's, and the catalog does not know it",
+    "architecture-block-missing-kv-heads": "the shape is the model's config.json's, and the catalog does not know it",
+    "architecture-id-not-in-catalog": "an id the catalog does not know: its shape is the model's config.json's",
+}
+# Sizing cases (tests/config/invalid_sizing) whose errors do not carry their fix as data yet: each must still lack
+# one, so the list only shrinks. Their messages name computed alternatives in prose (placement/vllm_budget.py,
+# accelerator_memory.py, fit.py, host_memory.py); the first of them is the fix to give as data.
+SIZING_NOT_YET = {
+    "gpu-70b-weights-exceed-one-h100",
+    "gpu-awq-70b-full-context-on-one-l40s",
+    "gpu-guide-example-full-context-on-one-l40s",
+    "gpu-llama-8b-full-context-on-one-l4",
+    "gpu-pipeline-stages-exceed-node-gpus",
+    "gpu-qwen25-72b-tp2-weights-exceed",
+    "gpu-tensor-parallel-does-not-divide-heads",
+    "gpu-tensor-parallel-exceeds-node-gpus",
+    "gpu-tensor-parallel-splits-kv-heads-unevenly",
+    "neuron-70b-weights-exceed-two-cores",
+    "neuron-hub-checkpoint-exceeds-memory-request",
+    "neuron-inline-architecture-too-big",
+    "neuron-kv-reservation-exceeds-memory-hub",
+    "neuron-kv-reservation-exceeds-memory-image",
+    "neuron-one-sequence-too-long-hub",
+    "neuron-pipeline-parallel-unsupported",
+    "neuron-qwen3-32b-on-inf2-xlarge-image",
+    "neuron-tensor-parallel-exceeds-node-cores-hub",
+    "neuron-tensor-parallel-exceeds-node-cores-image",
+    "neuron-unset-limits-reserve-vllm-defaults",
+    "two-models-exceed-node-group-max-size",
 }
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -57,8 +88,11 @@ def apply(document: dict[str, Any], fix: Fix) -> None:
     keys: list[Any] = [first, *parts[1:]]
     while True:
         key = keys.pop(0)
-        while isinstance(parent, dict) and key not in parent and keys:  # a key with dots in it (a label)
-            key = f"{key}.{keys.pop(0)}"
+        while isinstance(parent, dict) and key not in parent and keys:
+            if not any(str(other).startswith(f"{key}.") for other in parent):
+                parent[key] = {}  # a block the file leaves out (its defaults), made to hold the key set
+                break
+            key = f"{key}.{keys.pop(0)}"  # a key with dots in it (a label)
         if not keys:
             break
         parent = parent[key]
@@ -75,8 +109,8 @@ def apply(document: dict[str, Any], fix: Fix) -> None:
 def test_applying_every_suggested_fix_gives_a_stack_that_passes_every_check(case, tmp_path):
     issues, _ = run_through_the_program(case, tmp_path)
     unfixed = [str(issue) for issue in issues if not issue.fixes]
-    if case.stem in NO_VALUE_FIX:
-        assert unfixed, f"{case.stem} has a fix now: take it off NO_VALUE_FIX"
+    if case.stem in NO_VALUE_FIX or case.stem in SIZING_NOT_YET:
+        assert unfixed, f"{case.stem} has a fix now: take it off NO_VALUE_FIX/SIZING_NOT_YET"
         return
     assert unfixed == [], "each error carries its fix as data (config/errors.py Fix)"
     document = yaml.safe_load(case.read_text())
@@ -94,5 +128,5 @@ def test_applying_every_suggested_fix_gives_a_stack_that_passes_every_check(case
         pytest.fail(f"the suggested fixes {[fix for issue in issues for fix in issue.fixes]} lead to: {error}")
 
 
-def test_every_case_said_to_have_no_value_fix_is_in_the_corpus():
-    assert sorted(set(NO_VALUE_FIX) - {case.stem for case in CASES}) == []
+def test_every_case_the_lists_name_is_in_the_corpus():
+    assert sorted((set(NO_VALUE_FIX) | SIZING_NOT_YET) - {case.stem for case in CASES}) == []
