@@ -256,7 +256,7 @@ def persisted_caches(plan: ContainerPlan, spec: dict) -> tuple[list[str], list[s
             if covering_mount(value, plan.mounts) != mount:
                 continue
             where = keyed / os.path.relpath(value, mount.path)
-            missing += [f"{variable}/{name} ({where})" for name in names if not (where / name).is_dir()]
+            missing += [f"{variable}/{name} ({where / name})" for name in names if not (where / name).is_dir()]
     return lines, missing
 
 

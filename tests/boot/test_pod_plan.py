@@ -281,3 +281,24 @@ def test_a_subpath_the_api_server_would_refuse_is_an_error(sub_path):
         {"name": "tmp", "mountPath": "/tmp"}, {"name": "huggingface-cache", "mountPath": "/c", "subPath": sub_path}])
     with pytest.raises(PlanError, match="must be relative and must not contain '..'"):
         _plan(deployment)
+
+
+def test_after_a_boot_the_keyed_claim_directory_must_hold_what_vllm_caches_there(tmp_path):
+    from boot.run import persisted_caches
+
+    plan = _plan(_deployment(
+        ["/models/m"], volumes=_CLAIM,
+        mounts=[{"name": "tmp", "mountPath": "/tmp"},
+                {"name": "huggingface-cache", "mountPath": "/var/cache/vllm-eks", "subPath": "vllm-eks-caches/m-0123"}],
+        env=[{"name": "VLLM_CACHE_ROOT", "value": "/var/cache/vllm-eks/vllm"}]))
+    spec = {"pvc_dirs": {"huggingface-cache": str(tmp_path)}}
+    keyed = tmp_path / "vllm-eks-caches" / "m-0123" / "vllm"
+    (keyed / "modelinfos").mkdir(parents=True)
+    lines, missing = persisted_caches(plan, spec)
+    assert missing == [f"VLLM_CACHE_ROOT/torch_compile_cache ({keyed / 'torch_compile_cache'})"]
+    (keyed / "torch_compile_cache" / "abc").mkdir(parents=True)
+    (keyed / "torch_compile_cache" / "abc" / "f").write_bytes(b"x" * 2**20)
+    lines, missing = persisted_caches(plan, spec)
+    assert missing == []
+    assert lines == ["claim huggingface-cache subPath vllm-eks-caches/m-0123 at /var/cache/vllm-eks: "
+                     "vllm/modelinfos (0.0 MiB), vllm/torch_compile_cache (1.0 MiB)"]
