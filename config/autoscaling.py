@@ -169,9 +169,14 @@ def kv_cache_issue(model: ModelConfig) -> str | None:
 
 def kv_cache_query(model: ModelConfig) -> str:
     """The replicas' average KV-cache use (a fraction), with the gauge name of the model's vLLM version."""
-    metric = kv_cache_metric(nearest_facts(str(image_vllm_version(model.image).version)))
+    return kv_cache_query_for(model.resolved_served_model_name, nearest_facts(str(image_vllm_version(model.image).version)))
+
+
+def kv_cache_query_for(served_name: str, facts: VllmFacts) -> str:
+    """The same query for a served name on a given vLLM version (the end-to-end stage's CPU build)."""
+    metric = kv_cache_metric(facts)
     assert metric is not None, "kv_cache_issue refuses a version without the gauge"
-    return f'avg({metric}{{{SERVED_NAME_LABEL}="{model.resolved_served_model_name}"}})'
+    return f'avg({metric}{{{SERVED_NAME_LABEL}="{served_name}"}})'
 
 
 @dataclass(frozen=True)

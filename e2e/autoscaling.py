@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from e2e.check import Check
-from e2e.metrics import Prometheus, prometheus, scrape_config
+from e2e.metrics import Prometheus, cpu_build_version, prometheus, scrape_config
 from e2e.servers import WORK, Server
+from vllm_eks.config.autoscaling import kv_cache_query_for
 from vllm_eks.config.loader import read_stack_file
 from vllm_eks.preview.render import manifests
 from vllm_eks.preview.runner import run_stack
@@ -77,7 +78,11 @@ def _burst(server: Server, requests: int) -> list[int]:
 
 
 def _server_checks(server: Server, scaled: dict[str, Any], prom: Prometheus) -> list[Check]:
+    """The queue trigger's checks; the optional KV-cache trigger's query (autoscaling.kvCacheUsageTarget) is read in
+    the same burst. The dev models are Neuron, where that trigger is refused, so its query is built by the same
+    function for the CPU build's vLLM version and this server's served name instead of read from the render."""
     trigger = scaled["spec"]["triggers"][0]["metadata"]
+    kv_promql = kv_cache_query_for(server.served_name, cpu_build_version().facts)
     promql, threshold = trigger["query"], float(trigger["threshold"])
     name = server.deployment
     deadline = time.monotonic() + FIRST_SCRAPE_TIMEOUT_S
@@ -87,12 +92,14 @@ def _server_checks(server: Server, scaled: dict[str, Any], prom: Prometheus) -> 
         idle = value(prom, promql)
     checks = [Check(STAGE, f"{name}: the rendered query selects the server's queue, at or below the threshold when idle",
                     idle is not None and idle <= threshold, f"{promql} = {idle}, threshold {threshold:g}")]
-    peak, started = 0.0, time.monotonic()
+    kv_idle = value(prom, kv_promql)
+    peak, kv_peak, started = 0.0, 0.0, time.monotonic()
     requests = BURST_PER_WAITING * max(1, int(threshold))
     with ThreadPoolExecutor(1) as runner:
         burst = runner.submit(_burst, server, requests)
         while not burst.done():
             peak = max(peak, value(prom, promql) or 0.0)
+            kv_peak = max(kv_peak, value(prom, kv_promql) or 0.0)
             time.sleep(1)
         statuses = burst.result()
     answered = sum(status == 200 for status in statuses)
@@ -101,6 +108,9 @@ def _server_checks(server: Server, scaled: dict[str, Any], prom: Prometheus) -> 
                         peak > threshold and answered == requests,
                         f"peak {peak:g} > {threshold:g}: the HPA wants {wanted} replicas; {answered}/{requests} "
                         f"answered in {time.monotonic() - started:.0f}s"))
+    checks.append(Check(STAGE, f"{name}: the KV-cache query selects the server's gauge and rises under the burst",
+                        kv_idle is not None and 0.0 <= kv_idle < kv_peak <= 1.0,
+                        f"{kv_promql}: idle {kv_idle}, peak {kv_peak:g} (fraction of the KV cache in use)"))
     deadline, after = time.monotonic() + SETTLE_TIMEOUT_S, None
     while time.monotonic() < deadline:
         after = value(prom, promql)
