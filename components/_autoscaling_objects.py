@@ -14,21 +14,25 @@ from ..config.charts import KEDA_CHART
 from ..config.model import ModelConfig
 from ..config.platform.node_groups import NODE_GROUP_LABEL, SYSTEM_NODE_GROUP_NAME
 from ..config.scale_out import Windows
+from ..config.scale_to_zero import WakeSignals
 from ._deployment_objects import model_labels
 
 Object = dict[str, Any]
 QUEUE_TRIGGER = "queue"
 KV_CACHE_TRIGGER = "kv-cache"
+HELD_TRIGGER = "held"
+ACTIVITY_TRIGGER = "activity"
 
 
-def scaled_object(model: ModelConfig, target: QueueTarget, windows: Windows, prometheus_url: str) -> Object:
+def scaled_object(model: ModelConfig, target: QueueTarget, windows: Windows, prometheus_url: str,
+                  wake: WakeSignals | None = None) -> Object:
     """Replicas = ceil(queue / waiting_per_replica) (metricType AverageValue: the HPA divides the query's value by
     the replica count), between the model's bounds; scale-down held back by the scale-out time (config/scale_out.py).
     Scale-up keeps the HPA's default (no stabilization): the desired count follows the queue, so pods still
-    starting do not make it overshoot."""
+    starting do not make it overshoot. `wake` (minReplicas 0): the triggers and cooldown of scale to zero."""
     low, high = replica_bounds(model)
     assert model.autoscaling is not None, "only autoscaled models get a ScaledObject"
-    return {
+    body: Object = {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
         "metadata": {"name": model.name, "namespace": model.namespace, "labels": model_labels(model)},
@@ -44,6 +48,22 @@ def scaled_object(model: ModelConfig, target: QueueTarget, windows: Windows, pro
                                   prometheus_url), *_kv_cache_triggers(model, prometheus_url)],
         },
     }
+    if wake is not None:
+        body["spec"]["cooldownPeriod"] = wake.cooldown_seconds
+        body["spec"]["triggers"] += _wake_triggers(wake, target, prometheus_url)
+    return body
+
+
+def _wake_triggers(wake: WakeSignals, target: QueueTarget, prometheus_url: str) -> list[Object]:
+    """Scale to zero (config/scale_to_zero.py): the gateway's held requests wake the model (active above 0, the only
+    signal that exists with no replica), and its running + waiting requests keep it awake while it serves with an
+    empty queue. activationThreshold 0 is KEDA's default, stated. As HPA metrics (1 replica and up), held requests
+    count like queued ones, and running + waiting per replica is held at a batch plus a queue's worth."""
+    held = _trigger(HELD_TRIGGER, "AverageValue", wake.held_query, str(target.waiting_per_replica), prometheus_url)
+    activity = _trigger(ACTIVITY_TRIGGER, "AverageValue", wake.activity_query, str(wake.activity_per_replica), prometheus_url)
+    for trigger in (held, activity):
+        trigger["metadata"]["activationThreshold"] = "0"
+    return [held, activity]
 
 
 def _trigger(name: str, metric_type: str, query: str, threshold: str, prometheus_url: str) -> Object:

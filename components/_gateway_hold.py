@@ -27,6 +27,7 @@ import json
 from collections.abc import Mapping
 
 from ..config.gateway_hold import HoldTime
+from ..config.scale_to_zero import HELD_LABEL, HELD_METRIC
 
 SCRIPT_FILE = "hold.js"
 HOLDS_FILE = "holds.json"
@@ -34,7 +35,6 @@ HELD_DIR = "held-requests"
 """Folder of the markers, under the pod's /tmp emptyDir (NGINX's runtime folder)."""
 HOLD_METRICS_PORT = 9113
 """NGINX's own metrics port (held requests); the router's metrics stay on its own port."""
-HELD_METRIC = "vllm_gateway_held_requests"
 ROUTER_MODELS_PATH = "/_router_models"
 ROUTER_LOCATION = "@router"
 POLL_MILLISECONDS = 1000
@@ -138,7 +138,7 @@ function metrics(r) {
     });
     var lines = ['# HELP __METRIC__ Completion requests this gateway pod holds while their model has no routable replica.',
                  '# TYPE __METRIC__ gauge'];
-    for (model in counts) { lines.push('__METRIC__{model="' + label(model) + '"} ' + counts[model]); }
+    for (model in counts) { lines.push('__METRIC__{__LABEL__="' + label(model) + '"} ' + counts[model]); }
     r.headersOut['Content-Type'] = 'text/plain; version=0.0.4';
     r.return(200, lines.join('\\n') + '\\n');
 }
@@ -146,7 +146,8 @@ function metrics(r) {
 export default {hold, metrics};
 """
 SCRIPT = (_TEMPLATE.replace("__POLL_MS__", str(POLL_MILLISECONDS)).replace("__MODELS_PATH__", ROUTER_MODELS_PATH)
-          .replace("__ROUTER__", ROUTER_LOCATION).replace("__METRIC__", HELD_METRIC))
+          .replace("__ROUTER__", ROUTER_LOCATION).replace("__METRIC__", HELD_METRIC)
+          .replace("__LABEL__", HELD_LABEL))
 """The script NGINX imports (js_import), as the ConfigMap's hold.js."""
 
 

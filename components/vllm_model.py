@@ -14,6 +14,7 @@ from ..config.model import ModelConfig
 from ..config.placement.records import PlacedModel
 from ..config.platform.node_groups import NodeGroupConfig
 from ..config.scale_out import scale_out, windows
+from ..config.scale_to_zero import wake_signals
 from ..config.stack import CacheVolumesConfig, MonitoringConfig, NetworkPolicyConfig
 from ..config.validation import check_model
 from . import _alert_rules as alert_rules
@@ -182,7 +183,8 @@ class VllmModel(pulumi.ComponentResource):
             url = args.prometheus_url or prometheus_query_url(args.monitoring.prometheus_namespace)
             register_object(
                 f"{resource_name}-scaled-object",
-                autoscaling.scaled_object(model, queue_target(placement), windows(outlook), url),
+                autoscaling.scaled_object(model, queue_target(placement), windows(outlook), url,
+                                          wake_signals(placement, outlook)),
                 pulumi.ResourceOptions(parent=self, depends_on=[deployment, *args.autoscaler]),
             )
         self.namespace = shared.namespace

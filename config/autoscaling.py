@@ -40,10 +40,10 @@ MAX_KV_CACHE_TARGET = 0.9
 """A usage target above 1 / (1 + HPA_TOLERANCE) = 0.909 could never be exceeded enough to add a replica (usage is at most 1)."""
 PROMETHEUS_OPERATED_PORT = 9090
 SCALE_TO_ZERO_REFUSAL = (
-    "minReplicas 0 would leave no replica to queue requests on: the first request after an idle spell would fail "
-    "while a replica starts (production-stack#1003: scale-to-zero fails whenever the cooldown is shorter than the "
-    "cold start), and nothing in front holds requests meanwhile (the gateway answers a model with no replica 404, "
-    "docs/gateway.md); set minReplicas to 1 or more"
+    "minReplicas 0 leaves no replica to queue requests on: the first request after an idle spell must wait for one to "
+    "start (production-stack#1003: scale-to-zero fails whenever the cooldown is shorter than the cold start), and only "
+    "the gateway holds requests meanwhile and tells KEDA to wake the model (docs/gateway.md, \"Holding a request while "
+    "its model starts\"); turn it on (gateway.enabled, gateway.maxHoldSeconds above 0), or set minReplicas to 1 or more"
 )
 
 
@@ -51,7 +51,8 @@ class AutoscalingConfig(ConfigModel):
     """Replicas that follow the model's queue (a KEDA ScaledObject); the Deployment then has no fixed `replicas`."""
 
     min_replicas: int = Field(1, ge=0)
-    """Fewest replicas, kept even when idle. 0 is refused until a front door holds requests while a replica starts."""
+    """Fewest replicas, kept even when idle. 0 (scale to zero) only behind the gateway, which holds a request while a
+    replica starts and whose count of held requests wakes the model (config/scale_to_zero.py)."""
     max_replicas: int = Field(ge=1)
     """Most replicas; their pods must fit the node group's maxSize (checked), which bounds the cost at peak."""
     kv_cache_usage_target: float | None = None

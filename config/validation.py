@@ -18,6 +18,7 @@ from typing import Any
 from .accepted_warnings import split_accepted
 from .autoscaling import autoscaling_issues
 from .errors import ConfigError, ConfigIssue, Fix, PathPart, format_path
+from .gateway import holds_requests_from_zero
 from .gateway_rules import gateway_issues
 from .image_catalog import image_issues
 from .instance_catalog import INSTANCE_TYPES
@@ -29,6 +30,7 @@ from .placement.records import PlacedModel, place
 from .platform.node_groups import NodeGroupConfig
 from .platform.rules import platform_issues, platform_warnings
 from .python_terms import in_python_terms, python_text
+from .scale_to_zero import scale_to_zero_issues
 from .scheduler_catalog import scheduler_issues
 from .stack import StackConfig
 from .suggest import closest
@@ -71,8 +73,10 @@ def validate_stack(stack: StackConfig, source: str = "stack config") -> Validate
             issues.append(record)
         issues += _token_issues(stack, index, model)
         issues += image_issues(index, model) + compiled_scale_out_issues(index, model)
-        issues += autoscaling_issues(index, model, scraped=stack.monitoring.service_monitors,
+        holding = holds_requests_from_zero(stack.gateway)
+        issues += autoscaling_issues(index, model, scraped=stack.monitoring.service_monitors, front_door_holds_requests=holding,
                                      monitoring=stack.monitoring.model_dump(mode="json", by_alias=True, exclude_unset=True))
+        issues += scale_to_zero_issues(index, model, holding)
     issues += placement_issues(placed) + vllm_issues(placed)
     if issues:
         raise ConfigError(issues, source)

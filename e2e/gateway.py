@@ -6,8 +6,9 @@ e2e servers, on loopback, then a client and a headless Chromium going through th
    ones of the models that are actually running. Checks that both renders give NGINX the same
    nginx.conf and the router the same flags: only the model list differs.
 2. Runs that gateway as the pod would (e2e/gateway_plan.py lists every substitution): the router
-   from the vllm-router wheel, each server registered the way pod discovery would, NGINX (Debian's)
-   with the rendered nginx.conf, as the pod's user.
+   from the vllm-router wheel, each server registered the way pod discovery would, NGINX (Debian's,
+   with njs) with the rendered nginx.conf and hold script, as the pod's user. The last server is
+   registered only while a request for its model is held (e2e/gateway_hold.py).
 3. Client checks (e2e/gateway_client.py): model list, an answer from each model, a stream, 401s,
    429 over a team's limit.
 4. Open WebUI (PyPI) pointed at the gateway with its team's key, and e2e/browser.py in headless
@@ -33,6 +34,7 @@ import yaml
 
 from e2e import gateway_client as client
 from e2e.check import Check
+from e2e.gateway_hold import activation_through_prometheus, held_until_registered
 from e2e.gateway_plan import GatewayPlan, PlanError, container, gateway_objects, matches, plan
 from e2e.servers import HOST, ROOT, WORK, Server, free_port, http, tail
 from e2e.webui import browse, start_webui
@@ -151,19 +153,22 @@ def pod_files(files: dict[str, str], owner: tuple[int, int] | None, root: Path) 
                 os.chown(Path(folder) / name, *owner)
 
 
-def register_workers(gateway: GatewayPlan, servers: list[Server]) -> list[Check]:
-    """What pod discovery would do: each server whose rendered pod labels and namespace match the
-    router's selector is added with POST /workers; then the router must know every model."""
-    checks = []
+def register_worker(gateway: GatewayPlan, server: Server) -> Check:
+    """What pod discovery would do when the server's pod turns Ready: if its rendered pod labels and namespace
+    match the router's selector, it is added with POST /workers."""
     router = f"http://{HOST}:{gateway.router_port}"
-    for server in servers:
-        labels = server.deployment_object["spec"]["template"]["metadata"].get("labels", {})
-        picked = matches(gateway.selector, gateway.discovery_namespace, labels, server.namespace)
-        status, text = http("POST", f"{router}/workers", {"url": server.base_url}) if picked else (0, "not selected")
-        checks.append(Check(STAGE, f"discovery selector picks {server.deployment} ({server.namespace}); registered", picked and status == 200,
-                            f"selector {gateway.selector} in {gateway.discovery_namespace or 'all namespaces'}, "
-                            f"pod port {gateway.discovery_port} -> {server.base_url}, POST /workers HTTP {status}"
-                            + ("" if status == 200 else f": {text[:160]}")))
+    labels = server.deployment_object["spec"]["template"]["metadata"].get("labels", {})
+    picked = matches(gateway.selector, gateway.discovery_namespace, labels, server.namespace)
+    status, text = http("POST", f"{router}/workers", {"url": server.base_url}) if picked else (0, "not selected")
+    return Check(STAGE, f"discovery selector picks {server.deployment} ({server.namespace}); registered", picked and status == 200,
+                 f"selector {gateway.selector} in {gateway.discovery_namespace or 'all namespaces'}, "
+                 f"pod port {gateway.discovery_port} -> {server.base_url}, POST /workers HTTP {status}"
+                 + ("" if status == 200 else f": {text[:160]}"))
+
+
+def router_knows(gateway: GatewayPlan, servers: list[Server]) -> Check:
+    """The router lists every registered server's model (IGW reads each worker's /v1/models)."""
+    router = f"http://{HOST}:{gateway.router_port}"
     wanted = sorted(s.served_name for s in servers)
     deadline = time.monotonic() + START_TIMEOUT_S
     known: list[str] = []
@@ -173,9 +178,8 @@ def register_workers(gateway: GatewayPlan, servers: list[Server]) -> list[Check]
         if known == wanted:
             break
         time.sleep(1)
-    checks.append(Check(STAGE, "the router knows each worker's model (IGW reads its /v1/models)", known == wanted,
-                        f"router /v1/models: {known}"))
-    return checks
+    return Check(STAGE, "the router knows each worker's model (IGW reads its /v1/models)", known == wanted,
+                 f"router /v1/models: {known}")
 
 
 def webui_team(work: Path) -> str:
@@ -227,7 +231,10 @@ def run(servers: list[Server]) -> list[Check]:
                             " ".join(gateway.router_argv[1:]) if failure is None else failure))
         if failure is not None:
             return checks
-        checks += register_workers(gateway, servers)
+        # The first server's worker is registered now; the last one's only once a request for its model is held
+        # (e2e/gateway_hold.py): a replica that turns Ready while the gateway holds a request for it.
+        first, later = servers[:1], servers[1:]
+        checks += [register_worker(gateway, server) for server in first]
         proxy = Process("nginx", gateway.proxy_argv, work / "nginx.log", user=gateway.proxy_user, cwd=mounts)
         running.callback(proxy.stop)
         failure = proxy.wait_for(f"http://{HOST}:{gateway.proxy_port}/healthz")
@@ -241,6 +248,14 @@ def run(servers: list[Server]) -> list[Check]:
         if webui is not None:
             running.callback(webui.stop)
         platform, *rest = gateway.teams
+        if later and gateway.hold_metrics_port is not None:
+            with activation_through_prometheus(later[-1].served_name, gateway.hold_metrics_port, work / "prometheus") as activation:
+                checks += held_until_registered(base, keys[platform.name], later[-1].served_name,
+                                                f"http://{HOST}:{gateway.hold_metrics_port}/metrics",
+                                                lambda: [register_worker(gateway, server) for server in later], activation)
+        else:
+            checks += [register_worker(gateway, server) for server in later]
+        checks.append(router_knows(gateway, servers))
         checks.append(client.model_list(base, keys[platform.name], models))
         checks += client.answers(base, keys[platform.name], models)
         checks.append(client.stream(base, keys[platform.name], models[0]))

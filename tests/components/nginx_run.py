@@ -22,6 +22,7 @@ from vllm_eks.components import _gateway_hold as hold
 from vllm_eks.components import _gateway_proxy as proxy
 from vllm_eks.config.gateway import GatewayConfig
 from vllm_eks.config.gateway_hold import HoldTime
+from vllm_eks.config.scale_to_zero import HELD_METRIC
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
@@ -67,7 +68,7 @@ class Gateway:
         """The held-request gauge per model, as Prometheus would scrape it."""
         status, body, _ = request(self.metrics_port, "/metrics")
         assert status == 200, body
-        found = re.findall(rf'^{hold.HELD_METRIC}{{model="([^"]*)"}} (\S+)$', body.decode(), re.M)
+        found = re.findall(rf'^{HELD_METRIC}{{model="([^"]*)"}} (\S+)$', body.decode(), re.M)
         return {model: float(value) for model, value in found}
 
 

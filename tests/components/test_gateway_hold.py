@@ -142,3 +142,7 @@ def test_a_marker_left_by_a_dead_worker_is_dropped_after_the_hold_time(gateway):
     assert gateway.held()["sleeper"] == 1.0
     assert not stale.exists() and fresh.exists()
     fresh.unlink()
+
+
+def test_the_router_model_list_location_is_internal_only(gateway):
+    assert request(gateway.port, "/_router_models", KEY)[0] == 404
