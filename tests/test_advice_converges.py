@@ -1,7 +1,7 @@
 """Advice converges: every fix the corpora's errors suggest (tests/bad_inputs, tests/config/invalid_sizing), applied
-to the stack file, gives a stack
-that passes every check, so following one message never leads into the next. Fixes are data (ConfigIssue.fixes),
-not only prose; a case whose mistake has no one-edit fix is listed below with the reason."""
+to the stack file, gives a stack that passes every check, so following one message never leads into the next.
+Fixes are data (ConfigIssue.fixes), not only prose; a case whose mistake has no one-edit fix is listed below with
+the reason."""
 
 from __future__ import annotations
 
@@ -66,15 +66,20 @@ SIZING_NOT_YET = {
     "neuron-70b-weights-exceed-two-cores",
     "neuron-hub-checkpoint-exceeds-memory-request",
     "neuron-inline-architecture-too-big",
-    "neuron-kv-reservation-exceeds-memory-hub",
     "neuron-kv-reservation-exceeds-memory-image",
-    "neuron-one-sequence-too-long-hub",
     "neuron-pipeline-parallel-unsupported",
     "neuron-qwen3-32b-on-inf2-xlarge-image",
     "neuron-tensor-parallel-exceeds-node-cores-hub",
     "neuron-tensor-parallel-exceeds-node-cores-image",
-    "neuron-unset-limits-reserve-vllm-defaults",
     "two-models-exceed-node-group-max-size",
+}
+# Sizing cases whose fix, applied, meets another error, with why; each must still diverge, so the list only shrinks.
+_HOST_MEMORY = ("the fewer sequences or shorter context fit the NeuronCores, and then loading the hub checkpoint "
+                "into host memory does not fit inf2.xlarge (placement/host_memory.py): the KV fix does not say so")
+SIZING_DIVERGENT = {
+    "neuron-kv-reservation-exceeds-memory-hub": _HOST_MEMORY,
+    "neuron-one-sequence-too-long-hub": _HOST_MEMORY,
+    "neuron-unset-limits-reserve-vllm-defaults": _HOST_MEMORY,
 }
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -125,8 +130,11 @@ def test_applying_every_suggested_fix_gives_a_stack_that_passes_every_check(case
     try:
         validate_stack_config(stack_file.values, str(fixed), stack_file.secret_keys, None if region is None else str(region))
     except ConfigError as error:
+        if case.stem in SIZING_DIVERGENT:
+            return
         pytest.fail(f"the suggested fixes {[fix for issue in issues for fix in issue.fixes]} lead to: {error}")
+    assert case.stem not in SIZING_DIVERGENT, f"{case.stem} converges now: take it off SIZING_DIVERGENT"
 
 
 def test_every_case_the_lists_name_is_in_the_corpus():
-    assert sorted((set(NO_VALUE_FIX) | SIZING_NOT_YET) - {case.stem for case in CASES}) == []
+    assert sorted((set(NO_VALUE_FIX) | SIZING_NOT_YET | set(SIZING_DIVERGENT)) - {case.stem for case in CASES}) == []

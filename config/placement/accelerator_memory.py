@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..errors import ConfigIssue
+from ..errors import ConfigIssue, Fix
 from ..sizing.memory import ModelSizing
 from ..units import gib, kib
 from ..wording import either
@@ -57,34 +57,38 @@ def memory_issue(placed: PlacedModel) -> ConfigIssue | None:
         field = "maxNumSeqs"
     else:
         field = "maxModelLen"
-    fixes = memory_fixes(placed) or ["use a quantized checkpoint (no instance in the catalog holds these weights)"]
+    found = memory_fixes(placed)
+    fixes = [text for text, _ in found] or ["use a quantized checkpoint (no instance in the catalog holds these weights)"]
     if placed.compiled_into_image:
+        # The image's graphs are compiled for these settings: the change is a rebuild, not a value here.
         text = f"{placed.label}: {numbers}; {RECOMPILE_NOTE}; after recompiling, this would fit: {either(fixes)}"
-    else:
-        text = f"{placed.label}: {numbers}; {either(fixes)}"
-    return ConfigIssue(f"{placed.path}.{field}", text)
+        return ConfigIssue(f"{placed.path}.{field}", text)
+    return ConfigIssue(f"{placed.path}.{field}", f"{placed.label}: {numbers}; {either(fixes)}", found[0][1] if found else ())
 
 
-def memory_fixes(placed: PlacedModel) -> list[str]:
-    """Computed alternatives that fit: shorter context, fewer sequences, a larger degree or instance."""
+def memory_fixes(placed: PlacedModel) -> list[tuple[str, tuple[Fix, ...]]]:
+    """Computed alternatives that fit, each with its change as data where it is one of this model's values:
+    fewer sequences, shorter context, a larger degree or instance (prose only)."""
     sizing = placed.sizing
     reserves = sizing.reserves_all_sequences
-    fixes = []
+    fixes: list[tuple[str, tuple[Fix, ...]]] = []
     budget = sizing.usable_bytes - sizing.weight_bytes
     per_token = sizing.kv_bytes_per_token
+    path = placed.path
     if budget > 0:
         seqs = int(budget // (sizing.max_model_len * per_token))
         if reserves and sizing.max_num_seqs > 1 and seqs >= 1:
-            fixes.append(f"lower maxNumSeqs to {seqs}")
+            fixes.append((f"lower maxNumSeqs to {seqs}", (Fix(f"{path}.maxNumSeqs", seqs),)))
         tokens = budget / per_token / (sizing.max_num_seqs if reserves else 1)
         length = largest_power_of_two_at_most(tokens)
         if length >= 1024:
-            fixes.append(f"lower maxModelLen to {length}")
+            fixes.append((f"lower maxModelLen to {length}", (Fix(f"{path}.maxModelLen", length),)))
         elif reserves and sizing.max_num_seqs > 1 and seqs < 1:
             single = largest_power_of_two_at_most(budget / per_token)
             if single >= 1024:
-                fixes.append(f"set maxNumSeqs to 1 and maxModelLen to {single}")
+                fixes.append((f"set maxNumSeqs to 1 and maxModelLen to {single}",
+                              (Fix(f"{path}.maxNumSeqs", 1), Fix(f"{path}.maxModelLen", single))))
     alternative = larger_configuration(placed)
     if alternative:
-        fixes.append(alternative)
+        fixes.append((alternative, ()))
     return fixes
