@@ -183,10 +183,28 @@ def _moves_working_dir(model: ModelConfig) -> bool:
     return ACCELERATORS[model.accelerator].working_dir is not None
 
 
+def as_compiled(model: ModelConfig) -> ModelConfig:
+    """The model with the settings its image's graphs were compiled for, where they differ. image_issues names each
+    difference once, with the compiled value as its fix; placement and sizing judge the model as that fix leaves it,
+    so one mistake (tensorParallelSize 4 beside graphs compiled for 2) gives one error, not a second at the same key
+    with another fix ('run the node group on a larger instance and keep the degree')."""
+    from .model import ModelSource
+
+    facts = neuron_image(model.image)
+    compiled = facts.compiled if facts is not None else None
+    if compiled is None or model.source is not ModelSource.IMAGE or runtime_issue(0, model) is not None:
+        return model
+    held = {"model": compiled.model_path, "tensor_parallel_size": compiled.tensor_parallel_size,
+            "max_num_seqs": compiled.max_num_seqs, "max_model_len": compiled.max_model_len,
+            "neuron_config": compiled.neuron_config}
+    differ = {field: value for field, value in held.items() if getattr(model, field) != value}
+    return model.model_copy(update=differ) if differ else model
+
+
 def image_issues(index: int, model: ModelConfig) -> list[ConfigIssue]:
     """A relative chat template the image cannot resolve; an image-served model whose settings differ
     from the graphs baked into its image (vLLM would load graphs compiled for other shapes)."""
-    from .errors import ConfigIssue
+    from .errors import ConfigIssue, Fix
     from .model import ModelSource
 
     path, label = f"models[{index}]", f"models[{index}] {model.name}"
@@ -217,9 +235,10 @@ def image_issues(index: int, model: ModelConfig) -> list[ConfigIssue]:
         if value != held:
             shown = "unset" if value is None else (json.dumps(value) if isinstance(value, dict) else repr(value))
             wanted = "unset" if held is None else (json.dumps(held) if isinstance(held, dict) else repr(held))
+            fix = Fix(f"{path}.{key}", remove=True) if held is None else Fix(f"{path}.{key}", held)
             issues.append(ConfigIssue(f"{path}.{key}", (
                 f"{label}: {key} is {shown} but {image_reference(model.image)} holds graphs compiled for "
                 f"{compiled.dtype}, tensorParallelSize {compiled.tensor_parallel_size}, maxNumSeqs "
                 f"{compiled.max_num_seqs}, maxModelLen {compiled.max_model_len} (config/image_catalog.py); set {key} "
-                f"to {wanted}, or serve it with source: hub to compile your settings into the Neuron cache")))
+                f"to {wanted}, or serve it with source: hub to compile your settings into the Neuron cache"), (fix,)))
     return issues

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..accelerators import ACCELERATORS, AcceleratorTraits
+from ..image_catalog import as_compiled
 from ..instance_catalog import InstanceSpec
 from ..model import ModelConfig, ModelSource
 from ..platform.node_groups import NodeGroupConfig
@@ -57,6 +58,9 @@ class PlacedModel:
 
 
 def place(index: int, model: ModelConfig, group: NodeGroupConfig, group_index: int) -> PlacedModel:
+    """The model placed as its image's graphs run it (as_compiled): where its settings differ from them, the image
+    check's error is the one error, and placement judges what its fix leaves."""
+    model = as_compiled(model)
     return PlacedModel(index, model, group, group_index, size_model(model, index, group.instance))
 
 
