@@ -134,6 +134,12 @@ def _holds_hub_copy(placed: PlacedModel) -> bool:
     return placed.traits.loads_hub_checkpoint_in_host_memory and placed.model.source is ModelSource.HUB
 
 
+def hub_checkpoint_bytes(placed: PlacedModel) -> float:
+    """The checkpoint a hub Neuron model copies into host memory (its request must hold it), else 0."""
+    host = model_host_memory(placed.model, placed.group)
+    return host.checkpoint_bytes if host is not None and _holds_hub_copy(placed) else 0.0
+
+
 def host_memory_issue(placed: PlacedModel) -> ConfigIssue | None:
     host = model_host_memory(placed.model, placed.group)
     if host is None or host.memory_bytes >= host.checkpoint_bytes or not _holds_hub_copy(placed):

@@ -26,8 +26,7 @@ def request_issues(placed: PlacedModel) -> list[ConfigIssue]:
     memory = float(parse_quantity(model.resources.memory))
 
     def bigger(predicate: Callable[[Allocatable], bool]) -> str:
-        found = next((s.name for s in same_kind_instances(spec.accelerator, spec.family) if predicate(node_allocatable(s))
-                      and s.schedulable_accelerators >= model.accelerators_per_pod), None) if spec.accelerator else None
+        found = _bigger_instance(placed, predicate)
         return f", or run the node group on {found}" if found else ""
 
     if cpu_m > allocatable.cpu_millicores:
@@ -37,7 +36,7 @@ def request_issues(placed: PlacedModel) -> list[ConfigIssue]:
             f"resources.cpu to {allocatable.cpu_millicores // 100 * 100}m or less"
             f"{bigger(lambda a: a.cpu_millicores >= cpu_m)}"), (Fix(f"{path}.resources.cpu", f"{allocatable.cpu_millicores // 100 * 100}m"),)))
     if memory > allocatable.memory_bytes:
-        issues.append(_memory_issue(placed, allocatable, memory, bigger(lambda a: a.memory_bytes >= memory)))
+        issues.append(_memory_issue(placed, allocatable, memory, lambda a: a.memory_bytes >= memory))
     else:
         issues += _shm_issues(placed, allocatable, memory)
     return issues
@@ -48,18 +47,46 @@ def _quantity(value: int) -> str:
     return f"{value // GIB}Gi" if value % GIB == 0 else f"{value // MIB}Mi"
 
 
-def _memory_issue(placed: PlacedModel, allocatable: Allocatable, memory: float, bigger: str) -> ConfigIssue:
+def _bigger_instance(placed: PlacedModel, predicate: Callable[[Allocatable], bool]) -> str | None:
+    """The smallest instance of the node's kind and family whose allocatable passes `predicate` and takes the pod."""
+    spec = placed.spec
+    if not spec.accelerator:
+        return None
+    return next((s.name for s in same_kind_instances(spec.accelerator, spec.family) if predicate(node_allocatable(s))
+                 and s.schedulable_accelerators >= placed.model.accelerators_per_pod), None)
+
+
+def _memory_issue(placed: PlacedModel, allocatable: Allocatable, memory: float,
+                  holds: Callable[[Allocatable], bool]) -> ConfigIssue:
     """The request lowered to what the node offers; with a /dev/shm set by hand, shmSize lowered too where the
-    lowered limit would no longer hold it beside vLLM's processes (the next check's rule), so the fix converges."""
+    lowered limit would no longer hold it beside vLLM's processes (the next check's rule), so the fix converges.
+    Where the lowered request could not hold the checkpoint a hub Neuron model loads into host memory (the check
+    after this one, host_memory.py), the fix is the larger instance instead."""
+    from .host_memory import hub_checkpoint_bytes  # host_memory imports cpu_millicores from here
+
     model, spec, path = placed.model, placed.spec, placed.path
     most = allocatable.memory_bytes // MIB // 256 * 256 * MIB
-    fixes = [Fix(f"{path}.resources.memory", f"{most // MIB}Mi")]
+    found = _bigger_instance(placed, holds)
+    bigger = f", or run the node group on {found}" if found else ""
+    checkpoint = hub_checkpoint_bytes(placed)
+    kept = checkpoint > most and found is not None  # the request stays; the node grows
+    limit = int(memory) if kept else most
+    fixes = [Fix(f"{placed.group_path}.instanceType", found) if kept else Fix(f"{path}.resources.memory", f"{most // MIB}Mi")]
     also = ""
-    if model.shm_size is not None and parse_quantity(model.shm_size) + VLLM_PROCESSES_BYTES > most:
-        shm_most = (most - VLLM_PROCESSES_BYTES) // MIB // 256 * 256 * MIB
+    if model.shm_size is not None and parse_quantity(model.shm_size) + VLLM_PROCESSES_BYTES > limit:
+        shm_most = (limit - VLLM_PROCESSES_BYTES) // MIB // 256 * 256 * MIB
         fixes.append(Fix(f"{path}.shmSize", _quantity(shm_most)))
         also = (f", and shmSize from {model.shm_size} to {_quantity(shm_most)} or less (/dev/shm is memory-backed and "
                 f"counted in that limit, beside the {gib(VLLM_PROCESSES_BYTES)} vLLM's own processes take)")
+    if checkpoint > most:
+        return ConfigIssue(f"{path}.resources.memory", (
+            f"{placed.label}: requests memory {model.resources.memory} ({gib(memory)}) but one {spec.name} node has "
+            f"{gib(allocatable.memory_bytes)} allocatable ({allocatable.explain_memory(spec.memory_gib)}), so the pod "
+            f"would stay Pending, and a request lowered to fit would not hold the {gib(checkpoint)} checkpoint "
+            f"source: hub loads into host memory to shard and compile; "
+            + (f"run {placed.group_path} on {found}, whose allocatable holds the request{also}" if found else
+               f"no {spec.family} instance holds it: serve graphs compiled elsewhere (source: image)")),
+            tuple(fixes) if found else ())
     return ConfigIssue(f"{path}.resources.memory", (
         f"{placed.label}: requests memory {model.resources.memory} ({gib(memory)}) but one {spec.name} node has "
         f"{gib(allocatable.memory_bytes)} allocatable ({allocatable.explain_memory(spec.memory_gib)}), so the pod "
