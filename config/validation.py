@@ -26,6 +26,7 @@ from .model import ModelConfig, ModelSource
 from .monitoring_rules import monitoring_issues, monitoring_warnings
 from .neuron_scale_out import compiled_scale_out_issues
 from .placement.checks import placement_issues, placement_warnings
+from .placement.disk import disk_issues, disk_warnings
 from .placement.records import PlacedModel, place
 from .platform.node_groups import NodeGroupConfig
 from .platform.rules import platform_issues, platform_warnings
@@ -77,10 +78,10 @@ def validate_stack(stack: StackConfig, source: str = "stack config") -> Validate
         issues += autoscaling_issues(index, model, scraped=stack.monitoring.service_monitors, front_door_holds_requests=holding,
                                      monitoring=stack.monitoring.model_dump(mode="json", by_alias=True, exclude_unset=True))
         issues += scale_to_zero_issues(index, model, holding)
-    issues += placement_issues(placed) + vllm_issues(placed)
+    issues += placement_issues(placed) + disk_issues(placed) + vllm_issues(placed)
     if issues:
         raise ConfigError(issues, source)
-    warnings = (_idle_group_warnings(stack) + platform_warnings(stack) + placement_warnings(placed) + vllm_warnings(placed)
+    warnings = (_idle_group_warnings(stack) + platform_warnings(stack) + placement_warnings(placed) + disk_warnings(placed) + vllm_warnings(placed)
                 + monitoring_warnings(stack))
     kept, accepted = split_accepted(warnings, stack.accepted_warnings)
     return ValidatedStack(stack, tuple(placed), tuple(kept), tuple(accepted))
