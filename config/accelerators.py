@@ -29,6 +29,8 @@ class AcceleratorTraits:
     """EKS managed node group AMI type (AL2023, accelerated)."""
     device_plugin: str
     """Name of the device plugin component that makes `resource_name` allocatable."""
+    device_plugin_repository: str
+    """Its DaemonSet's image repository (components/_device_plugin_objects.py), whose size every node of the kind holds."""
     has_compile_cache: bool
     """Whether models keep compiled graphs in a second cache volume."""
     quantization_methods: frozenset[str]
@@ -98,6 +100,7 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         taint_key="aws.amazon.com/neuron",
         ami_type="AL2023_x86_64_NEURON",
         device_plugin="neuron-device-plugin",
+        device_plugin_repository="public.ecr.aws/neuron/neuron-device-plugin",
         has_compile_cache=True,
         # vLLM's Neuron platform (vllm/platforms/neuron.py, supported_quantization).
         quantization_methods=frozenset({"neuron_quant", "fbgemm_fp8"}),
@@ -155,6 +158,7 @@ ACCELERATORS: dict[AcceleratorKind, AcceleratorTraits] = {
         taint_key="nvidia.com/gpu",
         ami_type="AL2023_x86_64_NVIDIA",
         device_plugin="nvidia-device-plugin",
+        device_plugin_repository="nvcr.io/nvidia/k8s-device-plugin",
         has_compile_cache=False,
         # vLLM's QuantizationMethods (vllm/model_executor/layers/quantization/__init__.py).
         quantization_methods=frozenset({

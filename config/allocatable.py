@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .instance_catalog import INSTANCE_TYPES, InstanceSpec
+from .types import parse_quantity
 from .units import GIB, MIB
 
 EVICTION_HARD_MEMORY_BYTES = 100 * MIB
@@ -127,3 +128,8 @@ def node_allocatable(spec: InstanceSpec) -> Allocatable:
         reserved_cpu_millicores=reserved_cpu,
         reserved_memory_bytes=reserved_memory,
     )
+
+
+def cpu_millicores(text: str) -> int:
+    """A CPU quantity (`3`, `500m`, `1e3`) in millicores, the unit allocatable is counted in."""
+    return round(parse_quantity(text) * 1000)

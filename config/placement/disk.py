@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..accelerators import AcceleratorKind
+from ..accelerators import ACCELERATORS
 from ..errors import ConfigIssue, Fix
 from ..model import ModelConfig, ModelSource
 from ..platform.node_groups import NodeGroupConfig
@@ -39,11 +39,6 @@ GC_HIGH_THRESHOLD = 0.85
 """imageGCHighThresholdPercent's default (kubelet config v1beta1)."""
 EVICTION_FREE = 0.10
 """nodeadm's evictionHard nodefs.available."""
-DEVICE_PLUGIN_REPOSITORY = {
-    AcceleratorKind.NEURON: "public.ecr.aws/neuron/neuron-device-plugin",
-    AcceleratorKind.GPU: "nvcr.io/nvidia/k8s-device-plugin",
-}
-"""The device plugin DaemonSet's image on the group's nodes (components/_device_plugin_objects.py, tested to match)."""
 SIZE_STEP_GIB = 10
 
 
@@ -56,8 +51,9 @@ def _baked_checkpoint(model: ModelConfig) -> float:
 
 
 def _device_plugin_bytes(group: NodeGroupConfig) -> float:
-    repository = DEVICE_PLUGIN_REPOSITORY.get(group.accelerator) if group.accelerator else None
-    return IMAGE_BYTES.get(repository, 0) * UNPACK_RATIO if repository else 0.0
+    if group.accelerator is None:
+        return 0.0
+    return IMAGE_BYTES.get(ACCELERATORS[group.accelerator].device_plugin_repository, 0) * UNPACK_RATIO
 
 
 def _gb(value: float) -> str:

@@ -36,7 +36,7 @@ import math
 from dataclasses import dataclass
 
 from ..accelerators import ACCELERATORS
-from ..allocatable import node_allocatable
+from ..allocatable import cpu_millicores, node_allocatable
 from ..errors import ConfigIssue
 from ..model import ModelConfig, ModelSource
 from ..model_catalog import resolve_architecture
@@ -46,7 +46,6 @@ from ..types import parse_quantity
 from ..units import GIB, MIB, gib
 from .alternatives import same_kind_instances
 from .records import PlacedModel
-from .requests import cpu_millicores
 
 LOAD_PEAK_FACTOR = 2
 """Peak host memory while a checkpoint is sharded on load, in checkpoints: the mapped state dict and the shards."""

@@ -5,17 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ..allocatable import Allocatable, node_allocatable
+from ..allocatable import Allocatable, cpu_millicores, node_allocatable
 from ..errors import ConfigIssue, Fix
 from ..model import VLLM_PROCESSES_BYTES
 from ..types import parse_quantity
 from ..units import GIB, MIB, gib
 from .alternatives import same_kind_instances
+from .host_memory import hub_checkpoint_bytes
 from .records import PlacedModel
 
-
-def cpu_millicores(text: str) -> int:
-    return round(parse_quantity(text) * 1000)
+__all__ = ["cpu_millicores", "request_issues"]  # cpu_millicores is imported from here by packing.py
 
 
 def request_issues(placed: PlacedModel) -> list[ConfigIssue]:
@@ -62,8 +61,6 @@ def _memory_issue(placed: PlacedModel, allocatable: Allocatable, memory: float,
     lowered limit would no longer hold it beside vLLM's processes (the next check's rule), so the fix converges.
     Where the lowered request could not hold the checkpoint a hub Neuron model loads into host memory (the check
     after this one, host_memory.py), the fix is the larger instance instead."""
-    from .host_memory import hub_checkpoint_bytes  # host_memory imports cpu_millicores from here
-
     model, spec, path = placed.model, placed.spec, placed.path
     most = allocatable.memory_bytes // MIB // 256 * 256 * MIB
     found = _bigger_instance(placed, holds)

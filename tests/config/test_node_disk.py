@@ -12,8 +12,8 @@ import yaml
 from tests.config.stacks import warnings_of
 from tests.conftest import PROJECT_DIR
 from vllm_eks.components._device_plugin_objects import DEVICE_PLUGINS
+from vllm_eks.config.accelerators import ACCELERATORS
 from vllm_eks.config.loader import load_stack_file
-from vllm_eks.config.placement.disk import DEVICE_PLUGIN_REPOSITORY
 from vllm_eks.config.startup import IMAGE_BYTES, image_repository
 
 DEV = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
@@ -28,8 +28,9 @@ def _disk_warnings(size: int, folder: Path) -> list[str]:
 
 
 def test_the_device_plugin_images_counted_are_the_ones_the_daemonsets_run():
-    assert {kind: image_repository(spec.image) for kind, spec in DEVICE_PLUGINS.items()} == DEVICE_PLUGIN_REPOSITORY
-    assert set(DEVICE_PLUGIN_REPOSITORY.values()) <= set(IMAGE_BYTES)
+    repositories = {kind: traits.device_plugin_repository for kind, traits in ACCELERATORS.items()}
+    assert {kind: image_repository(spec.image) for kind, spec in DEVICE_PLUGINS.items()} == repositories
+    assert set(repositories.values()) <= set(IMAGE_BYTES)
 
 
 def test_two_image_served_models_past_the_garbage_collector_s_threshold_are_a_warning_with_the_size_that_fits(tmp_path):
