@@ -22,10 +22,13 @@ from dataclasses import dataclass
 
 from .autoscaling import QUEUE_METRIC, SERVED_NAME_LABEL, queue_target
 from .errors import ConfigIssue, Fix
+from .gateway import GatewayConfig
+from .gateway_hold import KEDA_POLLING_SECONDS, hold_time
 from .model import ModelConfig
 from .placement.records import PlacedModel
 from .scale_out import ScaleOut
 from .sizing.vllm_memory import image_vllm_version
+from .startup import minutes
 from .vllm_facts import nearest_facts
 
 HELD_METRIC = "vllm_gateway_held_requests"
@@ -97,3 +100,24 @@ def scale_to_zero_issues(index: int, model: ModelConfig, front_door_holds_reques
     problem = running_metric_issue(model)
     path = f"models[{index}].autoscaling.minReplicas"
     return [ConfigIssue(path, problem, (Fix(path, 1),))] if problem else []
+
+
+def scale_to_zero_warnings(placed: list[PlacedModel], gateway: GatewayConfig, scrape_interval_seconds: int) -> list[str]:
+    """A model at zero whose predicted wake-up is longer than the gateway holds a request: the first request after
+    an idle spell is answered 503 (with Retry-After) instead of served. Allowed, since a client that retries is
+    served, but said, because that request fails."""
+    warnings = []
+    for index, record in enumerate(placed):
+        model = record.model
+        if model.autoscaling is None or model.autoscaling.min_replicas > 0:
+            continue
+        hold = hold_time(record, gateway, scrape_interval_seconds)
+        if not hold.capped:
+            continue
+        bound = "gateway.maxHoldSeconds" if hold.hold_seconds == gateway.max_hold_seconds else "gateway.requestTimeoutSeconds"
+        warnings.append(
+            f"models[{index}].autoscaling.minReplicas: 0, but waking {model.name!r} from zero is predicted to take "
+            f"{minutes(hold.predicted_seconds)} (its scale-out, with KEDA's {KEDA_POLLING_SECONDS} s poll), longer than the gateway holds a "
+            f"request ({minutes(hold.hold_seconds)}, {bound}): the first request after an idle spell gets 503 with "
+            f"Retry-After {hold.retry_after_seconds}s instead of an answer; set minReplicas: 1, or accept it in acceptedWarnings")
+    return warnings

@@ -31,7 +31,7 @@ from .placement.records import PlacedModel, place
 from .platform.node_groups import NodeGroupConfig
 from .platform.rules import platform_issues, platform_warnings
 from .python_terms import in_python_terms, python_text
-from .scale_to_zero import scale_to_zero_issues
+from .scale_to_zero import scale_to_zero_issues, scale_to_zero_warnings
 from .scheduler_catalog import scheduler_issues
 from .stack import StackConfig
 from .suggest import closest
@@ -81,8 +81,9 @@ def validate_stack(stack: StackConfig, source: str = "stack config") -> Validate
     issues += placement_issues(placed) + disk_issues(placed) + vllm_issues(placed)
     if issues:
         raise ConfigError(issues, source)
-    warnings = (_idle_group_warnings(stack) + platform_warnings(stack) + placement_warnings(placed) + disk_warnings(placed) + vllm_warnings(placed)
-                + monitoring_warnings(stack))
+    warnings = (_idle_group_warnings(stack) + platform_warnings(stack) + placement_warnings(placed) + disk_warnings(placed)
+                + vllm_warnings(placed) + monitoring_warnings(stack)
+                + scale_to_zero_warnings(placed, stack.gateway, stack.monitoring.scrape_interval_seconds))
     kept, accepted = split_accepted(warnings, stack.accepted_warnings)
     return ValidatedStack(stack, tuple(placed), tuple(kept), tuple(accepted))
 

@@ -10,9 +10,11 @@ from tests.conftest import PROJECT_DIR
 from vllm_eks.components import _gateway_hold as hold
 from vllm_eks.config.autoscaling import QUEUE_METRIC, SCALE_TO_ZERO_REFUSAL
 from vllm_eks.config.errors import ConfigError
+from vllm_eks.config.gateway_hold import hold_time
 from vllm_eks.config.loader import load_stack_file, read_stack_file, validate_stack_config
 from vllm_eks.config.scale_out import scale_out
 from vllm_eks.config.scale_to_zero import HELD_LABEL, HELD_METRIC, RUNNING_METRIC, running_metric_issue
+from vllm_eks.config.startup import minutes
 from vllm_eks.config.validation import validate_stack
 from vllm_eks.preview.render import manifests
 from vllm_eks.preview.runner import run_stack
@@ -93,3 +95,24 @@ def test_every_covered_vllm_version_has_the_running_gauge_labelled_with_the_serv
 
 def _index() -> int:
     return [m["name"] for m in read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml").values["models"]].index(MODEL)
+
+
+def test_a_model_at_zero_that_wakes_slower_than_the_gateway_holds_gets_a_warning_with_the_numbers():
+    # prod's qwen3-32b-fp8 wakes onto a new Karpenter node: over 12 minutes, past the 600 s hold.
+    validated = validate_stack_config(_prod().values)
+    index = _index()
+    placed = validated.placed[index]
+    assert placed.model.name == MODEL
+    expected = hold_time(placed, validated.stack.gateway, 15)
+    assert expected.capped and expected.hold_seconds == 600
+    [warning] = [w for w in validated.warnings if w.startswith(f"models[{index}].autoscaling.minReplicas")]
+    assert warning == (
+        f"models[{index}].autoscaling.minReplicas: 0, but waking {MODEL!r} from zero is predicted to take "
+        f"{minutes(expected.predicted_seconds)} (its scale-out, with KEDA's 30 s poll), longer than the gateway holds a "
+        f"request (10m00s, gateway.maxHoldSeconds): the first request after an idle spell gets 503 with "
+        f"Retry-After {expected.retry_after_seconds}s instead of an answer; set minReplicas: 1, or accept it in acceptedWarnings")
+
+
+def test_a_model_at_zero_that_wakes_within_the_hold_gets_no_warning():
+    validated = validate_stack_config(_prod(maxHoldSeconds=3600, requestTimeoutSeconds=3600).values)
+    assert not [w for w in validated.warnings if ".autoscaling.minReplicas" in w]
