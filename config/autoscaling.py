@@ -131,15 +131,20 @@ def autoscaling_issues(index: int, model: ModelConfig, scraped: bool = True,
 def queue_metric_issue(model: ModelConfig) -> str | None:
     """The queue gauge and its served-name label, as the image's vLLM version registers them (config/vllm_facts,
     generated from each version's wheel; an image tag without a version takes the nearest covered one)."""
+    return served_gauge_issue(model, QUEUE_METRIC, "the gauge KEDA scales on", "remove autoscaling")
+
+
+def served_gauge_issue(model: ModelConfig, metric: str, role: str, fix: str) -> str | None:
+    """`metric` missing from the image's vLLM version, or not labelled with the served name (so a query cannot
+    tell this model's series from another's), said with the gauge's `role` and the `fix`."""
     version = image_vllm_version(model.image)
     facts = nearest_facts(str(version.version))
-    if QUEUE_METRIC not in facts.metrics:
-        return (f"vLLM {facts.version} ({version.describe()}) registers no {QUEUE_METRIC}, the gauge KEDA scales on; "
-                f"use an image of a vLLM that has it, or remove autoscaling")
-    found = facts.metric(QUEUE_METRIC)
+    if metric not in facts.metrics:
+        return f"vLLM {facts.version} ({version.describe()}) registers no {metric}, {role}; use an image of a vLLM that has it, or {fix}"
+    found = facts.metric(metric)
     if found.labels_complete and SERVED_NAME_LABEL not in found.labels:
-        return (f"vLLM {facts.version} labels {QUEUE_METRIC} with {', '.join(found.labels) or 'nothing'}, not "
-                f"{SERVED_NAME_LABEL}, so the query cannot tell this model's queue from another's; remove autoscaling")
+        return (f"vLLM {facts.version} labels {metric} with {', '.join(found.labels) or 'nothing'}, not "
+                f"{SERVED_NAME_LABEL}, so the query cannot tell this model's series from another's; {fix}")
     return None
 
 

@@ -20,16 +20,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .autoscaling import QUEUE_METRIC, SERVED_NAME_LABEL, queue_target
+from .autoscaling import QUEUE_METRIC, SERVED_NAME_LABEL, queue_target, served_gauge_issue
 from .errors import ConfigIssue, Fix
 from .gateway import GatewayConfig
 from .gateway_hold import KEDA_POLLING_SECONDS, hold_time
 from .model import ModelConfig
 from .placement.records import PlacedModel
 from .scale_out import ScaleOut
-from .sizing.vllm_memory import image_vllm_version
 from .startup import minutes
-from .vllm_facts import nearest_facts
 
 HELD_METRIC = "vllm_gateway_held_requests"
 """The gateway's gauge of requests it holds per model (components/_gateway_hold.py writes it)."""
@@ -80,16 +78,8 @@ def wake_signals(placed: PlacedModel, outlook: ScaleOut) -> WakeSignals | None:
 
 def running_metric_issue(model: ModelConfig) -> str | None:
     """The running gauge, as the image's vLLM version registers it (config/vllm_facts)."""
-    version = image_vllm_version(model.image)
-    facts = nearest_facts(str(version.version))
-    if RUNNING_METRIC not in facts.metrics:
-        return (f"vLLM {facts.version} ({version.describe()}) registers no {RUNNING_METRIC}, which keeps a model that "
-                f"scales to zero awake while it serves; set minReplicas to 1 or more")
-    found = facts.metric(RUNNING_METRIC)
-    if found.labels_complete and SERVED_NAME_LABEL not in found.labels:
-        return (f"vLLM {facts.version} labels {RUNNING_METRIC} with {', '.join(found.labels) or 'nothing'}, not "
-                f"{SERVED_NAME_LABEL}; set minReplicas to 1 or more")
-    return None
+    return served_gauge_issue(model, RUNNING_METRIC, "which keeps a model that scales to zero awake while it serves",
+                              "set minReplicas to 1 or more")
 
 
 def scale_to_zero_issues(index: int, model: ModelConfig, front_door_holds_requests: bool) -> list[ConfigIssue]:
