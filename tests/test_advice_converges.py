@@ -64,7 +64,6 @@ SIZING_NOT_YET = {
     "gpu-tensor-parallel-exceeds-node-gpus",
     "gpu-tensor-parallel-splits-kv-heads-unevenly",
     "neuron-70b-weights-exceed-two-cores",
-    "neuron-hub-checkpoint-exceeds-memory-request",
     "neuron-inline-architecture-too-big",
     "neuron-kv-reservation-exceeds-memory-image",
     "neuron-pipeline-parallel-unsupported",
@@ -74,13 +73,9 @@ SIZING_NOT_YET = {
     "two-models-exceed-node-group-max-size",
 }
 # Sizing cases whose fix, applied, meets another error, with why; each must still diverge, so the list only shrinks.
-_HOST_MEMORY = ("the fewer sequences or shorter context fit the NeuronCores, and then loading the hub checkpoint "
-                "into host memory does not fit inf2.xlarge (placement/host_memory.py): the KV fix does not say so")
-SIZING_DIVERGENT = {
-    "neuron-kv-reservation-exceeds-memory-hub": _HOST_MEMORY,
-    "neuron-one-sequence-too-long-hub": _HOST_MEMORY,
-    "neuron-unset-limits-reserve-vllm-defaults": _HOST_MEMORY,
-}
+# (None: an accelerator-memory error on a hub Neuron model whose request cannot hold the checkpoint carries the
+# host-memory change too, placement/checks.py.)
+SIZING_DIVERGENT: dict[str, str] = {}
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import ConfigIssue
+from ..errors import ConfigIssue, Fix
 from .accelerator_memory import memory_issue
 from .fit import accelerator_count_issue, degree_issue
 from .host_memory import host_memory_issue
@@ -37,7 +37,7 @@ def _model_issues(placed: PlacedModel) -> list[ConfigIssue]:
         return issues + [unsharded]
     too_big = memory_issue(placed)
     if too_big:
-        return issues + [too_big]
+        return issues + [_with_host_memory(placed, too_big, issues)]
     if not any(issue.path == f"{placed.path}.resources.memory" for issue in issues):
         # Checked once the model fits its accelerators and its request fits the node: until then the
         # fix for those (another degree or instance) decides which node must hold the checkpoint.
@@ -45,3 +45,19 @@ def _model_issues(placed: PlacedModel) -> list[ConfigIssue]:
         if loading:
             issues.append(loading)
     return issues
+
+
+def _with_host_memory(placed: PlacedModel, too_big: ConfigIssue, issues: list[ConfigIssue]) -> ConfigIssue:
+    """The accelerator-memory error, and the host-memory check its fix would meet next: fewer sequences or a shorter
+    context change nothing a hub checkpoint loaded into host memory needs (host_memory.py), so where the request
+    cannot hold it the error says so and carries both changes, and following it passes both checks."""
+    if not too_big.fixes or any(issue.path == f"{placed.path}.resources.memory" for issue in issues):
+        # No value fix (a larger degree or instance, in prose, changes which node holds the checkpoint), or the
+        # request does not fit the node: that error's fix decides the node first.
+        return too_big
+    loading = host_memory_issue(placed)
+    if loading is None:
+        return too_big
+    rest = loading.message.removeprefix(f"{placed.label}: ")
+    fixes: tuple[Fix, ...] = too_big.fixes + loading.fixes if loading.fixes else ()
+    return ConfigIssue(too_big.path, f"{too_big.message}; that alone would then fail the host-memory check: {rest}", fixes)

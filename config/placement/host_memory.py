@@ -37,7 +37,8 @@ from dataclasses import dataclass
 
 from ..accelerators import ACCELERATORS
 from ..allocatable import cpu_millicores, node_allocatable
-from ..errors import ConfigIssue
+from ..errors import ConfigIssue, Fix
+from ..instance_catalog import InstanceSpec
 from ..model import ModelConfig, ModelSource
 from ..model_catalog import resolve_architecture
 from ..platform.node_groups import NodeGroupConfig
@@ -112,21 +113,39 @@ def memory_limit(model: ModelConfig, group: NodeGroupConfig) -> str:
     return f"{host.limit_bytes // MIB}Mi"
 
 
-def _place(placed: PlacedModel, gib_needed: int) -> str:
-    """Where `gib_needed` of memory fits: this node, else the smallest of its family that also takes the pod."""
+def _larger_instance(placed: PlacedModel, gib_needed: int) -> InstanceSpec | None:
+    """The smallest instance of the node's family whose allocatable holds `gib_needed` and takes the pod."""
     spec, model = placed.spec, placed.model
-    allocatable = node_allocatable(spec)
-    if allocatable.memory_bytes >= gib_needed * GIB:
-        return f", which the {gib(allocatable.memory_bytes)} allocatable of {spec.name} holds"
     cpu_m = cpu_millicores(model.resources.cpu)
     for candidate in same_kind_instances(spec.accelerator, spec.family):
         other = node_allocatable(candidate)
         if (candidate.family == spec.family and candidate.schedulable_accelerators >= model.accelerators_per_pod
                 and other.memory_bytes >= gib_needed * GIB and other.cpu_millicores >= cpu_m):
-            return (f" and run {placed.group_path} on {candidate.name} ({gib(other.memory_bytes)} allocatable; "
-                    f"{spec.name} has {gib(allocatable.memory_bytes)})")
+            return candidate
+    return None
+
+
+def _place(placed: PlacedModel, gib_needed: int) -> str:
+    """Where `gib_needed` of memory fits: this node, else the smallest of its family that also takes the pod."""
+    spec = placed.spec
+    allocatable = node_allocatable(spec)
+    if allocatable.memory_bytes >= gib_needed * GIB:
+        return f", which the {gib(allocatable.memory_bytes)} allocatable of {spec.name} holds"
+    candidate = _larger_instance(placed, gib_needed)
+    if candidate is not None:
+        return (f" and run {placed.group_path} on {candidate.name} ({gib(node_allocatable(candidate).memory_bytes)} "
+                f"allocatable; {spec.name} has {gib(allocatable.memory_bytes)})")
     return (f"; no {spec.family} instance has that much allocatable, so serve graphs compiled elsewhere "
             f"(source: image) or a smaller checkpoint")
+
+
+def _fixes(placed: PlacedModel, gib_needed: int) -> tuple[Fix, ...]:
+    """What `_place` says as data: the request raised, and the larger instance where this node cannot hold it."""
+    raised = Fix(f"{placed.path}.resources.memory", f"{gib_needed}Gi")
+    if node_allocatable(placed.spec).memory_bytes >= gib_needed * GIB:
+        return (raised,)
+    candidate = _larger_instance(placed, gib_needed)
+    return () if candidate is None else (raised, Fix(f"{placed.group_path}.instanceType", candidate.name))
 
 
 def _holds_hub_copy(placed: PlacedModel) -> bool:
@@ -150,7 +169,8 @@ def host_memory_issue(placed: PlacedModel) -> ConfigIssue | None:
         f"and compile it: {host.formula} at its stored {host.precision} = {gib(host.checkpoint_bytes)}, but resources.memory is {model.resources.memory} "
         f"({gib(host.memory_bytes)}), so the pod would be OOM-killed while loading; raise resources.memory to at least "
         f"{host.minimum_gib}Gi, better {host.comfortable_gib}Gi (twice the checkpoint, room for the compiler; the "
-        f"starter kit compiles 8B models with 96Gi){_place(placed, host.comfortable_gib)}"))
+        f"starter kit compiles 8B models with 96Gi){_place(placed, host.comfortable_gib)}"),
+        _fixes(placed, host.comfortable_gib))
 
 
 def host_memory_warning(placed: PlacedModel) -> str | None:
