@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import ConfigIssue, Fix
 from .accelerator_memory import memory_issue
+from .converging import count_fix, degree_fix
 from .fit import accelerator_count_issue, degree_issue
 from .host_memory import host_memory_issue
 from .packing import group_issues
@@ -29,12 +30,12 @@ def _model_issues(placed: PlacedModel) -> list[ConfigIssue]:
     issues = request_issues(placed)
     too_many = accelerator_count_issue(placed)
     if too_many:
-        return issues + [too_many]  # memory sizing at a degree that cannot be scheduled would only repeat this
+        return issues + [count_fix(placed, too_many, _model_issues)]  # memory sizing at a degree that cannot be scheduled would only repeat this
     if not placed.sizing.sized:
         return issues
     unsharded = degree_issue(placed)
     if unsharded:
-        return issues + [unsharded]
+        return issues + [degree_fix(placed, unsharded, _model_issues)]
     too_big = memory_issue(placed)
     if too_big:
         return issues + [_with_host_memory(placed, too_big, issues)]
