@@ -49,21 +49,16 @@ NO_VALUE_FIX = {
     "architecture-block-kv-heads-do-not-group": "the shape is the model's config.json's, and the catalog does not know it",
     "architecture-block-missing-kv-heads": "the shape is the model's config.json's, and the catalog does not know it",
     "architecture-id-not-in-catalog": "an id the catalog does not know: its shape is the model's config.json's",
+    "neuron-kv-reservation-exceeds-memory-image": "the image's graphs are compiled for these settings: the fix is a "
+                                                  "recompile (a new image, or source: hub), not a value here",
+    "neuron-qwen3-32b-on-inf2-xlarge-image": "the image's graphs are compiled for these settings: the fix is a "
+                                             "recompile (a new image, or source: hub), not a value here",
 }
 # Sizing cases (tests/config/invalid_sizing) whose errors do not carry their fix as data yet: each must still lack
 # one, so the list only shrinks. Their messages name computed alternatives in prose (placement/vllm_budget.py,
 # accelerator_memory.py, fit.py, host_memory.py); the first of them is the fix to give as data.
 SIZING_NOT_YET = {
-    "gpu-70b-weights-exceed-one-h100",
-    "gpu-awq-70b-full-context-on-one-l40s",
-    "gpu-guide-example-full-context-on-one-l40s",
-    "gpu-llama-8b-full-context-on-one-l4",
-    "gpu-qwen25-72b-tp2-weights-exceed",
-    "neuron-70b-weights-exceed-two-cores",
-    "neuron-inline-architecture-too-big",
-    "neuron-kv-reservation-exceeds-memory-image",
     "neuron-pipeline-parallel-unsupported",
-    "neuron-qwen3-32b-on-inf2-xlarge-image",
     "two-models-exceed-node-group-max-size",
 }
 # Sizing cases whose fix, applied, meets another error, with why; each must still diverge, so the list only shrinks.

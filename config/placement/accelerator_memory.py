@@ -68,7 +68,7 @@ def memory_issue(placed: PlacedModel) -> ConfigIssue | None:
 
 def memory_fixes(placed: PlacedModel) -> list[tuple[str, tuple[Fix, ...]]]:
     """Computed alternatives that fit, each with its change as data where it is one of this model's values:
-    fewer sequences, shorter context, a larger degree or instance (prose only)."""
+    fewer sequences, shorter context, a larger degree or instance."""
     sizing = placed.sizing
     reserves = sizing.reserves_all_sequences
     fixes: list[tuple[str, tuple[Fix, ...]]] = []
@@ -90,5 +90,5 @@ def memory_fixes(placed: PlacedModel) -> list[tuple[str, tuple[Fix, ...]]]:
                               (Fix(f"{path}.maxNumSeqs", 1), Fix(f"{path}.maxModelLen", single))))
     alternative = larger_configuration(placed)
     if alternative:
-        fixes.append((alternative, ()))
+        fixes.append(alternative)
     return fixes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import ConfigIssue, Fix
 from .accelerator_memory import memory_issue
-from .converging import count_fix, degree_fix
+from .converging import applied, count_fix, degree_fix
 from .fit import accelerator_count_issue, degree_issue
 from .host_memory import host_memory_issue
 from .packing import group_issues
@@ -49,14 +49,14 @@ def _model_issues(placed: PlacedModel) -> list[ConfigIssue]:
 
 
 def _with_host_memory(placed: PlacedModel, too_big: ConfigIssue, issues: list[ConfigIssue]) -> ConfigIssue:
-    """The accelerator-memory error, and the host-memory check its fix would meet next: fewer sequences or a shorter
-    context change nothing a hub checkpoint loaded into host memory needs (host_memory.py), so where the request
-    cannot hold it the error says so and carries both changes, and following it passes both checks."""
-    if not too_big.fixes or any(issue.path == f"{placed.path}.resources.memory" for issue in issues):
-        # No value fix (a larger degree or instance, in prose, changes which node holds the checkpoint), or the
-        # request does not fit the node: that error's fix decides the node first.
-        return too_big
-    loading = host_memory_issue(placed)
+    """The accelerator-memory error, and the host-memory check its fix would meet next: fewer sequences, a shorter
+    context or a larger degree change nothing a hub checkpoint loaded into host memory needs (host_memory.py), so
+    where the request cannot hold it on the node the fix leaves, the error says so and carries both changes, and
+    following it passes both checks."""
+    if any(issue.path == f"{placed.path}.resources.memory" for issue in issues):
+        return too_big  # the request does not fit the node: that error's fix decides the node first
+    fixed = applied(placed, too_big.fixes) if too_big.fixes else None
+    loading = host_memory_issue(fixed) if fixed is not None else None
     if loading is None:
         return too_big
     rest = loading.message.removeprefix(f"{placed.label}: ")

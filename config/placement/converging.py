@@ -56,3 +56,21 @@ def degree_fix(placed: PlacedModel, issue: ConfigIssue, rules: Rules) -> ConfigI
         return issue
     return ConfigIssue(issue.path, f"{issue.message}; the smallest that passes every check on {placed.spec.name} is {found}",
                        (Fix(f"{placed.path}.tensorParallelSize", found),))
+
+
+_MODEL_FIELDS = {"tensorParallelSize": "tensor_parallel_size", "maxNumSeqs": "max_num_seqs", "maxModelLen": "max_model_len"}
+
+
+def applied(placed: PlacedModel, fixes: tuple[Fix, ...]) -> PlacedModel | None:
+    """The model placed as `fixes` leave it (its sizing keys and its node group's instance type); None for a change
+    to any other key."""
+    model, group = placed.model, placed.group
+    for fix in fixes:
+        key = fix.path.removeprefix(f"{placed.path}.")
+        if key in _MODEL_FIELDS:
+            model = model.model_copy(update={_MODEL_FIELDS[key]: fix.value})
+        elif fix.path == f"{placed.group_path}.instanceType":
+            group = group.model_copy(update={"instance_type": fix.value})
+        else:
+            return None
+    return place(placed.index, model, group, placed.group_index)

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ConfigIssue
+from ..errors import ConfigIssue, Fix
 from ..sizing.memory import ModelSizing, size_model
 from ..units import gib, kib
 from ..wording import either
-from .alternatives import change_text, first_larger
+from .alternatives import change_fixes, change_text, first_larger
 from .records import PlacedModel
 
 TRITON_FP8_BACKEND = "TRITON_ATTN_VLLM_V1"
@@ -85,11 +85,23 @@ def _describe(fields: dict[str, Any]) -> str:
                         for key, value in fields.items())
 
 
+def _fixes(placed: PlacedModel, fields: dict[str, Any]) -> tuple[Fix, ...]:
+    """`_describe`'s change as data, at the model's stack keys."""
+    names = {"kv_cache_dtype": "kvCacheDtype", "gpu_memory_utilization": "gpuMemoryUtilization"}
+    return tuple(Fix(f"{placed.path}.env.VLLM_ATTENTION_BACKEND", value["VLLM_ATTENTION_BACKEND"]) if key == "env"
+                 else Fix(f"{placed.path}.{names[key]}", value) for key, value in fields.items())
+
+
 def _outcome(sizing: ModelSizing) -> str:
     return f"{sizing.kv_capacity_tokens:,} tokens, {sizing.concurrency:.2f}x at {sizing.max_model_len}"
 
 
 def clearing_fix(placed: PlacedModel) -> str | None:
+    found = clearing_change(placed)
+    return found[0] if found else None
+
+
+def clearing_change(placed: PlacedModel) -> tuple[str, tuple[Fix, ...]] | None:
     """The smallest change that clears every check: on this instance (FP8 KV cache, a lower
     utilization for headroom, both), else a larger degree here, else another instance."""
     sizing = placed.sizing
@@ -99,13 +111,14 @@ def clearing_fix(placed: PlacedModel) -> str | None:
     for fields in changes:
         candidate, applied = _with_headroom(placed, _resize(placed, **fields) if fields else sizing, None, None, dict(fields))
         if applied and not checks_failed(candidate):
-            return f"set {_describe(applied)} ({_outcome(candidate)})"
+            return f"set {_describe(applied)} ({_outcome(candidate)})", _fixes(placed, applied)
 
-    def accept(spec: Any, tp: int) -> str | None:
+    def accept(spec: Any, tp: int) -> tuple[str, tuple[Fix, ...]] | None:
         candidate, applied = _with_headroom(placed, _resize(placed, spec, tp), spec, tp, {})
         if checks_failed(candidate):
             return None
-        return change_text(placed, spec, tp, f" and {_describe(applied)}" if applied else "", _outcome(candidate))
+        text = change_text(placed, spec, tp, f" and {_describe(applied)}" if applied else "", _outcome(candidate))
+        return text, change_fixes(placed, spec, tp) + _fixes(placed, applied)
     return first_larger(placed, accept)
 
 
@@ -142,11 +155,11 @@ def fit_issue(placed: PlacedModel) -> ConfigIssue | None:
     if sizing.max_model_len_is_default:
         numbers += f" (maxModelLen is unset: the model's {sizing.max_model_len} positions)"
     field = "tensorParallelSize" if memory.weights_bytes >= memory.requested_bytes else "maxModelLen"
-    fix = clearing_fix(placed)
-    fixes = [fix] if fix else ["use a quantized checkpoint (no instance in the catalog holds these weights)"]
+    change = clearing_change(placed)
+    fixes = [change[0]] if change else ["use a quantized checkpoint (no instance in the catalog holds these weights)"]
     if sizing.max_model_len_is_default:
         fixes.append("set maxModelLen to the longest request you serve")
-    return ConfigIssue(f"{placed.path}.{field}", f"{placed.label}: {numbers}; {either(fixes)}")
+    return ConfigIssue(f"{placed.path}.{field}", f"{placed.label}: {numbers}; {either(fixes)}", change[1] if change else ())
 
 
 def budget_warnings(placed: PlacedModel) -> list[str]:
