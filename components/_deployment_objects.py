@@ -137,7 +137,9 @@ def _pod_security_context(model: ModelConfig) -> Object:
     context: Object = dict(POD_SECURITY_CONTEXT)
     if model.run_as_user is not None:
         user = model.run_as_user
-        # fsGroup makes the cache volumes writable for the non-root user.
+        # fsGroup makes volumes that honour it writable for the non-root user. On the EFS claims it is the access point
+        # that does: EFS acts as the access point's POSIX user for every client (docs.aws.amazon.com/efs/latest/ug/
+        # enforce-identity-access-points.html), so the kubelet's subPath mkdir and the container both own what they write.
         context.update({"runAsNonRoot": True, "runAsUser": user, "runAsGroup": user, "fsGroup": user})
     return context
 

@@ -39,10 +39,24 @@ ROUTER_LIVENESS_PATH = "/router-livez"
 INFERENCE_PATHS = ("/v1/chat/completions", "/v1/completions")
 """What a key opens: OpenAI chat and text completions, both streamed or not."""
 UNAUTHORIZED = '{"error": {"message": "missing or unknown API key", "type": "invalid_request_error", "code": 401}}'
-MAX_BODY = "32m"
-"""Largest request body. The hold reads the whole body before the request goes on, from one memory buffer
-(njs r.requestText is empty for a body NGINX wrote to a temporary file), so the buffer is as large as this; NGINX
-allocates only what a request's Content-Length needs."""
+BODY_COPIES = 4
+"""Worker memory per in-flight completion request, in bodies: NGINX's single in-memory body buffer (the hold reads
+the body, and njs 0.7.9 throws "request body is in a file" for one written to a temporary file:
+ngx_http_js_module.c ngx_http_js_ext_get_request_body), njs's copy from JSON.parse, and in njs 0.8.10 (the image's)
+one more copy of r.requestText (nginx/njs nginx/ngx_js.h njs_vm_value_string_create); njs frees nothing until the
+request ends (no garbage collector), streamed answer included. Measured with Debian's nginx 1.22.1 + njs 0.7.9:
+three held 30 MiB bodies peaked at 279 MiB, about 3 bodies each (tests/components/test_gateway_hold.py measures it)."""
+PROXY_BASE_MEMORY_MIB = 64
+"""NGINX with njs and the team zones, idle (6.5 MiB measured), with room for the router's model list and headers."""
+
+
+def proxy_memory_limit_mib(gateway: GatewayConfig) -> int:
+    """The proxy container's memory limit: every team at its concurrency limit (limit_conn, per pod) with bodies at
+    the largest size, so no authenticated team can push the container past its limit and kill it for all teams."""
+    in_flight = sum(team.max_concurrent_requests for team in gateway.teams)
+    return PROXY_BASE_MEMORY_MIB + BODY_COPIES * gateway.max_request_body_mib * in_flight
+
+
 JS_MODULE = "modules/ngx_http_js_module.so"
 """njs, relative to NGINX's prefix: /etc/nginx/modules in the nginx.org packages the image is built from
 (nginxinc/docker-nginx-unprivileged stable/debian/Dockerfile installs nginx-module-njs; the official 1.28.0
@@ -145,8 +159,8 @@ def nginx_conf(gateway: GatewayConfig, keys_dir: str = KEYS_DIR, config_dir: str
         f"    upstream router {{ server 127.0.0.1:{router_port}; keepalive 32; }}",
         "    server {",
         f"        listen {listen};",
-        f"        client_max_body_size {MAX_BODY};",
-        f"        client_body_buffer_size {MAX_BODY};",
+        f"        client_max_body_size {gateway.max_request_body_mib}m;",
+        f"        client_body_buffer_size {gateway.max_request_body_mib}m;",
         "        client_body_in_single_buffer on;",
         "        default_type application/json;",
         f"        location = {HEALTH_PATH} {{ access_log off; return 200 '{{\"status\": \"ok\"}}'; }}",

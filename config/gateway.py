@@ -83,6 +83,10 @@ class GatewayConfig(ConfigModel):
     """Longest a completion request is held while its model has no routable replica (scaled to zero, or its replica
     still starting); each model is held for its predicted time to a routed replica up to this, then answered 503
     with Retry-After. Default: the OpenAI Python client's timeout. 0 holds nothing (and refuses minReplicas 0)."""
+    max_request_body_mib: int = Field(4, ge=1, le=64)
+    """Largest request body in MiB (NGINX client_max_body_size; larger is 413). The hold reads every completion body
+    into memory, so the proxy container's memory limit grows with this times the teams' maxConcurrentRequests
+    (components/_gateway_proxy.proxy_memory_limit_mib). 4 MiB holds a 128k-token prompt several times over."""
     teams: list[GatewayTeamConfig] = Field(default_factory=list)
     """Teams with a key each; a request without a listed key is answered 401."""
     router_image: ImageReference = ROUTER_IMAGE

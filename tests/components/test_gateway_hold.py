@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -16,10 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from vllm_eks.components._gateway_proxy import proxy_memory_limit_mib
 from vllm_eks.config.gateway import GatewayConfig, GatewayTeamConfig
 from vllm_eks.config.gateway_hold import HoldTime
 
-from .nginx_run import Gateway, needs_nginx, request, running_gateway
+from .nginx_run import Gateway, free_port, needs_nginx, request, running_gateway
 
 pytestmark = needs_nginx
 KEY = "h" * 40
@@ -146,3 +148,36 @@ def test_a_marker_left_by_a_dead_worker_is_dropped_after_the_hold_time(gateway):
 
 def test_the_router_model_list_location_is_internal_only(gateway):
     assert request(gateway.port, "/_router_models", KEY)[0] == 404
+
+
+def _tree_rss_mib(pid: int) -> float:
+    """Resident memory of NGINX's master and workers, as the container's memory cgroup would count it."""
+    workers = subprocess.run(["ps", "--ppid", str(pid), "-o", "rss="], capture_output=True, text=True, check=False).stdout.split()
+    own = subprocess.run(["ps", "-p", str(pid), "-o", "rss="], capture_output=True, text=True, check=False).stdout.split()
+    return sum(int(kib) for kib in workers + own) / 1024
+
+
+def test_a_team_at_its_concurrency_limit_with_the_largest_bodies_stays_under_the_proxys_memory_limit(tmp_path):
+    # Every request held (the stand-in router is never started, so no model is listed) for the whole measurement.
+    team = GatewayTeamConfig(name="platform", requests_per_minute=6000, burst=100, max_concurrent_requests=3)
+    gateway = GatewayConfig(enabled=True, max_request_body_mib=4, teams=[team])
+    limit = proxy_memory_limit_mib(gateway)
+    content = "x" * (gateway.max_request_body_mib * 2**20 - 200)
+    body = {"model": "sleeper", "messages": [{"role": "user", "content": content}]}
+    with running_gateway(tmp_path, gateway, "{}", {"platform": KEY}, {"sleeper": HoldTime("sleeper", 40, 4, 36)},
+                         free_port()) as running:
+        idle = _tree_rss_mib(running.process.pid)
+        statuses: list[int] = []
+        clients = [threading.Thread(target=lambda: statuses.append(
+            request(running.port, "/v1/chat/completions", KEY, body, timeout=20)[0])) for _ in range(team.max_concurrent_requests)]
+        for client in clients:
+            client.start()
+        peak = idle
+        while any(client.is_alive() for client in clients):
+            peak = max(peak, _tree_rss_mib(running.process.pid))
+            time.sleep(0.2)
+        too_large = request(running.port, "/v1/chat/completions", KEY, {**body, "padding": " " * 2**20}, timeout=20)[0]
+    assert statuses == [503] * team.max_concurrent_requests   # all three were held to the end of their hold
+    assert peak - idle > team.max_concurrent_requests * gateway.max_request_body_mib  # the bodies were in memory
+    assert peak < limit, f"peak {peak:.0f} MiB against the rendered limit {limit} MiB"
+    assert too_large == 413
