@@ -59,7 +59,6 @@ NO_VALUE_FIX = {
 # accelerator_memory.py, fit.py, host_memory.py); the first of them is the fix to give as data.
 SIZING_NOT_YET = {
     "neuron-pipeline-parallel-unsupported",
-    "two-models-exceed-node-group-max-size",
 }
 # Sizing cases whose fix, applied, meets another error, with why; each must still diverge, so the list only shrinks.
 # (None: an accelerator-memory error on a hub Neuron model whose request cannot hold the checkpoint carries the

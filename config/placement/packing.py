@@ -197,6 +197,12 @@ def _max_size_issue(load: Load, needed: int, runs_desired: bool = True) -> Confi
         if runs_desired and group.resolved_desired_size < max_size:
             fixes[1] += f" (with {placed.group_path}.desiredSize {max_size}, the nodes that run)"
             data += (Fix(f"{placed.group_path}.desiredSize", max_size),)
+    else:
+        # Several models share the nodes: more of them, which a managed group runs only from desiredSize up.
+        data = (Fix(f"{placed.group_path}.maxSize", needed),)
+        if runs_desired and group.resolved_desired_size < needed:
+            fixes[0] += f" (with {placed.group_path}.desiredSize {needed}, the nodes that run)"
+            data += (Fix(f"{placed.group_path}.desiredSize", needed),)
     shared = ", packing pods of different models onto shared nodes," if len(load) > 1 else ""
     return ConfigIssue(f"{placed.path}.{replicas_key(placed.model)}", (
         f"{placed.label}: the pods on node group {group.name!r} need {needed} {group.instance_type} "

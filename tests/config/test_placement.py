@@ -247,7 +247,8 @@ def test_models_that_cannot_share_a_node_are_reported_at_the_one_that_overflows(
     message = str(raised.value.issues[0])
     assert message.startswith("models[1].replicas: models[1] mistral: the pods on node group 'g5' need 2 g5.12xlarge "
                               "nodes, packing pods of different models onto shared nodes, but maxSize is 1")
-    assert message.endswith("raise nodeGroups[0].maxSize to 2 or lower replicas or the cpu and memory requests that bind")
+    assert message.endswith("raise nodeGroups[0].maxSize to 2 (with nodeGroups[0].desiredSize 2, the nodes that run) or "
+                            "lower replicas or the cpu and memory requests that bind")
 
 
 def _hub_llama(instance: str = "inf2.xlarge", memory=None, **model):
