@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..accelerators import ACCELERATORS
 from ..errors import ConfigIssue, Fix
@@ -90,27 +91,51 @@ def _fitting_size(total: float) -> int:
     return math.ceil(total / GC_HIGH_THRESHOLD / GIB / SIZE_STEP_GIB) * SIZE_STEP_GIB
 
 
-def _by_group(placed_models: Sequence[PlacedModel]) -> dict[int, list[PlacedModel]]:
+@dataclass(frozen=True)
+class _GroupDisk:
+    """One node group's root volume against its models' images."""
+
+    index: int
+    group: NodeGroupConfig
+    models: list[PlacedModel]
+    eviction_line: float
+    """Bytes the kubelet lets the volume fill before DiskPressure."""
+    pod_need: tuple[float, str]
+    """The largest one pod's images: bytes and the sum that makes them."""
+    pod: PlacedModel
+    total: float
+    """Every image the group's models (and the device plugin) run, unpacked."""
+
+    @property
+    def one_pod_fits(self) -> bool:
+        return self.pod_need[0] <= self.eviction_line
+
+
+def _group_disks(placed_models: Sequence[PlacedModel]) -> list[_GroupDisk]:
     groups: dict[int, list[PlacedModel]] = {}
     for placed in placed_models:
         groups.setdefault(placed.group_index, []).append(placed)
-    return groups
+    disks = []
+    for index, models in sorted(groups.items()):
+        group = models[0].group
+        need, pod = max(((_pod_images(placed), placed) for placed in models), key=lambda found: found[0][0])
+        disks.append(_GroupDisk(index, group, models, group.disk_size_gib * GIB * (1 - EVICTION_FREE), need, pod,
+                                _group_images(group, models)))
+    return disks
 
 
 def disk_issues(placed_models: Sequence[PlacedModel]) -> list[ConfigIssue]:
     """A group whose root volume cannot hold one pod's images below the kubelet's eviction line."""
     issues = []
-    for index, models in sorted(_by_group(placed_models).items()):
-        group = models[0].group
-        disk = group.disk_size_gib * GIB
-        need, largest = max(((_pod_images(placed), placed) for placed in models), key=lambda found: found[0][0])
-        if need[0] <= disk * (1 - EVICTION_FREE):
+    for disk in _group_disks(placed_models):
+        if disk.one_pod_fits:
             continue
-        size = _fitting_size(_group_images(group, models))
+        index, group = disk.index, disk.group
+        size = _fitting_size(disk.total)
         issues.append(ConfigIssue(f"nodeGroups[{index}].diskSizeGib", (
             f"nodeGroups[{index}] {group.name}: a {group.disk_size_gib} GiB root volume cannot hold the images "
-            f"{largest.label} needs on its node: {need[1]} = {_gb(need[0])}, past the "
-            f"{_gb(disk * (1 - EVICTION_FREE))} the kubelet lets the volume fill before it reports DiskPressure and "
+            f"{disk.pod.label} needs on its node: {disk.pod_need[1]} = {_gb(disk.pod_need[0])}, past the "
+            f"{_gb(disk.eviction_line)} the kubelet lets the volume fill before it reports DiskPressure and "
             f"evicts pods (nodeadm's evictionHard nodefs.available 10%), so the pod never starts; raise diskSizeGib "
             f"to {size} (what the group's images take, below the image garbage collector's 85%)"),
             (Fix(f"nodeGroups[{index}].diskSizeGib", size),)))
@@ -120,17 +145,16 @@ def disk_issues(placed_models: Sequence[PlacedModel]) -> list[ConfigIssue]:
 def disk_warnings(placed_models: Sequence[PlacedModel]) -> list[str]:
     """A group whose images together pass the kubelet's image garbage-collection threshold."""
     warnings = []
-    for index, models in sorted(_by_group(placed_models).items()):
-        group = models[0].group
-        disk = group.disk_size_gib * GIB
-        total = _group_images(group, models)
-        if total <= disk * GC_HIGH_THRESHOLD or max(_pod_images(placed)[0] for placed in models) > disk * (1 - EVICTION_FREE):
+    for disk in _group_disks(placed_models):
+        index, group = disk.index, disk.group
+        threshold = group.disk_size_gib * GIB * GC_HIGH_THRESHOLD
+        if disk.total <= threshold or not disk.one_pod_fits:
             continue  # fits, or an error says so
-        images = sorted({placed.model.image for placed in models})
+        images = sorted({placed.model.image for placed in disk.models})
         warnings.append(
             f"nodeGroups[{index}].diskSizeGib: nodeGroups[{index}] {group.name}: the images its models run "
-            f"({', '.join(images)}, with the device plugin's) take ~{_gb(total)} unpacked, past 85% of the "
-            f"{group.disk_size_gib} GiB root volume ({_gb(disk * GC_HIGH_THRESHOLD)}), where the kubelet's image "
+            f"({', '.join(images)}, with the device plugin's) take ~{_gb(disk.total)} unpacked, past 85% of the "
+            f"{group.disk_size_gib} GiB root volume ({_gb(threshold)}), where the kubelet's image "
             f"garbage collector deletes images no pod is running (imageGCHighThresholdPercent 85), so a node that "
-            f"runs another of these models next pulls its image again; raise diskSizeGib to {_fitting_size(total)}")
+            f"runs another of these models next pulls its image again; raise diskSizeGib to {_fitting_size(disk.total)}")
     return warnings
